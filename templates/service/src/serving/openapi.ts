@@ -63,11 +63,15 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
   return {
     openapi: '3.1.0',
     info: { title: config.name, version: config.version, description: config.description },
-    servers: [{ url: '/' }],
+    tags: [
+      { name: 'Predictions', description: `Inputs are validated against features.yaml; unknown fields are rejected` },
+      { name: 'Health', description: 'Probes for load balancers and Kubernetes' },
+    ],
     paths: {
       '/predict': {
         post: {
           summary: 'Predict one row',
+          tags: ['Predictions'],
           operationId: 'predict',
           requestBody: { required: true, content: json('PredictRequest', example) },
           responses: { '200': { description: 'The prediction', content: json('PredictResponse') }, ...predictErrors },
@@ -76,15 +80,17 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
       '/predict/batch': {
         post: {
           summary: `Predict up to ${config.server.max_batch_rows} rows`,
+          tags: ['Predictions'],
           operationId: 'predictBatch',
           requestBody: { required: true, content: json('BatchPredictRequest', { rows: [example] }) },
           responses: { '200': { description: 'One prediction per row, in order', content: json('BatchPredictResponse') }, ...predictErrors },
         },
       },
-      '/health': { get: { summary: 'Liveness: the process is up', operationId: 'health', responses: { '200': status('Alive') } } },
+      '/health': { get: { summary: 'Liveness: the process is up', tags: ['Health'], operationId: 'health', responses: { '200': status('Alive') } } },
       '/ready': {
         get: {
           summary: 'Readiness: the model is loaded and warmed up',
+          tags: ['Health'],
           operationId: 'ready',
           responses: { '200': status('Ready to serve predictions'), '503': status('Still loading the model') },
         },

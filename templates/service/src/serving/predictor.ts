@@ -3,7 +3,7 @@
 // refused at start-up with a message saying what differs, instead of answering nonsense.
 import * as ort from 'onnxruntime-node';
 import { readArtifacts, ModelLoadError, type ModelMetadata } from '../model/artifacts.js';
-import { ONNX_INPUT, ONNX_LABEL, ONNX_PREDICTION, ONNX_PROBABILITIES } from '../model/modelTypes.js';
+import { ONNX_INPUT, ONNX_PREDICTION, ONNX_PROBABILITIES } from '../model/modelTypes.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import type { Spec } from '../spec/load.js';
 import type { FeatureValues } from '../spec/requestSchema.js';

@@ -1,0 +1,132 @@
+// End to end, as a user would: the committed iris example (example/) is installed in a fresh folder,
+// trained, its own tests run, and its server started on a free port and exercised over HTTP and through
+// Swagger UI in a real browser.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromiumAvailable, launchChromium } from '../support/browser.js';
+import { exited, freePort, run, waitForStatus } from '../support/process.js';
+
+const EXAMPLE = new URL('../../example/', import.meta.url).pathname;
+
+describe('end to end: the iris example', function () {
+  this.timeout(900_000);
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iris-e2e-'));
+    cpSync(EXAMPLE, dir, { recursive: true });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 600_000 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains with `npm run train`, printing the holdout metrics and writing model_bin/', async () => {
+    const { stdout } = await run('npm', ['run', 'train'], { cwd: dir });
+    assert.match(stdout, /accuracy\s+0\.9\d/);
+    assert.match(stdout, /confusion matrix/);
+    for (const file of ['model.onnx', 'preprocessor.json', 'model.json']) assert.ok(existsSync(join(dir, 'model_bin', file)), file);
+    const metadata = JSON.parse(readFileSync(join(dir, 'model_bin', 'model.json'), 'utf8'));
+    assert.deepEqual(metadata.classes, ['setosa', 'versicolor', 'virginica']);
+    assert.ok(metadata.metrics.accuracy >= 0.9);
+  });
+
+  it('passes its own tests, lint and type check', async () => {
+    const { stdout } = await run('npm', ['test'], { cwd: dir });
+    assert.match(stdout, /\d+ passing/);
+    assert.doesNotMatch(stdout, /failing/);
+    await run('npm', ['run', 'lint'], { cwd: dir });
+    await run('npm', ['run', 'typecheck'], { cwd: dir });
+  });
+
+  describe('the running server', () => {
+    let server: ChildProcess;
+    let base: string;
+    let output = '';
+
+    before(async () => {
+      await run('npm', ['run', 'build'], { cwd: dir });
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      server = spawn('node', ['dist/serving/server.js'], { cwd: dir, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } });
+      server.stdout!.on('data', (chunk) => (output += chunk));
+      server.stderr!.on('data', (chunk) => (output += chunk));
+      await waitForStatus(`${base}/ready`, 200);
+    });
+    after(() => {
+      if (server.exitCode === null) server.kill('SIGKILL');
+    });
+
+    const post = (path: string, body: string, type = 'application/json') => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const row = { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 };
+
+    it('is live and ready with the trained model', async () => {
+      assert.equal((await fetch(`${base}/health`)).status, 200);
+      const ready = await (await fetch(`${base}/ready`)).json();
+      const metadata = JSON.parse(readFileSync(join(dir, 'model_bin', 'model.json'), 'utf8'));
+      assert.equal(ready.model.uuid, metadata.uuid);
+    });
+
+    it('predicts one row and a batch', async () => {
+      const res = await post('/predict', JSON.stringify({ ...row, request_id: 'e2e-1' }));
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      assert.equal(body.request_id, 'e2e-1');
+      assert.equal(body.prediction, 'virginica');
+      assert.ok(body.probabilities.virginica > 0.5);
+      assert.equal(body.api_version, '1.0.0');
+      const batch = await (await post('/predict/batch', JSON.stringify({ rows: [row, { ...row, petal_length: 1.4, petal_width: 0.2, sepal_width: 3.5, sepal_length: 5.1 }] }))).json();
+      assert.deepEqual(
+        batch.predictions.map((p: { prediction: string }) => p.prediction),
+        ['virginica', 'setosa'],
+      );
+    });
+
+    it('answers bad requests with JSON errors', async () => {
+      const invalid = await post('/predict', JSON.stringify({ sepal_length: 'long', petal_width: -1 }));
+      assert.equal(invalid.status, 422);
+      const issues = ((await invalid.json()).issues as { field: string }[]).map((i) => i.field).sort();
+      assert.deepEqual(issues, ['petal_length', 'petal_width', 'sepal_length', 'sepal_width']);
+      assert.equal((await post('/predict', '{"sepal_length": 1,')).status, 400);
+      assert.equal((await post('/predict', JSON.stringify({ pad: 'x'.repeat(2_000_000) }))).status, 413);
+      const missing = await fetch(`${base}/nowhere`);
+      assert.equal(missing.status, 404);
+      assert.equal((await missing.json()).error, 'not_found');
+    });
+
+    it('serves OpenAPI 3.1 with the spec descriptions and examples', async () => {
+      const doc = await (await fetch(`${base}/openapi.json`)).json();
+      assert.equal(doc.openapi, '3.1.0');
+      const petal = doc.components.schemas.PredictRequest.properties.petal_length;
+      assert.equal(petal.description, 'Petal length in centimetres');
+      assert.deepEqual(petal.examples, [1.4]);
+      assert.equal(petal.minimum, 0);
+    });
+
+    it('runs "Try it out" on POST /predict in Swagger UI (headless Chromium)', async function () {
+      if (!chromiumAvailable()) this.skip(); // .ci/run installs Debian's chromium
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${base}/docs/`);
+        await page.locator('.opblock-summary-path[data-path="/predict"]').click();
+        const operation = page.locator('#operations-Predictions-predict');
+        await operation.locator('button.try-out__btn').click();
+        await operation.locator('button.execute').click();
+        const response = operation.locator('.live-responses-table .response .response-col_description');
+        await response.first().waitFor({ timeout: 20_000 });
+        const text = await response.first().innerText();
+        assert.match(text, /"prediction": "setosa"/);
+        assert.match(text, /"probabilities"/);
+      } finally {
+        await browser.close();
+      }
+    });
+
+    it('stops cleanly on SIGTERM', async () => {
+      server.kill('SIGTERM');
+      assert.equal(await exited(server), 0, output);
+    });
+  });
+});

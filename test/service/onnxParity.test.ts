@@ -1,0 +1,380 @@
+// The default models of the generated service (templates/service/src/model/algorithms/): they must fit
+// as well as their scikit-learn counterparts, and the ONNX graphs they export must compute, in
+// onnxruntime, what the models compute in-process, on every row, training and holdout alike.
+//
+// Data: iris from the example project; test/fixtures/diabetes.csv is scikit-learn's bundled raw diabetes
+// data (Efron et al. 2004, 442 rows; sklearn/datasets/data/diabetes_data_raw.csv.gz and
+// diabetes_target.csv.gz) written out as CSV with a header. Features are standardized here with the
+// training rows' mean and standard deviation, standing in for the service's preprocessor.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { LinearRegressor } from '../../templates/service/src/model/algorithms/linearRegression.js';
+import { SoftmaxRegression } from '../../templates/service/src/model/algorithms/softmaxRegression.js';
+import { ONNX_INPUT, ONNX_LABEL, ONNX_PREDICTION, ONNX_PROBABILITIES } from '../../templates/service/src/model/modelTypes.js';
+import {
+  DataType,
+  ONNX_ML_DOMAIN,
+  PRODUCER_NAME,
+  attr,
+  doubleTensor,
+  encodeModel,
+  int64Tensor,
+  node,
+  onnx,
+  tensorValueInfo,
+} from '../../templates/service/src/onnx/graphBuilder.js';
+
+const IRIS_CSV = new URL('../../templates/examples/iris/data/iris.csv', import.meta.url);
+const DIABETES_CSV = new URL('../fixtures/diabetes.csv', import.meta.url);
+const PYTHON = '/usr/bin/python3';
+const SEED = 42;
+const PARITY_TOLERANCE = 1e-5;
+
+// ------------------------------------------------------------------------------------------------
+// Data helpers
+
+function readCsv(url: URL): Record<string, string>[] {
+  return parse(readFileSync(url), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+}
+
+/** mulberry32: a tiny seeded PRNG, so the splits are the same on every run and machine. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+/** Row indices split into train and holdout; with `strata`, each stratum keeps its share in both. */
+function split(rowCount: number, holdoutShare: number, strata?: readonly number[]): { train: number[]; holdout: number[] } {
+  const random = seededRandom(SEED);
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < rowCount; i++) {
+    const key = strata?.[i] ?? 0;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  }
+  const train: number[] = [];
+  const holdout: number[] = [];
+  for (const rows of groups.values()) {
+    const order = shuffled(rows, random);
+    const holdoutCount = Math.round(order.length * holdoutShare);
+    holdout.push(...order.slice(0, holdoutCount));
+    train.push(...order.slice(holdoutCount));
+  }
+  return { train: train.sort((a, b) => a - b), holdout: holdout.sort((a, b) => a - b) };
+}
+
+/** Standardizes every row with the mean and (population) standard deviation of the training rows. */
+function standardize(X: readonly number[][], trainRows: readonly number[]): number[][] {
+  const width = X[0]!.length;
+  const means = Array.from({ length: width }, (_, j) => mean(trainRows.map((r) => X[r]![j]!)));
+  const deviations = means.map((m, j) => Math.sqrt(mean(trainRows.map((r) => (X[r]![j]! - m) ** 2))) || 1);
+  return X.map((row) => row.map((value, j) => (value - means[j]!) / deviations[j]!));
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function pick<T>(items: readonly T[], rows: readonly number[]): T[] {
+  return rows.map((r) => items[r]!);
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+function accuracy(predicted: readonly number[], actual: readonly number[]): number {
+  return predicted.filter((p, i) => p === actual[i]).length / actual.length;
+}
+
+function rSquared(predicted: readonly number[], actual: readonly number[]): number {
+  const actualMean = mean(actual);
+  const residual = actual.reduce((sum, y, i) => sum + (y - predicted[i]!) ** 2, 0);
+  const total = actual.reduce((sum, y) => sum + (y - actualMean) ** 2, 0);
+  return 1 - residual / total;
+}
+
+// ------------------------------------------------------------------------------------------------
+// ONNX and scikit-learn helpers
+
+async function runOnnx(bytes: Uint8Array, X: readonly number[][], inputName = ONNX_INPUT): Promise<InferenceSession.OnnxValueMapType> {
+  const session = await InferenceSession.create(Buffer.from(bytes));
+  try {
+    assert.deepEqual(session.inputNames, [inputName]);
+    const input = new Tensor('float32', Float32Array.from(X.flat()), [X.length, X[0]!.length]);
+    return await session.run({ [inputName]: input });
+  } finally {
+    await session.release();
+  }
+}
+
+function tensorData<T>(outputs: InferenceSession.OnnxValueMapType, name: string): T {
+  const tensor = outputs[name];
+  assert.ok(tensor, `the ONNX graph has no output "${name}"`);
+  return tensor.data as T;
+}
+
+const hasScikitLearn = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
+
+/** Runs a Python snippet that reads JSON from stdin and prints JSON. */
+function runPython<T>(script: string, input: unknown): T {
+  const result = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8' });
+  assert.equal(result.status, 0, `python failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+// ------------------------------------------------------------------------------------------------
+
+describe('default models and their ONNX export', function () {
+  this.timeout(30_000);
+
+  describe('SoftmaxRegression on iris', () => {
+    const records = readCsv(IRIS_CSV);
+    const featureNames = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+    const classes = [...new Set(records.map((r) => r.species!))].sort();
+    const y = records.map((r) => classes.indexOf(r.species!));
+    const { train, holdout } = split(records.length, 0.3, y);
+    const X = standardize(
+      records.map((r) => featureNames.map((name) => Number(r[name]))),
+      train,
+    );
+    const model = new SoftmaxRegression().fit(pick(X, train), pick(y, train), classes.length);
+
+    it('converges and classifies the holdout rows (accuracy ≥ 0.9)', () => {
+      assert.equal(model.training?.stop, 'gradient');
+      const holdoutAccuracy = accuracy(model.predict(pick(X, holdout)), pick(y, holdout));
+      assert.ok(holdoutAccuracy >= 0.9, `holdout accuracy ${holdoutAccuracy}`);
+    });
+
+    it(`exports an ONNX graph whose probabilities match within ${PARITY_TOLERANCE} on every row`, async () => {
+      const outputs = await runOnnx(model.toOnnx(), X);
+      const onnxProbabilities = tensorData<Float32Array>(outputs, ONNX_PROBABILITIES);
+      const onnxLabels = tensorData<BigInt64Array>(outputs, ONNX_LABEL);
+      const probabilities = model.predictProba(X);
+      const predicted = model.predict(X);
+
+      assert.deepEqual(outputs[ONNX_PROBABILITIES]!.dims, [X.length, classes.length]);
+      assert.deepEqual(outputs[ONNX_LABEL]!.dims, [X.length]);
+      let maxDifference = 0;
+      probabilities.forEach((row, r) => {
+        const onnxRow = onnxProbabilities.subarray(r * classes.length, (r + 1) * classes.length);
+        row.forEach((p, c) => (maxDifference = Math.max(maxDifference, Math.abs(p - onnxRow[c]!))));
+        assert.equal(onnxLabels[r], BigInt(argmax(onnxRow)), `row ${r}: label is not the argmax of its probabilities`);
+        assert.equal(onnxLabels[r], BigInt(predicted[r]!), `row ${r}: ONNX and in-process labels differ`);
+      });
+      assert.ok(maxDifference <= PARITY_TOLERANCE, `max |onnx − in-process| = ${maxDifference}`);
+    });
+
+    it('also exports a two-class model faithfully', async () => {
+      const binaryRows = train.filter((r) => y[r] !== 0);
+      const binary = new SoftmaxRegression().fit(
+        pick(X, binaryRows),
+        pick(y, binaryRows).map((label) => label - 1),
+        2,
+      );
+      const outputs = await runOnnx(binary.toOnnx(), X);
+      const onnxProbabilities = tensorData<Float32Array>(outputs, ONNX_PROBABILITIES);
+      const difference = binary
+        .predictProba(X)
+        .flat()
+        .reduce((max, p, i) => Math.max(max, Math.abs(p - onnxProbabilities[i]!)), 0);
+      assert.ok(difference <= PARITY_TOLERANCE, `max |onnx − in-process| = ${difference}`);
+    });
+
+    it('writes the producer, opset and metadata into the ModelProto', () => {
+      const proto = onnx.ModelProto.decode(model.toOnnx());
+      assert.equal(proto.producerName, PRODUCER_NAME);
+      assert.deepEqual(
+        proto.opsetImport.map(({ domain, version }) => [domain, Number(version)]),
+        [['', 17]],
+      );
+      assert.deepEqual(
+        proto.metadataProps.map(({ key, value }) => [key, value]),
+        [['algorithm', 'softmaxRegression']],
+      );
+    });
+
+    it('restores identical predictions from toJSON()', () => {
+      const restored = SoftmaxRegression.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+      assert.deepEqual(restored.predictProba(X), model.predictProba(X));
+    });
+
+    it('matches scikit-learn LogisticRegression(C=1, lbfgs) on the same split (skipped without python3-sklearn)', function () {
+      if (!hasScikitLearn) this.skip();
+      const sklearn = runPython<{ accuracy: number; probabilities: number[][] }>(
+        `
+import json, sys
+from sklearn.linear_model import LogisticRegression
+d = json.load(sys.stdin)
+m = LogisticRegression(C=1.0, solver='lbfgs', max_iter=10000, tol=1e-10).fit(d['X'], d['y'])
+print(json.dumps({'accuracy': m.score(d['Xh'], d['yh']), 'probabilities': m.predict_proba(d['Xh']).tolist()}))
+`,
+        { X: pick(X, train), y: pick(y, train), Xh: pick(X, holdout), yh: pick(y, holdout) },
+      );
+      const ours = accuracy(model.predict(pick(X, holdout)), pick(y, holdout));
+      assert.ok(ours >= sklearn.accuracy - 1e-9, `ours ${ours}, scikit-learn ${sklearn.accuracy}`);
+      // Same objective, same optimum: the probabilities agree to the solvers' tolerance.
+      const difference = model
+        .predictProba(pick(X, holdout))
+        .flat()
+        .reduce((max, p, i) => Math.max(max, Math.abs(p - sklearn.probabilities.flat()[i]!)), 0);
+      assert.ok(difference <= 1e-4, `max |ours − scikit-learn| = ${difference}`);
+    });
+  });
+
+  describe('LinearRegressor', () => {
+    const records = readCsv(DIABETES_CSV);
+    const featureNames = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'];
+    const y = records.map((r) => Number(r.progression));
+    const { train, holdout } = split(records.length, 0.25);
+    const X = standardize(
+      records.map((r) => featureNames.map((name) => Number(r[name]))),
+      train,
+    );
+    const model = new LinearRegressor().fit(pick(X, train), pick(y, train));
+
+    it('explains the diabetes holdout as well as linear models do (R² > 0.4)', () => {
+      const holdoutR2 = rSquared(model.predict(pick(X, holdout)), pick(y, holdout));
+      const trainR2 = rSquared(model.predict(pick(X, train)), pick(y, train));
+      assert.ok(holdoutR2 > 0.4 && holdoutR2 < 0.7, `holdout R² ${holdoutR2}`);
+      assert.ok(trainR2 > 0.45 && trainR2 < 0.6, `train R² ${trainR2}`);
+    });
+
+    it('exports an ONNX graph whose predictions match on every row', async () => {
+      const outputs = await runOnnx(model.toOnnx(), X);
+      assert.deepEqual(outputs[ONNX_PREDICTION]!.dims, [X.length, 1]);
+      const onnxPredictions = tensorData<Float32Array>(outputs, ONNX_PREDICTION);
+      // The output is float32, whose spacing near 300 is 3e-5: an absolute 1e-5 cannot hold for targets
+      // of this size, so the tolerance is relative to the value.
+      model.predict(X).forEach((value, r) => {
+        const difference = Math.abs(value - onnxPredictions[r]!);
+        assert.ok(difference <= PARITY_TOLERANCE * Math.max(1, Math.abs(value)), `row ${r}: |Δ| = ${difference}`);
+      });
+    });
+
+    it('fits collinear columns (a duplicated feature) without blowing up, matching within 1e-5 in ONNX', async () => {
+      // y = 0.5 + 3·a − 2·b + noise, with a column c = a that the normal equations could not handle.
+      const random = seededRandom(SEED);
+      const rows = Array.from({ length: 200 }, () => [random() * 2 - 1, random() * 2 - 1]);
+      const targets = rows.map(([a, b]) => 0.5 + 3 * a! - 2 * b! + (random() - 0.5) * 0.1);
+      const withDuplicate = rows.map(([a, b]) => [a!, b!, a!]);
+      const collinear = new LinearRegressor().fit(withDuplicate, targets);
+      const { weights, intercept } = collinear.toJSON();
+
+      // Minimum-norm solution: the duplicated pair shares the weight of a evenly.
+      const reference = new LinearRegressor().fit(rows, targets).toJSON();
+      assert.ok(Math.abs(weights[0]! - weights[2]!) < 1e-9, `weights ${weights}`);
+      assert.ok(Math.abs(weights[0]! + weights[2]! - reference.weights[0]!) < 1e-9, `weights ${weights}`);
+      assert.ok(Math.abs(weights[1]! - reference.weights[1]!) < 1e-9);
+      assert.ok(Math.abs(intercept - reference.intercept) < 1e-9);
+      assert.ok(rSquared(collinear.predict(withDuplicate), targets) > 0.99);
+
+      const onnxPredictions = tensorData<Float32Array>(await runOnnx(collinear.toOnnx(), withDuplicate), ONNX_PREDICTION);
+      const difference = collinear
+        .predict(withDuplicate)
+        .reduce((max, value, r) => Math.max(max, Math.abs(value - onnxPredictions[r]!)), 0);
+      assert.ok(difference <= PARITY_TOLERANCE, `max |onnx − in-process| = ${difference}`);
+    });
+
+    it('restores identical predictions from toJSON()', () => {
+      const restored = LinearRegressor.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+      assert.deepEqual(restored.predict(X), model.predict(X));
+    });
+
+    it('matches scikit-learn LinearRegression on the same split (skipped without python3-sklearn)', function () {
+      if (!hasScikitLearn) this.skip();
+      const sklearn = runPython<{ coef: number[]; intercept: number }>(
+        `
+import json, sys
+from sklearn.linear_model import LinearRegression
+d = json.load(sys.stdin)
+m = LinearRegression().fit(d['X'], d['y'])
+print(json.dumps({'coef': m.coef_.tolist(), 'intercept': float(m.intercept_)}))
+`,
+        { X: pick(X, train), y: pick(y, train) },
+      );
+      const { weights, intercept } = model.toJSON();
+      weights.forEach((w, j) => assert.ok(Math.abs(w - sklearn.coef[j]!) < 1e-6, `weight ${j}: ${w} vs ${sklearn.coef[j]}`));
+      assert.ok(Math.abs(intercept - sklearn.intercept) < 1e-6);
+    });
+  });
+
+  describe('graphBuilder', () => {
+    it('encodes every attribute and tensor kind the exporters use, as onnxruntime reads them', async () => {
+      // A one-split tree (ai.onnx.ml: ints, floats, strings attributes) plus constants from tensor
+      // attributes (double and int64 raw data): x ≤ 0.5 → −1, else 1, then + 0.25.
+      const bytes = encodeModel({
+        graphName: 'graph_builder_check',
+        inputs: [tensorValueInfo('x', DataType.FLOAT, ['N', 1])],
+        outputs: [tensorValueInfo('y', DataType.FLOAT, ['N', 1]), tensorValueInfo('codes', DataType.INT64, [2])],
+        nodes: [
+          node(
+            'TreeEnsembleRegressor',
+            ['x'],
+            ['tree'],
+            {
+              n_targets: attr.int(1),
+              nodes_treeids: attr.ints([0, 0, 0]),
+              nodes_nodeids: attr.ints([0, 1, 2]),
+              nodes_featureids: attr.ints([0, 0, 0]),
+              nodes_values: attr.floats([0.5, 0, 0]),
+              nodes_modes: attr.strings(['BRANCH_LEQ', 'LEAF', 'LEAF']),
+              nodes_truenodeids: attr.ints([1, 0, 0]),
+              nodes_falsenodeids: attr.ints([2, 0, 0]),
+              target_treeids: attr.ints([0, 0]),
+              target_nodeids: attr.ints([1, 2]),
+              target_ids: attr.ints([0, 0]),
+              target_weights: attr.floats([-1, 1]),
+              post_transform: attr.string('NONE'),
+            },
+            { domain: ONNX_ML_DOMAIN },
+          ),
+          node('Constant', [], ['offset_double'], { value: attr.tensor(doubleTensor('offset', [1], [0.25])) }),
+          node('Cast', ['offset_double'], ['offset'], { to: attr.int(DataType.FLOAT) }),
+          node('Add', ['tree', 'offset'], ['y']),
+          node('Constant', [], ['codes'], { value: attr.tensor(int64Tensor('codes', [2], [7, -3n])) }),
+        ],
+        metadata: { purpose: 'test' },
+      });
+
+      const outputs = await runOnnx(bytes, [[0.2], [0.5], [0.9]], 'x');
+      assert.deepEqual(Array.from(tensorData<Float32Array>(outputs, 'y')), [-0.75, -0.75, 1.25]);
+      assert.deepEqual(Array.from(tensorData<BigInt64Array>(outputs, 'codes')), [7n, -3n]);
+      const proto = onnx.ModelProto.decode(bytes);
+      assert.deepEqual(
+        proto.opsetImport.map(({ domain, version }) => [domain, Number(version)]),
+        [
+          ['', 17],
+          [ONNX_ML_DOMAIN, 3],
+        ],
+      );
+      assert.deepEqual(
+        proto.metadataProps.map(({ key, value }) => [key, value]),
+        [['purpose', 'test']],
+      );
+    });
+
+    it('rejects a tensor whose dims do not match its values', () => {
+      assert.throws(() => doubleTensor('bad', [2, 2], [1, 2, 3]), /dims \[2, 2\] need 4 values, got 3/);
+    });
+  });
+});
