@@ -12,7 +12,11 @@ export interface RunResult {
 }
 
 /** Runs a command; rejects with its output when it exits non-zero. */
-export async function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<RunResult> {
+export async function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number },
+): Promise<RunResult> {
   try {
     return await execFileAsync(command, args, {
       cwd: options.cwd,
@@ -22,7 +26,10 @@ export async function run(command: string, args: string[], options: { cwd: strin
     });
   } catch (error) {
     const { stdout, stderr, message } = error as Error & Partial<RunResult>;
-    throw new Error(`${command} ${args.join(' ')} failed in ${options.cwd}: ${message}\n--- stdout\n${stdout ?? ''}\n--- stderr\n${stderr ?? ''}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${options.cwd}: ${message}\n--- stdout\n${stdout ?? ''}\n--- stderr\n${stderr ?? ''}`,
+      { cause: error },
+    );
   }
 }
 

@@ -18,6 +18,7 @@ export function projectPaths(env: NodeJS.ProcessEnv = process.env): ProjectPaths
 
 export function listenAddress(config: Config, env: NodeJS.ProcessEnv = process.env): { host: string; port: number } {
   const port = env.PORT ? Number(env.PORT) : config.server.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (0-65535), got ${JSON.stringify(env.PORT)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number (0-65535), got ${JSON.stringify(env.PORT)}`);
   return { host: env.HOST || config.server.host, port };
 }

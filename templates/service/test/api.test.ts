@@ -28,7 +28,10 @@ describe('API', () => {
   const idField = () => project.spec.config.id_field;
 
   it('predicts one row, echoing the id and naming the model', async () => {
-    const res = await request(app).post('/predict').send({ ...row, [idField()]: 'abc-1' }).expect(200);
+    const res = await request(app)
+      .post('/predict')
+      .send({ ...row, [idField()]: 'abc-1' })
+      .expect(200);
     assert.equal(res.body[idField()], 'abc-1');
     assert.equal(res.body.model.uuid, project.metadata.uuid);
     assert.equal(res.body.model.version, project.metadata.version);
@@ -63,7 +66,10 @@ describe('API', () => {
   it('reports every invalid field with 422', async () => {
     const features = project.spec.features.features;
     const body = Object.fromEntries(features.map((feature) => [feature.name, wrongType(feature)]));
-    const res = await request(app).post('/predict').send({ ...body, surprise: 1 }).expect(422);
+    const res = await request(app)
+      .post('/predict')
+      .send({ ...body, surprise: 1 })
+      .expect(422);
     assert.equal(res.body.error, 'validation_failed');
     const fields = (res.body.issues as { field: string; message: string }[]).map((issue) => issue.field).sort();
     assert.deepEqual(fields, [...features.map((f) => f.name), 'surprise'].sort());
@@ -82,7 +88,10 @@ describe('API', () => {
   it('rejects values outside the bounds of features.yaml', async function () {
     const bounded = project.spec.features.features.find((f) => f.max !== undefined);
     if (!bounded) this.skip();
-    const res = await request(app).post('/predict').send({ ...row, [bounded!.name]: bounded!.max! + 1 }).expect(422);
+    const res = await request(app)
+      .post('/predict')
+      .send({ ...row, [bounded!.name]: bounded!.max! + 1 })
+      .expect(422);
     assert.equal(res.body.issues[0].field, bounded!.name);
   });
 
@@ -92,9 +101,15 @@ describe('API', () => {
     assert.equal(res.body.predictions.length, 2);
     assert.equal(res.body.predictions[1][idField()], 'second');
     const limit = project.spec.config.server.max_batch_rows;
-    const tooMany = await request(app).post('/predict/batch').send({ rows: Array.from({ length: limit + 1 }, () => row) }).expect(422);
+    const tooMany = await request(app)
+      .post('/predict/batch')
+      .send({ rows: Array.from({ length: limit + 1 }, () => row) })
+      .expect(422);
     assert.equal(tooMany.body.issues[0].field, 'rows');
-    const bad = await request(app).post('/predict/batch').send({ rows: [row, { ...row, [project.spec.features.features[0]!.name]: null }] }).expect(422);
+    const bad = await request(app)
+      .post('/predict/batch')
+      .send({ rows: [row, { ...row, [project.spec.features.features[0]!.name]: null }] })
+      .expect(422);
     assert.ok(bad.body.issues[0].field.startsWith('rows[1].'));
   });
 
@@ -128,7 +143,13 @@ describe('API', () => {
       assert.ok(schema.properties[feature.name], `${feature.name} in the request schema`);
       if (feature.description) assert.equal(schema.properties[feature.name].description, feature.description);
     }
-    assert.deepEqual(schema.required.sort(), project.spec.features.features.filter((f) => f.required && f.default === undefined).map((f) => f.name).sort());
+    assert.deepEqual(
+      schema.required.sort(),
+      project.spec.features.features
+        .filter((f) => f.required && f.default === undefined)
+        .map((f) => f.name)
+        .sort(),
+    );
     const docs = await request(app).get('/docs/').expect(200);
     assert.match(docs.text, /swagger-ui/i);
   });

@@ -44,10 +44,16 @@ describe('readCsvRows and validateRows', () => {
   it('names the row and field of every bad value', async () => {
     writeFileSync(join(dir, 'd.csv'), 'age,plan,active,churned\n30,gold,true,yes\nold,pro,maybe,\n');
     const rows = await readCsvRows(join(dir, 'd.csv'), features, config);
-    assert.throws(() => validateRows(rows, features, config), (error: DataError) => {
-      assert.deepEqual(error.problems.map((p) => p.split(':')[0]), ['row 1, plan', 'row 2, age', 'row 2, active', 'row 2, churned']);
-      return true;
-    });
+    assert.throws(
+      () => validateRows(rows, features, config),
+      (error: DataError) => {
+        assert.deepEqual(
+          error.problems.map((p) => p.split(':')[0]),
+          ['row 1, plan', 'row 2, age', 'row 2, active', 'row 2, churned'],
+        );
+        return true;
+      },
+    );
   });
 
   it('reports a missing column or file clearly', async () => {

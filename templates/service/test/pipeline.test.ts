@@ -15,7 +15,10 @@ describe('training pipeline', () => {
     assert.ok(!Number.isNaN(Date.parse(metadata.created_at)));
     assert.equal(metadata.version, spec.config.version);
     assert.equal(metadata.task, spec.config.task);
-    assert.deepEqual(metadata.features.map((f: { name: string }) => f.name), spec.features.features.map((f) => f.name));
+    assert.deepEqual(
+      metadata.features.map((f: { name: string }) => f.name),
+      spec.features.features.map((f) => f.name),
+    );
     assert.match(metadata.features_sha256, /^[0-9a-f]{64}$/);
     assert.ok(metadata.rows.train > 0 && metadata.rows.holdout > 0);
     const metric = spec.config.task === 'classification' ? metadata.metrics.accuracy : metadata.metrics.r2;
@@ -34,10 +37,16 @@ describe('training pipeline', () => {
     let maxDiff = 0;
     if (model.task === 'classification') {
       model.predictProba(matrix).forEach((probabilities, i) => {
-        project.metadata.classes.forEach((name, c) => (maxDiff = Math.max(maxDiff, Math.abs(served[i]!.probabilities![name]! - probabilities[c]!))));
+        project.metadata.classes.forEach(
+          (name, c) => (maxDiff = Math.max(maxDiff, Math.abs(served[i]!.probabilities![name]! - probabilities[c]!))),
+        );
       });
     } else {
-      model.predict(matrix).forEach((value, i) => (maxDiff = Math.max(maxDiff, Math.abs((served[i]!.prediction as number) - value) / Math.max(1, Math.abs(value)))));
+      model
+        .predict(matrix)
+        .forEach(
+          (value, i) => (maxDiff = Math.max(maxDiff, Math.abs((served[i]!.prediction as number) - value) / Math.max(1, Math.abs(value)))),
+        );
     }
     assert.ok(maxDiff <= 1e-5, `max abs diff ${maxDiff}`);
   });

@@ -44,12 +44,18 @@ function parseCell(type: Feature['type'] | 'target-number' | 'target-class', tex
  * features.yaml and the target to a class name (classification) or a number (regression).
  * Columns that are neither a feature nor the target are ignored.
  */
-export async function readCsvRows(path: string, features: readonly Feature[], config: Pick<Config, 'target' | 'task'>): Promise<TrainingRow[]> {
+export async function readCsvRows(
+  path: string,
+  features: readonly Feature[],
+  config: Pick<Config, 'target' | 'task'>,
+): Promise<TrainingRow[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new DataError([`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`]);
+    throw new DataError([
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`,
+    ]);
   }
   let records: Record<string, string>[];
   try {

@@ -27,7 +27,11 @@ export function fitStandardize(feature: Feature, values: readonly (FeatureValue 
   return { kind: 'standardize', feature: feature.name, mean, std, fill };
 }
 
-export function fitOneHot(feature: Feature, values: readonly (FeatureValue | undefined)[], unknown: UnknownCategory = 'zeros'): ColumnEncoder {
+export function fitOneHot(
+  feature: Feature,
+  values: readonly (FeatureValue | undefined)[],
+  unknown: UnknownCategory = 'zeros',
+): ColumnEncoder {
   const categories = feature.values ?? [...new Set(values.filter(isPresent).map(String))].sort();
   let fill: string | null = typeof feature.default === 'string' ? feature.default : null;
   if (fill === null) {
@@ -41,7 +45,12 @@ export function fitOneHot(feature: Feature, values: readonly (FeatureValue | und
 
 export function fitBoolean(feature: Feature, values: readonly (FeatureValue | undefined)[]): ColumnEncoder {
   const present = values.filter(isPresent);
-  const fill = typeof feature.default === 'boolean' ? Number(feature.default) : present.length ? present.filter((v) => v === true).length / present.length : 0;
+  const fill =
+    typeof feature.default === 'boolean'
+      ? Number(feature.default)
+      : present.length
+        ? present.filter((v) => v === true).length / present.length
+        : 0;
   return { kind: 'boolean', feature: feature.name, fill };
 }
 

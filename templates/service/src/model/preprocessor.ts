@@ -24,7 +24,13 @@ export class Preprocessor {
     // Example: standardize numbers, one-hot encode categories, booleans as 0/1; string features are
     // left out (encode them yourself, e.g. with a hashing trick, if they matter). Missing optional values
     // are imputed with the feature's default from features.yaml, else a statistic of the training rows.
-    this.encoders = this.features.flatMap((feature) => fitDefaultEncoder(feature, rows.map((row) => row[feature.name])) ?? []);
+    this.encoders = this.features.flatMap(
+      (feature) =>
+        fitDefaultEncoder(
+          feature,
+          rows.map((row) => row[feature.name]),
+        ) ?? [],
+    );
     // End Example
     return this;
   }

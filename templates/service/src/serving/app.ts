@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { z } from 'zod';
-import type { Spec } from '../spec/load.js';
+import { fieldPath, type Spec } from '../spec/load.js';
 import { buildRequestSchemas } from '../spec/requestSchema.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { Predictor } from './predictor.js';
@@ -26,15 +26,28 @@ export interface FieldIssue {
   message: string;
 }
 
+/** The value at a zod issue path inside the request body (undefined when absent). */
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined),
+    body,
+  );
+}
+
 /** Flattens zod issues into one entry per failing field, e.g. rows[3].petal_width: below min 0. */
-export function fieldIssues(error: z.ZodError): FieldIssue[] {
+export function fieldIssues(error: z.ZodError, body: unknown): FieldIssue[] {
   return error.issues.flatMap((issue) => {
-    const path = issue.path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
+    const field = fieldPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: path ? `${path}.${key}` : key, message: 'unknown field (not in features.yaml)' }));
+      return issue.keys.map((key) => ({ field: field ? `${field}.${key}` : key, message: 'unknown field (not in features.yaml)' }));
     }
-    const message = issue.code === 'invalid_type' && issue.message.endsWith('received undefined') ? `required field is missing (expected ${issue.expected})` : issue.message;
-    return [{ field: path || '(body)', message }];
+    const missing = issue.path.length > 0 && valueAt(body, issue.path) === undefined;
+    return [
+      {
+        field: field || '(body)',
+        message: missing ? `required field is missing (${issue.message.replace(/^Invalid (input|option): /, '')})` : issue.message,
+      },
+    ];
   });
 }
 
@@ -83,8 +96,10 @@ export function createApp({ spec, model, onError = (error) => console.error(erro
     async (req: Request, res: Response) => {
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) {
-        const issues = fieldIssues(parsed.error);
-        sendError(res, 422, 'validation_failed', `The request body is invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}`, { issues });
+        const issues = fieldIssues(parsed.error, req.body);
+        sendError(res, 422, 'validation_failed', `The request body is invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}`, {
+          issues,
+        });
         return;
       }
       const predictor = model.predictor;
@@ -123,13 +138,17 @@ export function createApp({ spec, model, onError = (error) => console.error(erro
   });
 
   const errorHandler: ErrorRequestHandler = (error: { type?: string; status?: number; message?: string }, _req, res, _next) => {
-    if (error.type === 'entity.too.large') sendError(res, 413, 'payload_too_large', `The body is larger than ${config.server.body_limit_bytes} bytes`);
+    if (error.type === 'entity.too.large')
+      sendError(res, 413, 'payload_too_large', `The body is larger than ${config.server.body_limit_bytes} bytes`);
     else if (error.type === 'entity.parse.failed') sendError(res, 400, 'malformed_json', `The body is not valid JSON: ${error.message}`);
-    else if (error.status && error.status >= 400 && error.status < 500) sendError(res, error.status, 'bad_request', error.message ?? 'Bad request');
+    else if (error.status && error.status >= 400 && error.status < 500)
+      sendError(res, error.status, 'bad_request', error.message ?? 'Bad request');
     else {
       const requestId = String(res.locals.requestId);
       onError(error, requestId);
-      sendError(res, 500, 'internal_error', 'The prediction failed unexpectedly; the error is logged under this request id', { request_id: requestId });
+      sendError(res, 500, 'internal_error', 'The prediction failed unexpectedly; the error is logged under this request id', {
+        request_id: requestId,
+      });
     }
   };
   app.use(errorHandler);

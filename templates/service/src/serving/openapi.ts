@@ -10,8 +10,13 @@ export function responseSchemas(spec: Spec) {
     .object({ uuid: z.string(), version: z.string(), created_at: z.string() })
     .meta({ description: 'The model that made the prediction (from model_bin/model.json)' });
   const predictionFields = {
-    prediction: config.task === 'classification' ? z.string().meta({ description: 'The predicted class' }) : z.number().meta({ description: `The predicted ${config.target}` }),
-    ...(config.task === 'classification' ? { probabilities: z.record(z.string(), z.number()).meta({ description: 'Probability per class name' }) } : {}),
+    prediction:
+      config.task === 'classification'
+        ? z.string().meta({ description: 'The predicted class' })
+        : z.number().meta({ description: `The predicted ${config.target}` }),
+    ...(config.task === 'classification'
+      ? { probabilities: z.record(z.string(), z.number()).meta({ description: 'Probability per class name' }) }
+      : {}),
   };
   const idField = z.union([z.string(), z.number()]).meta({ description: 'The id sent in the request, or a generated one' });
   const predictResponse = z.object({ [config.id_field]: idField, ...predictionFields, model, api_version: z.string() });
@@ -23,7 +28,10 @@ export function responseSchemas(spec: Spec) {
   const errorResponse = z.object({
     error: z.string().meta({ description: 'Machine-readable error code', examples: ['validation_failed'] }),
     message: z.string(),
-    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional().meta({ description: 'Every failing field (422 only)' }),
+    issues: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'Every failing field (422 only)' }),
     request_id: z.string().optional(),
   });
   return { predictResponse, batchResponse, errorResponse };
@@ -38,14 +46,20 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
   registry.add(responses.predictResponse, { id: 'PredictResponse' });
   registry.add(responses.batchResponse, { id: 'BatchPredictResponse' });
   registry.add(responses.errorResponse, { id: 'Error' });
-  const { schemas: components } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io: 'input', unrepresentable: 'any' });
+  const { schemas: components } = z.toJSONSchema(registry, {
+    uri: (id) => `#/components/schemas/${id}`,
+    io: 'input',
+    unrepresentable: 'any',
+  });
   for (const schema of Object.values(components)) {
     delete schema.$schema;
     delete schema.$id;
   }
 
   const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
-  const json = (id: string, example?: unknown) => ({ 'application/json': { schema: ref(id), ...(example === undefined ? {} : { example }) } });
+  const json = (id: string, example?: unknown) => ({
+    'application/json': { schema: ref(id), ...(example === undefined ? {} : { example }) },
+  });
   const error = (description: string) => ({ description, content: json('Error') });
   const example = { [config.id_field]: 'req-0001', ...exampleRow(spec.features.features) };
   const predictErrors = {
@@ -83,10 +97,15 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
           tags: ['Predictions'],
           operationId: 'predictBatch',
           requestBody: { required: true, content: json('BatchPredictRequest', { rows: [example] }) },
-          responses: { '200': { description: 'One prediction per row, in order', content: json('BatchPredictResponse') }, ...predictErrors },
+          responses: {
+            '200': { description: 'One prediction per row, in order', content: json('BatchPredictResponse') },
+            ...predictErrors,
+          },
         },
       },
-      '/health': { get: { summary: 'Liveness: the process is up', tags: ['Health'], operationId: 'health', responses: { '200': status('Alive') } } },
+      '/health': {
+        get: { summary: 'Liveness: the process is up', tags: ['Health'], operationId: 'health', responses: { '200': status('Alive') } },
+      },
       '/ready': {
         get: {
           summary: 'Readiness: the model is loaded and warmed up',

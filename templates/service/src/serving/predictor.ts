@@ -35,11 +35,13 @@ function checkSession(session: ort.InferenceSession, task: string, width: number
   else if (input.isTensor) {
     if (input.type !== 'float32') problems.push(`ONNX input "${ONNX_INPUT}" is ${input.type}, expected float32`);
     const columns = input.shape[1];
-    if (typeof columns === 'number' && columns !== width) problems.push(`ONNX input "${ONNX_INPUT}" takes ${columns} columns, the preprocessor produces ${width}`);
+    if (typeof columns === 'number' && columns !== width)
+      problems.push(`ONNX input "${ONNX_INPUT}" takes ${columns} columns, the preprocessor produces ${width}`);
   }
   const needed = task === 'classification' ? [ONNX_PROBABILITIES] : [ONNX_PREDICTION];
   for (const name of needed) {
-    if (!session.outputNames.includes(name)) problems.push(`the ONNX model has no output named "${name}" (outputs: ${session.outputNames.join(', ')})`);
+    if (!session.outputNames.includes(name))
+      problems.push(`the ONNX model has no output named "${name}" (outputs: ${session.outputNames.join(', ')})`);
   }
   return problems;
 }
@@ -55,13 +57,20 @@ export class Predictor {
     const { onnx, preprocessor: state, metadata } = await readArtifacts(modelDir);
     const mismatches = specMismatches(metadata, spec);
     if (mismatches.length) {
-      throw new ModelLoadError(`The model in ${modelDir} does not match the spec; retrain with \`npm run train\`:\n  ${mismatches.join('\n  ')}`);
+      throw new ModelLoadError(
+        `The model in ${modelDir} does not match the spec; retrain with \`npm run train\`:\n  ${mismatches.join('\n  ')}`,
+      );
     }
     const preprocessor = Preprocessor.fromJSON(spec.features.features, state);
     let session: ort.InferenceSession;
     try {
       // One thread per request keeps latency predictable; scale out with processes instead.
-      session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(onnx, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
     } catch (error) {
       throw new ModelLoadError(`${modelDir}/model.onnx cannot be loaded by onnxruntime: ${(error as Error).message}`);
     }

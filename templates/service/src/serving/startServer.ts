@@ -34,4 +34,3 @@ export async function startServer(spec: Spec, modelDir: string, address: { host:
     });
   return { server, url: `http://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${port}`, ready, close };
 }
-

@@ -68,7 +68,10 @@ function validate<S extends z.ZodType>(parsed: ParsedYaml, schema: S): z.output<
     result.error.issues.map((issue) => {
       // An unknown key points at the key itself rather than at its parent object.
       const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-      const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : issue.message;
       return { file: parsed.file, ...locate(parsed, path), field: fieldPath(path), message };
     }),
   );

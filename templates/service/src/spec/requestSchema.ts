@@ -64,7 +64,10 @@ export function buildRequestSchemas(featuresFile: FeaturesFile, config: Config):
     [config.id_field]: z
       .union([z.string().min(1).max(200), z.number().int()])
       .optional()
-      .meta({ description: 'Caller-chosen id, echoed in the response and logged with the prediction; generated when absent', examples: ['req-0001'] }),
+      .meta({
+        description: 'Caller-chosen id, echoed in the response and logged with the prediction; generated when absent',
+        examples: ['req-0001'],
+      }),
   };
   for (const feature of featuresFile.features) shape[feature.name] = featureValueSchema(feature);
   const example = { [config.id_field]: 'req-0001', ...exampleRow(featuresFile.features) };

@@ -23,6 +23,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const known = error instanceof SpecError || error instanceof DataError;
-  console.error(known ? (error as Error).message : `Training failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  console.error(
+    known ? (error as Error).message : `Training failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
   process.exitCode = 1;
 });

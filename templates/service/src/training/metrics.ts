@@ -56,7 +56,12 @@ export function formatMetrics(metrics: Metrics, classes: readonly string[]): str
   }
   const width = Math.max(8, ...classes.map((c) => c.length)) + 2;
   const cell = (text: string | number) => String(text).padStart(width);
-  const lines = [`  accuracy  ${metrics.accuracy.toFixed(4)}`, `  macro F1  ${metrics.macro_f1.toFixed(4)}`, '', `  confusion matrix (rows: actual, columns: predicted)`];
+  const lines = [
+    `  accuracy  ${metrics.accuracy.toFixed(4)}`,
+    `  macro F1  ${metrics.macro_f1.toFixed(4)}`,
+    '',
+    `  confusion matrix (rows: actual, columns: predicted)`,
+  ];
   lines.push(`  ${''.padEnd(width)}${classes.map(cell).join('')}`);
   metrics.confusion_matrix.forEach((row, i) => lines.push(`  ${classes[i]!.padEnd(width)}${row.map(cell).join('')}`));
   return lines.join('\n');

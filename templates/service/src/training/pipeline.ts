@@ -41,7 +41,12 @@ export async function runTraining({ spec, featuresText, modelDir, log = () => {}
   const labels = rows.map((row) => row[config.target]!);
   const classes = config.task === 'classification' ? getClasses(labels.map(String)) : [];
   const y = config.task === 'classification' ? labels.map((label) => classes.indexOf(String(label))) : labels.map(Number);
-  const split = trainHoldoutSplit(rows.length, config.training.holdout_fraction, config.training.seed, config.task === 'classification' ? y : undefined);
+  const split = trainHoldoutSplit(
+    rows.length,
+    config.training.holdout_fraction,
+    config.training.seed,
+    config.task === 'classification' ? y : undefined,
+  );
   log(`Split: ${split.train.length} train / ${split.holdout.length} holdout (seed ${config.training.seed})`);
 
   log('Fitting preprocessor …');

@@ -1,0 +1,120 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas that validate requests (zod 4 emits
+// JSON Schema 2020-12, which is OpenAPI 3.1's schema dialect), so the docs can never drift from the code.
+import { z } from 'zod';
+import type { Spec } from '../spec/load.js';
+import { exampleRow, type RequestSchemas } from '../spec/requestSchema.js';
+
+export function responseSchemas(spec: Spec) {
+  const { config } = spec;
+  const model = z
+    .object({ uuid: z.string(), version: z.string(), created_at: z.string() })
+    .meta({ description: 'The model that made the prediction (from model_bin/model.json)' });
+  const predictionFields = {
+    prediction:
+      config.task === 'classification'
+        ? z.string().meta({ description: 'The predicted class' })
+        : z.number().meta({ description: `The predicted ${config.target}` }),
+    ...(config.task === 'classification'
+      ? { probabilities: z.record(z.string(), z.number()).meta({ description: 'Probability per class name' }) }
+      : {}),
+  };
+  const idField = z.union([z.string(), z.number()]).meta({ description: 'The id sent in the request, or a generated one' });
+  const predictResponse = z.object({ [config.id_field]: idField, ...predictionFields, model, api_version: z.string() });
+  const batchResponse = z.object({
+    predictions: z.array(z.object({ [config.id_field]: idField, ...predictionFields })),
+    model,
+    api_version: z.string(),
+  });
+  const errorResponse = z.object({
+    error: z.string().meta({ description: 'Machine-readable error code', examples: ['validation_failed'] }),
+    message: z.string(),
+    issues: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'Every failing field (422 only)' }),
+    request_id: z.string().optional(),
+  });
+  return { predictResponse, batchResponse, errorResponse };
+}
+
+export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Record<string, unknown> {
+  const { config } = spec;
+  const responses = responseSchemas(spec);
+  const registry = z.registry<{ id: string }>();
+  registry.add(schemas.predictRequest, { id: 'PredictRequest' });
+  registry.add(schemas.batchRequest, { id: 'BatchPredictRequest' });
+  registry.add(responses.predictResponse, { id: 'PredictResponse' });
+  registry.add(responses.batchResponse, { id: 'BatchPredictResponse' });
+  registry.add(responses.errorResponse, { id: 'Error' });
+  const { schemas: components } = z.toJSONSchema(registry, {
+    uri: (id) => `#/components/schemas/${id}`,
+    io: 'input',
+    unrepresentable: 'any',
+  });
+  for (const schema of Object.values(components)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
+
+  const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+  const json = (id: string, example?: unknown) => ({
+    'application/json': { schema: ref(id), ...(example === undefined ? {} : { example }) },
+  });
+  const error = (description: string) => ({ description, content: json('Error') });
+  const example = { [config.id_field]: 'req-0001', ...exampleRow(spec.features.features) };
+  const predictErrors = {
+    '400': error('Malformed JSON'),
+    '413': error(`Body larger than ${config.server.body_limit_bytes} bytes`),
+    '415': error('Body is not application/json'),
+    '422': error('The body does not match features.yaml; `issues` lists every failing field'),
+    '503': error('The model is not loaded yet'),
+  };
+  const status = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } },
+  });
+
+  return {
+    openapi: '3.1.0',
+    info: { title: config.name, version: config.version, description: config.description },
+    tags: [
+      { name: 'Predictions', description: `Inputs are validated against features.yaml; unknown fields are rejected` },
+      { name: 'Health', description: 'Probes for load balancers and Kubernetes' },
+    ],
+    paths: {
+      '/predict': {
+        post: {
+          summary: 'Predict one row',
+          tags: ['Predictions'],
+          operationId: 'predict',
+          requestBody: { required: true, content: json('PredictRequest', example) },
+          responses: { '200': { description: 'The prediction', content: json('PredictResponse') }, ...predictErrors },
+        },
+      },
+      '/predict/batch': {
+        post: {
+          summary: `Predict up to ${config.server.max_batch_rows} rows`,
+          tags: ['Predictions'],
+          operationId: 'predictBatch',
+          requestBody: { required: true, content: json('BatchPredictRequest', { rows: [example] }) },
+          responses: {
+            '200': { description: 'One prediction per row, in order', content: json('BatchPredictResponse') },
+            ...predictErrors,
+          },
+        },
+      },
+      '/health': {
+        get: { summary: 'Liveness: the process is up', tags: ['Health'], operationId: 'health', responses: { '200': status('Alive') } },
+      },
+      '/ready': {
+        get: {
+          summary: 'Readiness: the model is loaded and warmed up',
+          tags: ['Health'],
+          operationId: 'ready',
+          responses: { '200': status('Ready to serve predictions'), '503': status('Still loading the model') },
+        },
+      },
+    },
+    components: { schemas: components },
+  };
+}

@@ -1,0 +1,83 @@
+// Builds the request validation from features.yaml at start-up: one zod schema per feature, with the
+// constraints, descriptions and examples of the spec. The same schema drives the OpenAPI document.
+import { z } from 'zod';
+import type { Config, Feature, FeaturesFile } from './schema.js';
+
+/** A single feature value after validation: missing optional features stay undefined. */
+export type FeatureValue = number | string | boolean;
+/** One row of inputs keyed by feature name. */
+export type FeatureValues = Record<string, FeatureValue | undefined>;
+
+function featureValueSchema(feature: Feature): z.ZodType {
+  let schema: z.ZodType;
+  switch (feature.type) {
+    case 'number':
+    case 'integer': {
+      // z.number() already rejects NaN and ±Infinity.
+      let number = feature.type === 'integer' ? z.number().int() : z.number();
+      if (feature.min !== undefined) number = number.min(feature.min);
+      if (feature.max !== undefined) number = number.max(feature.max);
+      schema = number;
+      break;
+    }
+    case 'boolean':
+      schema = z.boolean();
+      break;
+    case 'category':
+      schema = z.enum(feature.values as [string, ...string[]]);
+      break;
+    case 'string':
+      schema = z.string().max(10_000);
+      break;
+  }
+  const meta: Record<string, unknown> = {};
+  if (feature.description) meta.description = feature.description;
+  if (feature.example !== undefined) meta.examples = [feature.example];
+  schema = schema.meta(meta);
+  if (feature.required) return schema;
+  return feature.default !== undefined ? schema.default(feature.default as never) : schema.optional();
+}
+
+/** The example request body built from the spec's examples (or a valid placeholder per type). */
+export function exampleRow(features: readonly Feature[]): Record<string, FeatureValue> {
+  const row: Record<string, FeatureValue> = {};
+  for (const feature of features) {
+    if (feature.example !== undefined) row[feature.name] = feature.example;
+    else if (feature.default !== undefined) row[feature.name] = feature.default;
+    else if (feature.type === 'category') row[feature.name] = feature.values![0]!;
+    else if (feature.type === 'boolean') row[feature.name] = false;
+    else if (feature.type === 'string') row[feature.name] = '';
+    else row[feature.name] = feature.min ?? 0;
+  }
+  return row;
+}
+
+export interface RequestSchemas {
+  /** POST /predict body: the features plus the optional id field. Unknown keys are rejected. */
+  predictRequest: z.ZodType<FeatureValues>;
+  /** POST /predict/batch body: { rows: [...] } with at most server.max_batch_rows rows. */
+  batchRequest: z.ZodType<{ rows: FeatureValues[] }>;
+}
+
+export function buildRequestSchemas(featuresFile: FeaturesFile, config: Config): RequestSchemas {
+  const shape: Record<string, z.ZodType> = {
+    [config.id_field]: z
+      .union([z.string().min(1).max(200), z.number().int()])
+      .optional()
+      .meta({
+        description: 'Caller-chosen id, echoed in the response and logged with the prediction; generated when absent',
+        examples: ['req-0001'],
+      }),
+  };
+  for (const feature of featuresFile.features) shape[feature.name] = featureValueSchema(feature);
+  const example = { [config.id_field]: 'req-0001', ...exampleRow(featuresFile.features) };
+  const predictRequest = z.strictObject(shape).meta({ description: 'One row of model inputs', examples: [example] });
+  const batchRequest = z
+    .strictObject({
+      rows: z.array(predictRequest).min(1).max(config.server.max_batch_rows),
+    })
+    .meta({ description: `Up to ${config.server.max_batch_rows} rows`, examples: [{ rows: [example] }] });
+  // The shape is built from features.yaml, so zod cannot infer the row type statically; every value
+  // schema above yields a FeatureValue (or undefined for a missing optional feature).
+  return { predictRequest: predictRequest as z.ZodType<FeatureValues>, batchRequest: batchRequest as z.ZodType<{ rows: FeatureValues[] }> };
+}

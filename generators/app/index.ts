@@ -1,0 +1,271 @@
+// yo ml-microservice — turns features.yaml + config.yaml (given, from an example, or drafted from a CSV and a
+// few answers) into a project: validates them with the shared spec loader, writes them into the project
+// verbatim with the data file, remembers where they are in .yo-rc.json and composes the part generators.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Generator, { type BaseOptions, type PromptQuestion } from 'yeoman-generator';
+import { loadSpec, parseSpec, type Spec } from '../../templates/service/src/spec/load.js';
+import { ConflictPolicy, interactiveOption, isTerminal } from '../conflicts.js';
+import { readGeneratorPackageJson, readUsage } from '../packageRoot.js';
+import { findProject, type FoundProject, type StoredProjectConfig } from '../projectRoot.js';
+import type ServiceGenerator from '../service/index.js';
+import { configYaml, featuresYaml, inferFeatures, readCsv } from './featureInference.js';
+import {
+  DEFAULT_EXAMPLE,
+  DEFAULT_ID_FIELD,
+  EXAMPLES_ROOT,
+  PROJECT_ANSWERS,
+  REQUIRED_ANSWERS,
+  SETTINGS,
+  optionSpecs,
+  optionValue,
+  type Answers,
+  type Setting,
+  type SettingContext,
+} from './options.js';
+
+export type AppOptions = BaseOptions & {
+  interactive?: boolean;
+  force?: boolean;
+  'skip-install'?: boolean;
+  nodePackageManager?: string;
+} & Record<string, unknown>;
+
+/** The project's contract, validated, with the exact text to write and where its data comes from. */
+interface ResolvedInput {
+  spec: Spec;
+  featuresText: string;
+  configText: string;
+  /** Absolute path of the data file to copy into the project at spec.config.data.path, if there is one. */
+  dataSource?: string;
+  /** Why the data file is not copied, when it is not. */
+  dataNote?: string;
+}
+
+/** The part generators composed into every project, next to this folder. */
+const PART_GENERATORS = ['service'] as const;
+
+const thisFile = fileURLToPath(import.meta.url);
+const partGeneratorPath = (part: string) => join(dirname(thisFile), '..', part, `index${extname(thisFile)}`);
+
+export default class AppGenerator extends Generator<StoredProjectConfig, AppOptions> {
+  #project?: FoundProject;
+  #input?: ResolvedInput;
+  #conflicts = new ConflictPolicy(this);
+
+  constructor(args?: string[], options?: AppOptions) {
+    super(args, options);
+    this.description = 'Generates an ML microservice from features.yaml + config.yaml, an example, or a CSV and a few answers.';
+    for (const spec of optionSpecs()) this.option(spec);
+    this.option(interactiveOption);
+    this.options.interactive ??= isTerminal();
+    this.option('force', { type: Boolean, description: 'Overwrite files that differ from the templates without asking' });
+    this.options.skipInstall = Boolean(this.options.skipInstall || this.options['skip-install']);
+    // The project's lockfile-free first install must not guess the package manager.
+    this.options.nodePackageManager ??= 'npm';
+  }
+
+  override help(): string {
+    return `${super.help()}\n${readUsage('app')}`;
+  }
+
+  #value(setting: Setting): string | undefined {
+    return optionValue(this.options, setting);
+  }
+
+  #settingContext(columns?: readonly string[]): SettingContext {
+    return { cwd: this.contextRoot, columns };
+  }
+
+  /** Paths in messages: relative to where the user is, unless that is further away than the absolute path. */
+  #label(path: string): string {
+    const fromCwd = relative(process.cwd(), path);
+    return fromCwd && !fromCwd.startsWith(`..${sep}..`) && !isAbsolute(fromCwd) ? fromCwd : path;
+  }
+
+  initializing(): void {
+    const output = this.#value(SETTINGS.output);
+    // Inside an existing project (or --output pointing at one) a bare re-run regenerates from its own files.
+    this.#project = findProject(output ? resolve(this.contextRoot, output) : this.contextRoot);
+    if (output && this.#project && this.#project.root !== resolve(this.contextRoot, output)) this.#project = undefined;
+
+    const features = this.#value(SETTINGS.features);
+    const config = this.#value(SETTINGS.config);
+    const example = this.#value(SETTINGS.example);
+    if ((features === undefined) !== (config === undefined)) {
+      throw new Error('--features and --config go together: give both files (or --example, or neither to be asked).');
+    }
+    if (features && config) {
+      if (example) throw new Error('Give either --features/--config or --example, not both.');
+      this.#input = this.#loadFiles(resolve(this.contextRoot, features), resolve(this.contextRoot, config));
+    } else if (example) {
+      this.#input = this.#loadExample(example);
+    } else if (this.#project && !PROJECT_ANSWERS.some((name) => this.#value(SETTINGS[name]) !== undefined)) {
+      const { root, stored } = this.#project;
+      this.log.info(`Regenerating ${root} from its ${stored.features ?? 'features.yaml'} and ${stored.config ?? 'config.yaml'}`);
+      this.#input = this.#loadFiles(join(root, stored.features ?? 'features.yaml'), join(root, stored.config ?? 'config.yaml'));
+    }
+  }
+
+  async prompting(): Promise<void> {
+    if (this.#input) return;
+    const given: Answers = Object.fromEntries(
+      PROJECT_ANSWERS.flatMap((name) => {
+        const value = this.#value(SETTINGS[name]);
+        return value === undefined ? [] : [[name, value]];
+      }),
+    );
+    const interactive = Boolean(this.options.interactive);
+    if (!interactive) {
+      const missing = REQUIRED_ANSWERS.filter((name) => given[name] === undefined);
+      if (missing.length) {
+        throw new Error(
+          [
+            'Nothing to generate from (and no terminal to ask in). Give one of:',
+            '  --features FILE --config FILE        your own features.yaml and config.yaml',
+            `  --example ${DEFAULT_EXAMPLE.padEnd(28)}a built-in example`,
+            '  --name --task --target --data FILE   a CSV to infer features.yaml from (and --id-field)',
+            Object.keys(given).length ? `Missing: ${missing.map((name) => `--${SETTINGS[name].flag}`).join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        );
+      }
+    }
+    // Flags answer their questions; only a run with no answers at all is offered the example.
+    if (interactive && Object.keys(given).length === 0) {
+      const { useExample } = await this.prompt<Answers>([SETTINGS.example.prompt()]);
+      if (useExample) {
+        this.#input = this.#loadExample(DEFAULT_EXAMPLE);
+        return;
+      }
+    }
+    const answers: Answers = { ...given };
+    await this.#ask(answers, ['name', 'task', 'data'], interactive);
+    const dataPath = resolve(this.contextRoot, answers.data!);
+    const table = readCsv(dataPath, this.#label(dataPath));
+    await this.#ask(answers, ['target', 'idField'], interactive, table.header);
+    const idField = answers.idField ?? DEFAULT_ID_FIELD;
+    this.#input = this.#draftFromCsv({ ...answers, idField }, table, dataPath);
+  }
+
+  /** Asks for the settings not given yet (in a terminal), then checks every value, given or answered. */
+  async #ask(answers: Answers, names: readonly (typeof PROJECT_ANSWERS)[number][], interactive: boolean, columns?: readonly string[]) {
+    const context = this.#settingContext(columns);
+    const missing = names.filter((name) => answers[name] === undefined);
+    if (interactive && missing.length) {
+      const questions = missing.map((name): PromptQuestion<Answers> => {
+        const setting: Setting = SETTINGS[name];
+        const validate = (value: unknown) => setting.validate?.(String(value), context) ?? true;
+        return { ...setting.prompt!(context), validate } as PromptQuestion<Answers>;
+      });
+      Object.assign(answers, await this.prompt<Answers>(questions));
+    }
+    const problems = names.flatMap((name) => {
+      const value = answers[name];
+      const setting: Setting = SETTINGS[name];
+      const valid = value === undefined ? true : (setting.validate?.(String(value), context) ?? true);
+      return valid === true ? [] : [`  --${setting.flag} ${JSON.stringify(value)}: ${valid}`];
+    });
+    if (problems.length) throw new Error(`Invalid answers:\n${problems.join('\n')}`);
+  }
+
+  #draftFromCsv(answers: Answers & { idField: string }, table: ReturnType<typeof readCsv>, dataSource: string): ResolvedInput {
+    const dataPath = `data/${basename(dataSource)}`;
+    const featuresText = featuresYaml(inferFeatures(table, [answers.target!, answers.idField]), dataPath);
+    const configText = configYaml({
+      name: answers.name!,
+      task: answers.task!,
+      target: answers.target!,
+      idField: answers.idField,
+      dataPath,
+    });
+    const spec = parseSpec(featuresText, configText, {
+      features: `features.yaml (inferred from ${table.label})`,
+      config: 'config.yaml (from your answers)',
+    });
+    return { spec, featuresText, configText, dataSource };
+  }
+
+  #loadExample(example: string): ResolvedInput {
+    const valid = SETTINGS.example.validate(example);
+    if (valid !== true) throw new Error(`--example: ${valid}`);
+    return this.#loadFiles(join(EXAMPLES_ROOT, example, 'features.yaml'), join(EXAMPLES_ROOT, example, 'config.yaml'));
+  }
+
+  /** Validates the two files (throws SpecError naming file:line:col field) and finds the data file. */
+  #loadFiles(featuresPath: string, configPath: string): ResolvedInput {
+    const spec = loadSpec(this.#label(featuresPath), this.#label(configPath));
+    const input: ResolvedInput = {
+      spec,
+      featuresText: readFileSync(featuresPath, 'utf8'),
+      configText: readFileSync(configPath, 'utf8'),
+    };
+    const dataPath = spec.config.data.path;
+    const inside = !isAbsolute(dataPath) && !normalize(dataPath).startsWith('..');
+    const source = resolve(dirname(configPath), dataPath);
+    if (!inside) input.dataNote = `data.path ${dataPath} is outside the project; it is read from there, not copied.`;
+    else if (!existsSync(source))
+      input.dataNote = `data.path ${dataPath} does not exist next to ${this.#label(configPath)}; put the data there before \`npm run train\`.`;
+    else input.dataSource = source;
+    return input;
+  }
+
+  async configuring(): Promise<void> {
+    const { spec, featuresText, configText } = this.#input!;
+    // Only now, with valid input, may a folder be created: destinationRoot() makes it on the spot.
+    const output = this.#value(SETTINGS.output);
+    const root = output ? resolve(this.contextRoot, output) : (this.#project?.root ?? resolve(this.contextRoot, spec.config.name));
+    this.destinationRoot(root);
+    this.env.cwd = root;
+
+    this.fs.write(this.destinationPath('features.yaml'), featuresText);
+    this.fs.write(this.destinationPath('config.yaml'), configText);
+    this.config.merge({
+      features: 'features.yaml',
+      config: 'config.yaml',
+      name: spec.config.name,
+      task: spec.config.task,
+      target: spec.config.target,
+      idField: spec.config.id_field,
+      data: spec.config.data.path,
+      generatorVersion: readGeneratorPackageJson().version,
+    });
+    for (const part of PART_GENERATORS) {
+      await this.composeWith<ServiceGenerator>(partGeneratorPath(part), {
+        generatorOptions: { composedByApp: true, interactive: this.options.interactive, force: this.options.force },
+      });
+    }
+  }
+
+  writing(): void {
+    const { spec, dataSource, dataNote } = this.#input!;
+    const destination = this.destinationPath(spec.config.data.path);
+    if (dataSource && resolve(dataSource) !== destination) this.fs.copy(dataSource, destination);
+    if (dataNote) this.log.info(dataNote);
+  }
+
+  transform(): void {
+    this.#conflicts.beforeCommit();
+  }
+
+  install(): void {
+    this.#conflicts.afterCommit();
+  }
+
+  end(): void {
+    const { config } = this.#input!.spec;
+    const where = relative(this.contextRoot, this.destinationRoot());
+    const steps = [
+      where ? `cd ${where.includes(' ') ? JSON.stringify(where) : where}` : undefined,
+      this.options.skipInstall ? 'npm install' : undefined,
+      'fill in src/data/dataLoader.ts, src/model/preprocessor.ts and src/model/train.ts (the model is yours)',
+      'npm run train      # load → split → preprocess → train → evaluate → model_bin/',
+      'npm start          # serves the model',
+      `open http://127.0.0.1:${config.server.port}/docs`,
+    ].filter((step): step is string => step !== undefined);
+    this.#conflicts.report();
+    this.log.writeln(`\n${config.name} is ready in ${this.destinationRoot()}. Next:\n${steps.map((step) => `  ${step}`).join('\n')}\n`);
+  }
+}

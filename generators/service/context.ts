@@ -1,0 +1,76 @@
+// The data every templates/service/**/*.ejs file is rendered with. Everything a template needs is computed
+// here, in TypeScript, so templates only print values (quoted with JSON.stringify) and never decide things.
+import type { Spec } from '../../templates/service/src/spec/load.js';
+import { exampleRow } from '../../templates/service/src/spec/requestSchema.js';
+import type { Feature, Task } from '../../templates/service/src/spec/schema.js';
+
+export interface ServiceContext {
+  /** config.yaml name: the npm package, image and chart name. */
+  name: string;
+  version: string;
+  description: string;
+  task: Task;
+  /** The CSV column the model predicts. */
+  target: string;
+  /** config.yaml id_field: echoed and logged with each prediction. */
+  idField: string;
+  port: number;
+  /** The validated features, in features.yaml order (defaults such as required: true filled in). */
+  features: Feature[];
+  featureNames: string[];
+  /** Version of generator-ml-microservice that rendered the project. */
+  generatorVersion: string;
+  /**
+   * A valid POST /predict body (the id field plus each feature's example), as JSON. Single quotes are
+   * written as \u0027 so the JSON can sit inside a single-quoted shell argument.
+   */
+  exampleRequestJson: string;
+  /** One row per feature for the README's Markdown table; every cell is ready to print (pipes escaped). */
+  featureTable: FeatureTableRow[];
+}
+
+export interface FeatureTableRow {
+  name: string;
+  type: string;
+  required: 'yes' | 'no';
+  /** e.g. "min 0, max 15", "one of `a`, `b`", "default `x`"; "—" when none. */
+  constraints: string;
+  description: string;
+}
+
+/** Text safe inside a Markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').replaceAll('|', '\\|');
+}
+
+function constraintsOf(feature: Feature): string {
+  const parts: string[] = [];
+  if (feature.min !== undefined) parts.push(`min ${feature.min}`);
+  if (feature.max !== undefined) parts.push(`max ${feature.max}`);
+  if (feature.values) parts.push(`one of ${feature.values.map((value) => `\`${value}\``).join(', ')}`);
+  if (feature.default !== undefined) parts.push(`default \`${String(feature.default)}\``);
+  return parts.length ? cell(parts.join(', ')) : '—';
+}
+
+export function buildServiceContext({ features, config }: Spec, generatorVersion: string): ServiceContext {
+  return {
+    name: config.name,
+    version: config.version,
+    description: config.description,
+    task: config.task,
+    target: config.target,
+    idField: config.id_field,
+    port: config.server.port,
+    features: features.features,
+    featureNames: features.features.map((feature) => feature.name),
+    generatorVersion,
+    exampleRequestJson: JSON.stringify({ [config.id_field]: 'req-0001', ...exampleRow(features.features) }).replaceAll("'", '\\u0027'),
+    featureTable: features.features.map((feature) => ({
+      name: feature.name,
+      type: feature.type,
+      required: feature.required ? 'yes' : 'no',
+      constraints: constraintsOf(feature),
+      description: cell(feature.description ?? ''),
+    })),
+  };
+}

@@ -1,0 +1,74 @@
+// A matrix of projects generated from different inputs, each checked the way a user would find it:
+// no template marker left, JSON and YAML that parse, TypeScript that compiles under strict settings, and
+// the project's own test suite (training, ONNX parity, API contract) passing.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { generate, listFiles, ROOT } from '../support/generate.js';
+import { run } from '../support/process.js';
+
+const fixture = (name: string) => join(ROOT, 'test/fixtures', name);
+
+const combinations: { label: string; args: string[] }[] = [
+  { label: 'iris example (classification, numbers)', args: ['--example', 'iris'] },
+  {
+    label: 'diabetes CSV (regression, inferred features)',
+    args: ['--name', 'diabetes-progression', '--task', 'regression', '--target', 'progression', '--id-field', 'patient_id', '--data', fixture('diabetes.csv')],
+  },
+  {
+    label: 'churn CSV (classification; integer, category, boolean, string, missing values)',
+    args: ['--name', 'churn-risk', '--task', 'classification', '--target', 'churned', '--id-field', 'customer_ref', '--data', fixture('churn.csv')],
+  },
+];
+
+const MARKERS = /<%|%>|\bundefined\b(?!\))|\[object Object\]/;
+
+for (const { label, args } of combinations) {
+  describe(`generated project: ${label}`, function () {
+    this.timeout(300_000);
+    let dir: string;
+    let project: string;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'combo-'));
+      project = join(dir, 'project');
+      await generate(project, args);
+      // The generator repo's node_modules hold exactly the pinned versions the project would install.
+      symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('leaves no template marker in any file, and no file named .ejs or _dotfile', () => {
+      const files = listFiles(project);
+      assert.deepEqual(
+        files.filter((file) => file.endsWith('.ejs') || /(^|\/)_[a-z]/.test(file)),
+        [],
+      );
+      for (const file of files.filter((f) => !f.endsWith('.csv') && !f.endsWith('.ts'))) {
+        assert.doesNotMatch(readFileSync(join(project, file), 'utf8'), /<%|%>|\[object Object\]/, file);
+      }
+      for (const file of ['README.md', 'package.json', 'features.yaml', 'config.yaml']) {
+        assert.doesNotMatch(readFileSync(join(project, file), 'utf8'), MARKERS, file);
+      }
+    });
+
+    it('writes JSON and YAML that parse', () => {
+      for (const file of listFiles(project)) {
+        const text = readFileSync(join(project, file), 'utf8');
+        if (file.endsWith('.json')) assert.doesNotThrow(() => JSON.parse(text), file);
+        if (file.endsWith('.yaml') || file.endsWith('.yml')) assert.doesNotThrow(() => parseYaml(text), file);
+      }
+    });
+
+    it('type-checks under strict TypeScript', async () => {
+      await run('npx', ['tsc', '--noEmit', '-p', '.'], { cwd: project });
+    });
+
+    it("passes the project's own tests (train, ONNX parity, API contract)", async () => {
+      const { stdout } = await run('npx', ['mocha'], { cwd: project });
+      assert.match(stdout, /\d+ passing/);
+    });
+  });
+}

@@ -1,0 +1,168 @@
+// yo ml-microservice without prompts: the iris example, the user's own files, a CSV given by flags.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSpec } from '../../templates/service/src/spec/load.js';
+import { PROJECT_DEPENDENCIES, PROJECT_DEV_DEPENDENCIES, PROJECT_SCRIPTS } from '../../generators/service/projectPackage.js';
+import { listTemplateFiles } from '../../generators/service/templateFiles.js';
+import type { StoredProjectConfig } from '../../generators/projectRoot.js';
+import {
+  IRIS_CONFIG,
+  IRIS_FEATURES,
+  irisExample,
+  listFiles,
+  read,
+  readJson,
+  repoRoot,
+  runGenerator,
+  tempDir,
+  writeFiles,
+} from './support.js';
+
+const generatorPackage = readJson<{ version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> }>(
+  join(repoRoot, 'package.json'),
+);
+const pinned = { ...generatorPackage.devDependencies, ...generatorPackage.dependencies };
+const serviceFiles = listTemplateFiles(join(repoRoot, 'templates', 'service')).map((file) => file.destination);
+interface PackageJson {
+  name: string;
+  version: string;
+  private: boolean;
+  type: string;
+  engines: Record<string, string>;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+const USER_STUBS = ['src/data/dataLoader.ts', 'src/model/preprocessor.ts', 'src/model/train.ts'];
+
+describe('app generator: the iris example', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let project: string;
+
+  before(async () => {
+    ({ dir, cleanup } = tempDir());
+    await runGenerator(dir, { options: { example: 'iris' } });
+    project = join(dir, 'iris-classifier');
+  });
+  after(() => cleanup());
+
+  it('generates into ./<config.name>/ and nowhere else', () => {
+    assert.deepEqual(readdirSync(dir), ['iris-classifier']);
+  });
+
+  it('writes exactly the contract, the data, package.json, .yo-rc.json and the service files', () => {
+    const expected = ['.yo-rc.json', 'config.yaml', 'data/iris.csv', 'features.yaml', 'package.json', ...serviceFiles].sort();
+    assert.deepEqual(listFiles(project), expected);
+    for (const file of [...USER_STUBS, '.gitignore', '.npmrc', 'tsconfig.json']) assert.ok(expected.includes(file), `${file} is generated`);
+  });
+
+  it('copies features.yaml, config.yaml and the data verbatim (comments kept)', () => {
+    assert.equal(read(join(project, 'features.yaml')), IRIS_FEATURES);
+    assert.equal(read(join(project, 'config.yaml')), IRIS_CONFIG);
+    assert.match(read(join(project, 'features.yaml')), /^# The model's inputs/);
+    assert.equal(read(join(project, 'data/iris.csv')), read(join(irisExample, 'data/iris.csv')));
+  });
+
+  it('renders templates: no EJS markers, no .ejs or _dotfile names left', () => {
+    for (const file of listFiles(project)) {
+      assert.ok(!file.endsWith('.ejs'), file);
+      assert.ok(!file.split('/').at(-1)!.startsWith('_'), file);
+      assert.doesNotMatch(read(join(project, file)), /<%|%>/, `${file} has an EJS marker left`);
+    }
+    assert.match(read(join(project, '.npmrc')), /onnxruntime-node-install=skip/);
+  });
+
+  it('writes package.json from code, with the versions pinned in this repository', () => {
+    const pkg = readJson<PackageJson>(join(project, 'package.json'));
+    assert.equal(pkg.name, 'iris-classifier');
+    assert.equal(pkg.version, '1.0.0');
+    assert.equal(pkg.private, true);
+    assert.equal(pkg.type, 'module');
+    assert.deepEqual(pkg.engines, { node: '>=20.17' });
+    assert.deepEqual(pkg.scripts, PROJECT_SCRIPTS);
+    assert.deepEqual(Object.keys(pkg.dependencies).sort(), [...PROJECT_DEPENDENCIES].sort());
+    assert.deepEqual(Object.keys(pkg.devDependencies).sort(), [...PROJECT_DEV_DEPENDENCIES].sort());
+    for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
+      assert.equal(version, pinned[name], `${name} is pinned to this repository's version`);
+      assert.match(String(version), /^\d+\.\d+\.\d+/, `${name} is an exact version`);
+    }
+  });
+
+  it('remembers the project in .yo-rc.json', () => {
+    const stored = readJson<Record<string, StoredProjectConfig>>(join(project, '.yo-rc.json'))['generator-ml-microservice']!;
+    assert.deepEqual(
+      { ...stored, generatedFiles: undefined },
+      {
+        features: 'features.yaml',
+        config: 'config.yaml',
+        name: 'iris-classifier',
+        task: 'classification',
+        target: 'species',
+        idField: 'request_id',
+        data: 'data/iris.csv',
+        generatorVersion: generatorPackage.version,
+        generatedFiles: undefined,
+      },
+    );
+    assert.match(stored.generatedFiles?.['src/model/train.ts'] ?? '', /^[0-9a-f]{64}$/);
+  });
+});
+
+describe('app generator: options instead of prompts', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  it('--features/--config: the user’s files verbatim, the data copied from next to config.yaml', async () => {
+    const features = `# my features\nfeatures:\n  - name: size   # in m²\n    type: number\n    min: 0\n  - name: city\n    type: category\n    values: [paris, lyon]\n`;
+    const config = `# mine\nname: house-prices\nversion: 2.1.0\ntask: regression\ntarget: price\nid_field: house_id\ndata:\n  path: data/houses.csv\nserver:\n  port: 9123\n`;
+    writeFiles(dir, {
+      'spec/features.yaml': features,
+      'inputs/config.yaml': config,
+      'inputs/data/houses.csv': 'size,city,price\n50,paris,300\n',
+    });
+    await runGenerator(dir, { options: { features: 'spec/features.yaml', config: 'inputs/config.yaml', output: 'out' } });
+    assert.equal(read(join(dir, 'out/features.yaml')), features);
+    assert.equal(read(join(dir, 'out/config.yaml')), config);
+    assert.equal(read(join(dir, 'out/data/houses.csv')), 'size,city,price\n50,paris,300\n');
+    assert.equal(readJson<{ name: string }>(join(dir, 'out/package.json')).name, 'house-prices');
+    assert.ok(!existsSync(join(dir, 'house-prices')), '--output replaces ./<name>/');
+  });
+
+  it('a data.path that does not exist is not an error (the user adds the data later)', async () => {
+    writeFiles(dir, { 'f.yaml': IRIS_FEATURES, 'c.yaml': IRIS_CONFIG });
+    await runGenerator(dir, { options: { features: 'f.yaml', config: 'c.yaml' } });
+    assert.ok(existsSync(join(dir, 'iris-classifier/features.yaml')));
+    assert.ok(!existsSync(join(dir, 'iris-classifier/data')));
+  });
+
+  for (const [label, idFlag] of [
+    ['dashed flags (yo, the bin)', 'id-field'],
+    ['camel-case options (API)', 'idField'],
+  ] as const) {
+    it(`--name --task --target --id-field --data infer features.yaml from the CSV (${label})`, async () => {
+      writeFiles(dir, {
+        'in/flowers.csv': 'petal,colour,label,ticket\n1.5,red,a,t1\n2.5,blue,b,t2\n3,red,a,t3\n1,red,b,t4\n0.5,red,a,t5\n',
+      });
+      await runGenerator(dir, {
+        options: { name: 'flowers', task: 'classification', target: 'label', [idFlag]: 'ticket', data: 'in/flowers.csv' },
+      });
+      const project = join(dir, 'flowers');
+      const spec = parseSpec(read(join(project, 'features.yaml')), read(join(project, 'config.yaml')));
+      assert.deepEqual(
+        spec.features.features.map(({ name, type }) => [name, type]),
+        [
+          ['petal', 'number'],
+          ['colour', 'category'],
+        ],
+      );
+      assert.equal(spec.config.id_field, 'ticket');
+      assert.equal(spec.config.target, 'label');
+      assert.equal(spec.config.data.path, 'data/flowers.csv');
+      assert.equal(read(join(project, 'data/flowers.csv')), read(join(dir, 'in/flowers.csv')));
+    });
+  }
+});

@@ -1,0 +1,111 @@
+// The real command, as a user (or CI, as root) runs it: node dist/bin/ml-microservice.js … in a child process.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { IRIS_CONFIG, IRIS_FEATURES, read, repoRoot, tempDir, writeFiles } from './support.js';
+
+const BIN = join(repoRoot, 'dist', 'bin', 'ml-microservice.js');
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+/** Runs the bin with stdin closed (not a terminal), like CI does. */
+function bin(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    input: '',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}`, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the ml-microservice command', () => {
+  let dir: string;
+  let cleanup: () => void;
+  before(() => assert.ok(existsSync(BIN), `${BIN} is missing: run \`npm run build\` first (npm test does)`));
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  it('generates the iris example: exit 0, the files, and what to do next', () => {
+    const out = join(dir, 'out');
+    const { status, output } = bin(['--example', 'iris', '--skip-install', '--output', out], dir);
+    assert.equal(status, 0, output);
+    assert.match(output, /create .*features\.yaml/);
+    assert.match(output, /iris-classifier is ready in .*out\. Next:\n {2}cd out\n {2}npm install\n/);
+    assert.match(output, /npm run train[^]*npm start[^]*http:\/\/127\.0\.0\.1:8000\/docs/);
+    assert.equal(read(join(out, 'features.yaml')), IRIS_FEATURES);
+    assert.ok(existsSync(join(out, 'src/model/train.ts')));
+  });
+
+  it('an invalid config.yaml: exit 1, the file:line field: problem, no stack trace, nothing written', () => {
+    writeFiles(dir, { 'f.yaml': IRIS_FEATURES, 'c.yaml': IRIS_CONFIG.replace('task: classification', 'task: clustering') });
+    const { status, stderr, output } = bin(['--features', 'f.yaml', '--config', 'c.yaml', '--skip-install'], dir);
+    assert.equal(status, 1, output);
+    assert.match(stderr, /Invalid project specification:\n {2}c\.yaml:5:7 +task: /);
+    assert.doesNotMatch(output, STACK_LINE);
+    assert.deepEqual(readdirSync(dir).sort(), ['c.yaml', 'f.yaml']);
+  });
+
+  it('--help prints the usage, the options and the USAGE text', () => {
+    const { status, stdout } = bin(['--help'], dir);
+    assert.equal(status, 0);
+    assert.match(stdout, /^Usage: ml-microservice \[options\]/);
+    for (const flag of [
+      '--features',
+      '--config',
+      '--example',
+      '--name',
+      '--task',
+      '--target',
+      '--id-field',
+      '--data',
+      '--output',
+      '--force',
+      '--skip-install',
+    ]) {
+      assert.match(stdout, new RegExp(`${flag}\\b`), flag);
+    }
+    assert.match(stdout, /Examples:/);
+    assert.match(bin(['service', '--help'], dir).stdout, /^Usage: ml-microservice service \[options\][^]*Renders the service/);
+  });
+
+  it('rejects what it does not know (exit 1, no stack trace)', () => {
+    for (const args of [['--example', 'iris', '--featurs', 'f.yaml'], ['helm'], ['--example', 'iris', 'extra']]) {
+      const { status, output } = bin(args, dir);
+      assert.equal(status, 1, output);
+      assert.match(output, /unknown option --featurs|unknown generator "helm"|unexpected argument extra/);
+      assert.doesNotMatch(output, STACK_LINE);
+    }
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('inside a project: `ml-microservice` and `ml-microservice service` regenerate; edits are kept and listed', () => {
+    assert.equal(bin(['--example', 'iris', '--skip-install'], dir).status, 0);
+    const project = join(dir, 'iris-classifier');
+    appendFileSync(join(project, 'src/model/train.ts'), '\n// mine\n');
+    const again = bin(['--skip-install'], join(project, 'src'));
+    assert.equal(again.status, 0, again.output);
+    assert.match(
+      again.output,
+      /Kept your version of 1 file that differs from what the generator would write:\n {2}src\/model\/train\.ts\n/,
+    );
+    assert.match(read(join(project, 'src/model/train.ts')), /\/\/ mine/);
+    const service = bin(['service', '--skip-install'], project);
+    assert.equal(service.status, 0, service.output);
+    assert.match(service.output, /Service re-rendered/);
+  });
+
+  it('installs with npm, in the project, after .npmrc is written (unless --skip-install)', () => {
+    // A stand-in npm on PATH records how it was called.
+    const fakeBin = join(dir, 'fake-bin');
+    writeFiles(fakeBin, {
+      npm: `#!/bin/sh\necho "$* | $(pwd) | $(grep -c onnxruntime-node-install=skip .npmrc)" >> "${join(dir, 'npm-calls.txt')}"\n`,
+    });
+    chmodSync(join(fakeBin, 'npm'), 0o755);
+    writeFileSync(join(dir, 'npm-calls.txt'), '');
+    const { status, output } = bin(['--example', 'iris'], dir, { PATH: `${fakeBin}${delimiter}${process.env.PATH}` });
+    assert.equal(status, 0, output);
+    assert.equal(read(join(dir, 'npm-calls.txt')), `install | ${join(dir, 'iris-classifier')} | 1\n`);
+  });
+});

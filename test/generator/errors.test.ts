@@ -1,0 +1,161 @@
+// Every bad input stops the run before anything is written, and says which file, line, field and problem.
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { runGenerator, snapshot, tempDir, writeFiles } from './support.js';
+
+const FEATURES = `features:
+  - name: a
+    type: number
+    min: 0
+    max: 10
+`;
+const CONFIG = `name: demo
+version: 1.0.0
+task: regression
+target: y
+id_field: request_id
+data:
+  path: data.csv
+`;
+
+interface SpecCase {
+  title: string;
+  features?: string;
+  config?: string;
+  /** Expected in the message: the file:line, then the field and the problem. */
+  expected: RegExp;
+}
+
+const SPEC_CASES: SpecCase[] = [
+  {
+    title: 'YAML syntax error',
+    features: 'features:\n  - name: a\n    type: [number\n',
+    expected: /f\.yaml:\d+:\d+ +\(top level\): YAML syntax error/,
+  },
+  {
+    title: 'unknown key',
+    features: `${FEATURES}    colour: red\n`,
+    expected: /f\.yaml:6:\d+ +features\[0\]\.colour: unknown key "colour"/,
+  },
+  {
+    title: 'unknown type',
+    features: FEATURES.replace('type: number', 'type: float'),
+    expected: /f\.yaml:3:\d+ +features\[0\]\.type: .*"number"/,
+  },
+  {
+    title: 'duplicate feature names',
+    features: `${FEATURES}  - name: a\n    type: integer\n`,
+    expected: /f\.yaml:6:\d+ +features\[1\]\.name: duplicate feature name "a"/,
+  },
+  {
+    title: 'min greater than max',
+    features: FEATURES.replace('min: 0', 'min: 20'),
+    expected: /f\.yaml:4:\d+ +features\[0\]\.min: min \(20\) must not be greater than max \(10\)/,
+  },
+  {
+    title: 'category without values',
+    features: 'features:\n  - name: a\n    type: category\n',
+    expected: /f\.yaml:2:\d+ +features\[0\]\.values: a category feature needs its list of values/,
+  },
+  {
+    title: 'example outside the range',
+    features: `${FEATURES}    example: 11\n`,
+    expected: /f\.yaml:6:\d+ +features\[0\]\.example: example 11 is above max 10/,
+  },
+  {
+    title: 'id_field colliding with a feature',
+    config: CONFIG.replace('id_field: request_id', 'id_field: a'),
+    expected: /c\.yaml:5:\d+ +id_field: id_field "a" is also the name of a feature/,
+  },
+  {
+    title: 'target colliding with a feature',
+    config: CONFIG.replace('target: y', 'target: a'),
+    expected: /c\.yaml:4:\d+ +target: target "a" is also the name of a feature/,
+  },
+  {
+    title: 'unknown key in config.yaml',
+    config: `${CONFIG}colour: red\n`,
+    expected: /c\.yaml:8:\d+ +colour: unknown key "colour"/,
+  },
+];
+
+describe('app generator: bad input writes nothing', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  /** Runs with `options`, expects the error, and checks the folder is exactly as before. */
+  async function expectFailure(options: Record<string, unknown>, expected: RegExp) {
+    const before = snapshot(dir);
+    await assert.rejects(runGenerator(dir, { options }), (error: Error) => {
+      assert.match(error.message, expected);
+      return true;
+    });
+    assert.deepEqual(snapshot(dir), before, 'the folder is unchanged');
+  }
+
+  for (const { title, features = FEATURES, config = CONFIG, expected } of SPEC_CASES) {
+    it(title, async () => {
+      writeFiles(dir, { 'f.yaml': features, 'c.yaml': config });
+      await expectFailure({ features: 'f.yaml', config: 'c.yaml' }, expected);
+    });
+  }
+
+  it('missing file', async () => {
+    writeFiles(dir, { 'c.yaml': CONFIG });
+    await expectFailure({ features: 'nope.yaml', config: 'c.yaml' }, /nope\.yaml +\(top level\): cannot read .*nope\.yaml: file not found/);
+  });
+
+  it('every problem of both files is reported at once', async () => {
+    writeFiles(dir, {
+      'f.yaml': FEATURES.replace('type: number', 'type: float'),
+      'c.yaml': CONFIG.replace('task: regression', 'task: ranking'),
+    });
+    await expectFailure({ features: 'f.yaml', config: 'c.yaml' }, /f\.yaml:3:\d+ +features\[0\]\.type[^]*c\.yaml:3:\d+ +task/);
+  });
+
+  it('--features without --config', async () => {
+    writeFiles(dir, { 'f.yaml': FEATURES });
+    await expectFailure({ features: 'f.yaml' }, /--features and --config go together/);
+  });
+
+  it('an unknown example', async () => {
+    await expectFailure({ example: 'titanic' }, /unknown example "titanic" \(available: iris/);
+  });
+
+  it('no input and no terminal: says what to give', async () => {
+    await expectFailure({}, /Nothing to generate from[^]*--features FILE --config FILE[^]*--example iris/);
+  });
+
+  it('flags for a CSV, some missing', async () => {
+    writeFiles(dir, { 'd.csv': 'x,y\n1,2\n' });
+    await expectFailure({ name: 'demo', data: 'd.csv' }, /Missing: --task, --target/);
+  });
+
+  it('a bad flag value', async () => {
+    writeFiles(dir, { 'd.csv': 'x,y\n1,2\n' });
+    await expectFailure(
+      { name: 'demo', task: 'ranking', target: 'y', data: 'd.csv' },
+      /--task "ranking": expected classification or regression/,
+    );
+  });
+
+  it('a CSV whose header cannot name features', async () => {
+    writeFiles(dir, { 'd.csv': 'petal length,y,y\n1,2,3\n' });
+    await expectFailure(
+      { name: 'demo', task: 'regression', target: 'y', data: 'd.csv' },
+      /d\.csv: rename the columns first:\n {2}column 1 "petal length" is not a usable feature name[^]*column 3 "y" repeats column 2/,
+    );
+  });
+
+  it('a data path that does not exist', async () => {
+    await expectFailure({ name: 'demo', task: 'regression', target: 'y', data: 'nope.csv' }, /--data "nope.csv": no such file/);
+  });
+
+  it('nothing is created, not even the project folder', async () => {
+    writeFiles(dir, { 'f.yaml': FEATURES, 'c.yaml': CONFIG.replace('target: y', 'target: a') });
+    await assert.rejects(runGenerator(dir, { options: { features: 'f.yaml', config: 'c.yaml' } }));
+    assert.deepEqual(readdirSync(dir).sort(), ['c.yaml', 'f.yaml']);
+  });
+});

@@ -1,0 +1,111 @@
+// The small pieces the generators are built from.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { parseSpec } from '../../templates/service/src/spec/load.js';
+import { buildServiceContext } from '../../generators/service/context.js';
+import { pinnedVersions } from '../../generators/service/projectPackage.js';
+import { listTemplateFiles } from '../../generators/service/templateFiles.js';
+import { inferFeatureType } from '../../generators/app/featureInference.js';
+import { IRIS_CONFIG, IRIS_FEATURES, tempDir, writeFiles } from './support.js';
+
+describe('template file mapping', () => {
+  let dir: string;
+  let cleanup: () => void;
+  before(() => {
+    ({ dir, cleanup } = tempDir());
+    writeFiles(dir, {
+      _gitignore: 'dist/\n',
+      _npmrc: 'x=y\n',
+      '.mocharc.json': '{}',
+      'README.md.ejs': '# <%= name %>',
+      'package.json': '{}',
+      'src/a.ts': 'export {};',
+      'src/b.ts.ejs': '<%- featureNames %>',
+      'src/_c.ts': '',
+      'dist/x.js': '',
+      'node_modules/m/index.js': '',
+      'model_bin/model.onnx': '',
+      'sub/dist/y.js': '',
+    });
+  });
+  after(() => cleanup());
+
+  it('renders *.ejs (suffix dropped), copies the rest, turns _name into .name, skips build output', () => {
+    const files = listTemplateFiles(dir).map(({ source, destination, render }) => [source.slice(dir.length + 1), destination, render]);
+    assert.deepEqual(files, [
+      ['.mocharc.json', '.mocharc.json', false],
+      ['README.md.ejs', 'README.md', true],
+      ['_gitignore', '.gitignore', false],
+      ['_npmrc', '.npmrc', false],
+      [join('src', '_c.ts'), 'src/.c.ts', false],
+      [join('src', 'a.ts'), 'src/a.ts', false],
+      [join('src', 'b.ts.ejs'), 'src/b.ts', true],
+    ]);
+  });
+});
+
+describe('service context', () => {
+  const spec = parseSpec(IRIS_FEATURES, IRIS_CONFIG);
+  const context = buildServiceContext(spec, '9.9.9');
+
+  it('carries the validated spec, ready to print', () => {
+    assert.equal(context.name, 'iris-classifier');
+    assert.equal(context.task, 'classification');
+    assert.equal(context.idField, 'request_id');
+    assert.equal(context.port, 8000);
+    assert.equal(context.generatorVersion, '9.9.9');
+    assert.deepEqual(context.featureNames, ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
+    assert.equal(context.features[0]?.required, true, 'defaults are filled in');
+    assert.deepEqual(JSON.parse(context.exampleRequestJson), {
+      request_id: 'req-0001',
+      sepal_length: 5.1,
+      sepal_width: 3.5,
+      petal_length: 1.4,
+      petal_width: 0.2,
+    });
+    assert.deepEqual(context.featureTable[0], {
+      name: 'sepal_length',
+      type: 'number',
+      required: 'yes',
+      constraints: 'min 0, max 15',
+      description: 'Sepal length in centimetres',
+    });
+  });
+
+  it('keeps Markdown tables and shell quotes intact', () => {
+    const tricky = parseSpec(
+      "features:\n  - name: note\n    type: string\n    description: 'a | b'\n    example: \"it's\"\n",
+      IRIS_CONFIG.replace('target: species', 'target: label'),
+    );
+    const { featureTable, exampleRequestJson } = buildServiceContext(tricky, '1.0.0');
+    assert.equal(featureTable[0]?.description, 'a \\| b');
+    assert.ok(!exampleRequestJson.includes("'"));
+    assert.equal((JSON.parse(exampleRequestJson) as { note: string }).note, "it's");
+  });
+});
+
+describe('pinned versions', () => {
+  it('come from the generator’s package.json; an unpinned name is an error', () => {
+    const pkg = { name: 'g', version: '1.0.0', dependencies: { a: '1.0.0' }, devDependencies: { b: '2.0.0' } };
+    assert.deepEqual(pinnedVersions(['b', 'a'], pkg), { a: '1.0.0', b: '2.0.0' });
+    assert.throws(() => pinnedVersions(['a', 'c'], pkg), /pins no version for c/);
+  });
+});
+
+describe('feature type inference', () => {
+  const cases: [string[], number, string][] = [
+    [['1', '2', '-3'], 3, 'integer'],
+    [['1', '2.5', '1e3'], 3, 'number'],
+    [['true', 'False', 'TRUE'], 3, 'boolean'],
+    [['a', 'b', 'a', 'a', 'b'], 5, 'category'],
+    [['a', 'b', 'c', 'd'], 4, 'string'],
+    [Array.from({ length: 100 }, (_, i) => `v${i % 21}`), 100, 'string'],
+    [Array.from({ length: 100 }, (_, i) => `v${i % 20}`), 100, 'category'],
+    [[], 3, 'string'],
+  ];
+  for (const [values, rows, type] of cases) {
+    it(`${JSON.stringify(values.slice(0, 5))}${values.length > 5 ? '…' : ''} → ${type}`, () => {
+      assert.equal(inferFeatureType(values, rows), type);
+    });
+  }
+});

@@ -1,0 +1,136 @@
+// Re-running inside a project: from its own features.yaml/config.yaml, without clobbering what the user changed.
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IRIS_CONFIG, IRIS_FEATURES, read, readJson, runGenerator, snapshot, tempDir, writeFiles } from './support.js';
+
+const TRAIN = 'src/model/train.ts';
+const MINE = '\n// my model, not the template\n';
+
+describe('regenerating a project', () => {
+  let dir: string;
+  let project: string;
+  let cleanup: () => void;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = tempDir());
+    await runGenerator(dir, { options: { example: 'iris' }, force: false });
+    project = join(dir, 'iris-classifier');
+  });
+  afterEach(() => cleanup());
+
+  /** A re-run with no arguments inside the project (from a subfolder, like git). */
+  const rerun = (options: Record<string, unknown> = {}, answers?: Record<string, unknown>) =>
+    runGenerator(join(project, 'src'), { options, answers, force: Boolean(options.force) });
+
+  it('identical input: no conflict, no file rewritten (only .yo-rc.json, which Yeoman always writes)', async () => {
+    const before = snapshot(project);
+    // Interactive, and any question without an answer throws: a conflict would fail the run.
+    await rerun({ interactive: true });
+    const after = snapshot(project);
+    delete before['.yo-rc.json'];
+    delete after['.yo-rc.json'];
+    assert.deepEqual(after, before);
+  });
+
+  it('after features.yaml is edited, files the user never touched are regenerated without asking', async () => {
+    const readme = read(join(project, 'README.md'));
+    writeFileSync(join(project, 'features.yaml'), IRIS_FEATURES.replace('max: 15', 'max: 16'));
+    await rerun({ interactive: true });
+    assert.notEqual(read(join(project, 'README.md')), readme);
+    assert.match(read(join(project, 'README.md')), /min 0, max 16/);
+  });
+
+  it('an edited stub is kept and reported when nothing can ask (no terminal)', async () => {
+    appendFileSync(join(project, TRAIN), MINE);
+    const edited = read(join(project, TRAIN));
+    writeFileSync(join(project, 'features.yaml'), IRIS_FEATURES.replace('max: 15', 'max: 16'));
+    await rerun({ interactive: false });
+    assert.equal(read(join(project, TRAIN)), edited);
+    assert.match(read(join(project, 'README.md')), /max 16/, 'the rest is regenerated');
+  });
+
+  it('any other edited file is kept too', async () => {
+    appendFileSync(join(project, 'src/serving/app.ts'), MINE);
+    const edited = read(join(project, 'src/serving/app.ts'));
+    await rerun({ interactive: false });
+    assert.equal(read(join(project, 'src/serving/app.ts')), edited);
+  });
+
+  it('in a terminal, the conflicter asks; "do not overwrite" keeps the stub', async () => {
+    appendFileSync(join(project, TRAIN), MINE);
+    const edited = read(join(project, TRAIN));
+    await rerun({ interactive: true }, { action: 'skip' });
+    assert.equal(read(join(project, TRAIN)), edited);
+  });
+
+  it('an untouched stub is still not replaced without asking', async () => {
+    // A stub is the user's even before they edit it: simulate a template change by altering the record.
+    const yoRc = join(project, '.yo-rc.json');
+    const content = readJson<Record<string, { generatedFiles: Record<string, string> }>>(yoRc);
+    writeFileSync(join(project, TRAIN), `${read(join(project, TRAIN))}// older template\n`);
+    content['generator-ml-microservice']!.generatedFiles[TRAIN] = '0'.repeat(64);
+    writeFileSync(yoRc, JSON.stringify(content));
+    const onDisk = read(join(project, TRAIN));
+    await rerun({ interactive: false });
+    assert.equal(read(join(project, TRAIN)), onDisk);
+  });
+
+  it('--force overwrites the edited stub', async () => {
+    const template = read(join(project, TRAIN));
+    appendFileSync(join(project, TRAIN), MINE);
+    await rerun({ force: true });
+    assert.equal(read(join(project, TRAIN)), template);
+  });
+
+  it('a kept file stays "yours" in the record, so the next run keeps it again', async () => {
+    appendFileSync(join(project, 'src/serving/app.ts'), MINE);
+    await rerun({ interactive: false });
+    await rerun({ interactive: false });
+    assert.match(read(join(project, 'src/serving/app.ts')), /my model, not the template/);
+  });
+
+  it('package.json is merged: the user’s scripts and dependencies stay, the generator’s fields follow config.yaml', async () => {
+    const path = join(project, 'package.json');
+    const pkg = readJson<Record<string, Record<string, string>>>(path);
+    pkg.scripts!['deploy:staging'] = 'helm upgrade --install my-release helm';
+    pkg.dependencies!.pino = '9.0.0';
+    writeFileSync(path, JSON.stringify(pkg, null, 2));
+    writeFileSync(join(project, 'config.yaml'), IRIS_CONFIG.replace('version: 1.0.0', 'version: 1.1.0'));
+    await rerun({ interactive: false });
+    const merged = readJson<Record<string, Record<string, string> | string>>(path);
+    assert.equal(merged.version, '1.1.0');
+    assert.equal((merged.scripts as Record<string, string>)['deploy:staging'], 'helm upgrade --install my-release helm');
+    assert.equal((merged.dependencies as Record<string, string>).pino, '9.0.0');
+    assert.equal((merged.scripts as Record<string, string>).train, 'tsx src/training/main.ts');
+  });
+
+  it('new input over a project whose features.yaml the user edited: stops, writes nothing', async () => {
+    writeFileSync(join(project, 'features.yaml'), `${IRIS_FEATURES}# my note\n`);
+    writeFiles(dir, { 'other/features.yaml': IRIS_FEATURES.replace('max: 5', 'max: 6'), 'other/config.yaml': IRIS_CONFIG });
+    const before = snapshot(project);
+    await assert.rejects(
+      runGenerator(dir, {
+        options: { features: 'other/features.yaml', config: 'other/config.yaml', output: 'iris-classifier' },
+        force: false,
+      }),
+      /The project's features\.yaml changed since it was generated/,
+    );
+    assert.deepEqual(snapshot(project), before);
+  });
+
+  it('the service generator alone re-renders the service from the project around the current folder', async () => {
+    rmSync(join(project, 'README.md'));
+    writeFileSync(join(project, 'config.yaml'), IRIS_CONFIG.replace('port: 8000', 'port: 8111'));
+    await runGenerator(join(project, 'src', 'model'), { generator: 'service', force: false });
+    assert.match(read(join(project, 'README.md')), /127\.0\.0\.1:8111/);
+    assert.equal(readFileSync(join(project, 'config.yaml'), 'utf8'), IRIS_CONFIG.replace('port: 8000', 'port: 8111'));
+  });
+
+  it('the service generator outside a project says what to do', async () => {
+    await assert.rejects(
+      runGenerator(dir, { generator: 'service' }),
+      /features\.yaml and config\.yaml not found: run this inside a project/,
+    );
+  });
+});
