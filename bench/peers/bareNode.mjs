@@ -1,6 +1,8 @@
 // The ceiling for the benchmark: node:http reading the body and answering a fixed JSON, with no
 // validation, no model and no framework. Nothing a real service does can be faster than this.
+import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
+import process from 'node:process';
 
 const port = Number(process.argv[2]);
 const answer = JSON.stringify({
