@@ -5,7 +5,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'example/', 'scratch/', '.tools/', 'templates/service/'] },
+  { ignores: ['dist/', 'node_modules/', 'example/', 'scratch/', 'demo/', '.tools/', 'templates/service/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -34,7 +34,7 @@ export const USER_OWNED_FILES: ReadonlySet<string> = new Set(['src/data/dataLoad
 export const CONTRACT_FILES: ReadonlySet<string> = new Set(['features.yaml', 'config.yaml']);
 
 /** Files the generator merges into (the user's additions are part of what it writes): written without asking. */
-export const MERGED_FILES: ReadonlySet<string> = new Set(['package.json']);
+export const MERGED_FILES: ReadonlySet<string> = new Set(['package.json', 'helm/values.yaml']);
 
 /** Project-relative path → sha256 of the content the generator last wrote there. */
 export type GeneratedFilesRecord = Record<string, string>;

@@ -1,6 +1,21 @@
-// Settings the environment may override: file locations (for containers and tests) and the listen
-// address (the Helm chart and the Dockerfile set PORT and HOST). Secrets only ever come from here.
-import type { Config } from './spec/schema.js';
+// Settings the environment may override: file locations (for containers and tests), the listen address
+// (the Helm chart and the Dockerfile set PORT and HOST) and the prediction log's sinks with their addresses.
+// Secrets only ever come from here.
+import type { z } from 'zod';
+import type { PredictionLogSettings } from './predictionLog/index.js';
+import {
+  fluentdTag,
+  mongodbCollectionName,
+  mongodbDatabaseName,
+  PREDICTION_LOG_SINKS,
+  type Config,
+  type PredictionLogSinkName,
+} from './spec/schema.js';
+
+/** An environment variable with a value the service cannot use; the message names it. */
+export class EnvironmentError extends Error {
+  override name = 'EnvironmentError';
+}
 
 export interface ProjectPaths {
   features: string;
@@ -19,6 +34,77 @@ export function projectPaths(env: NodeJS.ProcessEnv = process.env): ProjectPaths
 export function listenAddress(config: Config, env: NodeJS.ProcessEnv = process.env): { host: string; port: number } {
   const port = env.PORT ? Number(env.PORT) : config.server.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`PORT must be a port number (0-65535), got ${JSON.stringify(env.PORT)}`);
+    throw new EnvironmentError(`PORT must be a port number (0-65535), got ${JSON.stringify(env.PORT)}`);
   return { host: env.HOST || config.server.host, port };
+}
+
+/** A port number from the environment, or the default when the variable is unset or empty. */
+function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (!text) return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new EnvironmentError(`${name} must be a port number (1-65535), got ${JSON.stringify(text)}`);
+  return port;
+}
+
+/** A name from the environment checked like the config.yaml key it overrides. */
+function nameFrom(env: NodeJS.ProcessEnv, name: string, schema: z.ZodType<string>, fallback: string): string {
+  const text = env[name];
+  if (!text) return fallback;
+  const parsed = schema.safeParse(text);
+  if (!parsed.success) throw new EnvironmentError(`${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}, got ${JSON.stringify(text)}`);
+  return parsed.data;
+}
+
+/** PREDICTION_LOG_SINKS: a comma list such as "stdout,fluentd", or "none". */
+function sinksFrom(env: NodeJS.ProcessEnv, fallback: PredictionLogSinkName[]): PredictionLogSinkName[] {
+  const text = env.PREDICTION_LOG_SINKS?.trim();
+  if (!text) return fallback;
+  if (text === 'none') return [];
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(PREDICTION_LOG_SINKS as readonly string[]).includes(name));
+  if (unknown.length) {
+    throw new EnvironmentError(
+      `PREDICTION_LOG_SINKS: unknown sink ${unknown.map((name) => JSON.stringify(name)).join(', ')} (expected a comma list of ${PREDICTION_LOG_SINKS.join(', ')}, or none)`,
+    );
+  }
+  return [...new Set(names as PredictionLogSinkName[])];
+}
+
+/**
+ * The prediction log's settings: config.yaml's prediction_log section, overridden by PREDICTION_LOG_SINKS,
+ * PREDICTION_LOG_FILE, FLUENTD_TAG and MONGODB_DB / MONGODB_COLLECTION; the addresses (FLUENTD_HOST,
+ * FLUENTD_PORT, MONGODB_URL, which may carry credentials) only ever come from the environment.
+ */
+export function predictionLogSettings(config: Config, env: NodeJS.ProcessEnv = process.env): PredictionLogSettings {
+  const log = config.prediction_log;
+  return {
+    sinks: sinksFrom(env, log.sinks),
+    queue: {
+      capacity: log.queue_size,
+      batchSize: log.batch_size,
+      flushIntervalMs: log.flush_interval_ms,
+      retryInitialMs: log.retry_initial_ms,
+      retryMaxMs: log.retry_max_ms,
+    },
+    shutdownTimeoutMs: log.shutdown_timeout_ms,
+    file: { path: env.PREDICTION_LOG_FILE || log.file.path },
+    fluentd: {
+      host: env.FLUENTD_HOST || '127.0.0.1',
+      port: portFrom(env, 'FLUENTD_PORT', 24224),
+      tag: nameFrom(env, 'FLUENTD_TAG', fluentdTag, log.fluentd.tag ?? `${config.name}.prediction`),
+      ack: log.fluentd.ack,
+      timeoutMs: log.fluentd.timeout_ms,
+    },
+    mongodb: {
+      url: env.MONGODB_URL || 'mongodb://127.0.0.1:27017',
+      db: nameFrom(env, 'MONGODB_DB', mongodbDatabaseName, log.mongodb.db ?? config.name),
+      collection: nameFrom(env, 'MONGODB_COLLECTION', mongodbCollectionName, log.mongodb.collection),
+      idField: config.id_field,
+      ...(log.mongodb.ttl_days === undefined ? {} : { ttlDays: log.mongodb.ttl_days }),
+      timeoutMs: log.mongodb.timeout_ms,
+      appName: config.name,
+    },
+  };
 }

@@ -8,8 +8,8 @@ import Generator, { type BaseOptions, type PromptQuestion } from 'yeoman-generat
 import { loadSpec, parseSpec, type Spec } from '../../templates/service/src/spec/load.js';
 import { ConflictPolicy, interactiveOption, isTerminal } from '../conflicts.js';
 import { readGeneratorPackageJson, readUsage } from '../packageRoot.js';
+import type { PartOptions } from '../part.js';
 import { findProject, type FoundProject, type StoredProjectConfig } from '../projectRoot.js';
-import type ServiceGenerator from '../service/index.js';
 import { configYaml, featuresYaml, inferFeatures, readCsv } from './featureInference.js';
 import {
   DEFAULT_EXAMPLE,
@@ -43,8 +43,8 @@ interface ResolvedInput {
   dataNote?: string;
 }
 
-/** The part generators composed into every project, next to this folder. */
-const PART_GENERATORS = ['service'] as const;
+/** The part generators composed into every project, next to this folder (each renders one templates/<part>/). */
+const PART_GENERATORS = ['service', 'docker', 'helm', 'jenkins', 'ansible', 'ci'] as const;
 
 const thisFile = fileURLToPath(import.meta.url);
 const partGeneratorPath = (part: string) => join(dirname(thisFile), '..', part, `index${extname(thisFile)}`);
@@ -233,7 +233,7 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
       generatorVersion: readGeneratorPackageJson().version,
     });
     for (const part of PART_GENERATORS) {
-      await this.composeWith<ServiceGenerator>(partGeneratorPath(part), {
+      await this.composeWith<Generator<StoredProjectConfig, PartOptions>>(partGeneratorPath(part), {
         generatorOptions: { composedByApp: true, interactive: this.options.interactive, force: this.options.force },
       });
     }

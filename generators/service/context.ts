@@ -1,5 +1,6 @@
 // The data every templates/service/**/*.ejs file is rendered with. Everything a template needs is computed
 // here, in TypeScript, so templates only print values (quoted with JSON.stringify) and never decide things.
+import { encoderColumns, rawFeatureEncoders } from '../../templates/service/src/model/preprocessing.js';
 import type { Spec } from '../../templates/service/src/spec/load.js';
 import { exampleRow } from '../../templates/service/src/spec/requestSchema.js';
 import type { Feature, Task } from '../../templates/service/src/spec/schema.js';
@@ -15,6 +16,9 @@ export interface ServiceContext {
   /** config.yaml id_field: echoed and logged with each prediction. */
   idField: string;
   port: number;
+  /** config.yaml docker.registry and the image name (docker.image, default: name), for the README's Deployment section. */
+  registry: string;
+  image: string;
   /** The validated features, in features.yaml order (defaults such as required: true filled in). */
   features: Feature[];
   featureNames: string[];
@@ -27,6 +31,10 @@ export interface ServiceContext {
   exampleRequestJson: string;
   /** One row per feature for the README's Markdown table; every cell is ready to print (pipes escaped). */
   featureTable: FeatureTableRow[];
+  /** The input columns a model trained elsewhere takes without a preprocessor.json, as Markdown: `age`, `plan=basic`, … */
+  rawInputColumns: string;
+  /** The smallest model.json for a model trained elsewhere, as indented JSON. */
+  modelJsonExample: string;
 }
 
 export interface FeatureTableRow {
@@ -52,6 +60,17 @@ function constraintsOf(feature: Feature): string {
   return parts.length ? cell(parts.join(', ')) : '—';
 }
 
+/** model.json for a model trained elsewhere, one feature per line. */
+function modelJsonExample({ features, config }: Spec): string {
+  const lines = [`  "task": ${JSON.stringify(config.task)},`, `  "target": ${JSON.stringify(config.target)},`];
+  if (config.task === 'classification') lines.push('  "classes": ["<class of probability column 0>", "<class of column 1>", "…"],');
+  const featureLines = features.features.map(
+    ({ name, type }) => `    { "name": ${JSON.stringify(name)}, "type": ${JSON.stringify(type)} }`,
+  );
+  lines.push('  "features": [', featureLines.join(',\n'), '  ]');
+  return ['{', ...lines, '}'].join('\n');
+}
+
 export function buildServiceContext({ features, config }: Spec, generatorVersion: string): ServiceContext {
   return {
     name: config.name,
@@ -61,10 +80,17 @@ export function buildServiceContext({ features, config }: Spec, generatorVersion
     target: config.target,
     idField: config.id_field,
     port: config.server.port,
+    registry: config.docker.registry,
+    image: config.docker.image ?? config.name,
     features: features.features,
     featureNames: features.features.map((feature) => feature.name),
     generatorVersion,
     exampleRequestJson: JSON.stringify({ [config.id_field]: 'req-0001', ...exampleRow(features.features) }).replaceAll("'", '\\u0027'),
+    rawInputColumns: rawFeatureEncoders(features.features)
+      .encoders.flatMap(encoderColumns)
+      .map((column) => `\`${column}\``)
+      .join(', '),
+    modelJsonExample: modelJsonExample({ features, config }),
     featureTable: features.features.map((feature) => ({
       name: feature.name,
       type: feature.type,

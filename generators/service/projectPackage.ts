@@ -13,6 +13,11 @@ export const PROJECT_DEPENDENCIES = [
   'onnx-proto',
   'csv-parse',
   'ml-matrix',
+  'prom-client',
+  'ml-cart',
+  'ml-random-forest',
+  'fluent-logger',
+  'mongodb',
 ] as const;
 
 export const PROJECT_DEV_DEPENDENCIES = [
@@ -29,6 +34,10 @@ export const PROJECT_DEV_DEPENDENCIES = [
   '@eslint/js',
   'typescript-eslint',
   'prettier',
+  'dockerfile-ast',
+  '@msgpack/msgpack', // the Fluentd Forward-protocol test receiver (test/support)
+  'autocannon', // npm run bench:logging
+  '@types/autocannon',
 ] as const;
 
 export const PROJECT_SCRIPTS = {
@@ -41,6 +50,14 @@ export const PROJECT_SCRIPTS = {
   typecheck: 'tsc --noEmit',
   lint: 'eslint . && prettier --check src test',
   format: 'prettier --write src test',
+  // The Alertmanager webhook receiver that starts the Jenkins train-model job (README: Monitoring).
+  'retrain-receiver': 'tsx scripts/retrainOnAlert.ts',
+  // The deployment parts' entry points, called by the Jenkins pipelines and the GitHub Actions workflows.
+  'lint:docker': 'tsx docker/lintDockerfiles.ts',
+  'docker:build': 'bash docker/build-image.sh',
+  smoke: 'bash docker/smoke-test.sh',
+  // What prediction logging costs: requests/s of POST /predict per sink, as ratios to logging off (README: Prediction logging).
+  'bench:logging': 'tsx scripts/benchLogging.ts',
 } as const;
 
 /** Looks each name up in the generator's dependencies, then devDependencies; a missing name is a bug here. */

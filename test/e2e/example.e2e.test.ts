@@ -26,14 +26,19 @@ describe('end to end: the iris example', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('trains with `npm run train`, printing the holdout metrics and writing model_bin/', async () => {
+  /** The model folder model_bin/LATEST names: the newest trained version that passed the quality gate. */
+  const latestModelDir = () => join(dir, 'model_bin', readFileSync(join(dir, 'model_bin', 'LATEST'), 'utf8').trim());
+
+  it('trains with `npm run train`, printing the holdout metrics and the quality gate, and writing a model version', async () => {
     const { stdout } = await run('npm', ['run', 'train'], { cwd: dir });
     assert.match(stdout, /accuracy\s+0\.9\d/);
     assert.match(stdout, /confusion matrix/);
-    for (const file of ['model.onnx', 'preprocessor.json', 'model.json']) assert.ok(existsSync(join(dir, 'model_bin', file)), file);
-    const metadata = JSON.parse(readFileSync(join(dir, 'model_bin', 'model.json'), 'utf8'));
+    assert.match(stdout, /accuracy 0\.9\d+ ≥ 0\.9 {2}passed/);
+    for (const file of ['model.onnx', 'preprocessor.json', 'model.json']) assert.ok(existsSync(join(latestModelDir(), file)), file);
+    const metadata = JSON.parse(readFileSync(join(latestModelDir(), 'model.json'), 'utf8'));
     assert.deepEqual(metadata.classes, ['setosa', 'versicolor', 'virginica']);
     assert.ok(metadata.metrics.accuracy >= 0.9);
+    assert.equal(join(dir, 'model_bin', metadata.model_version), latestModelDir());
   });
 
   it('passes its own tests, lint and type check', async () => {
@@ -69,7 +74,7 @@ describe('end to end: the iris example', function () {
     it('is live and ready with the trained model', async () => {
       assert.equal((await fetch(`${base}/health`)).status, 200);
       const ready = await json(await fetch(`${base}/ready`));
-      const metadata = JSON.parse(readFileSync(join(dir, 'model_bin', 'model.json'), 'utf8'));
+      const metadata = JSON.parse(readFileSync(join(latestModelDir(), 'model.json'), 'utf8'));
       assert.equal(ready.model.uuid, metadata.uuid);
     });
 

@@ -35,6 +35,46 @@ interface PackageJson {
   devDependencies: Record<string, string>;
 }
 const USER_STUBS = ['src/data/dataLoader.ts', 'src/model/preprocessor.ts', 'src/model/train.ts'];
+/** What the deployment parts (docker, helm, jenkins, ansible) write with the iris config; ci writes nothing by default. */
+const DEPLOYMENT_FILES = [
+  '.dockerignore',
+  'Dockerfile',
+  'ansible/ansible.cfg',
+  'ansible/deploy.yaml',
+  'ansible/inventory.yaml',
+  'ansible/setup-microk8s.yaml',
+  'docker/build-image.sh',
+  'docker/ensure-model.sh',
+  'docker/lintDockerfiles.ts',
+  'docker/runtime.Dockerfile',
+  'docker/smoke-test.sh',
+  'docker/start-local-service.sh',
+  'helm/.helmignore',
+  'helm/Chart.yaml',
+  'helm/deploy.sh',
+  'helm/files/config.yaml',
+  'helm/files/features.yaml',
+  'helm/templates/NOTES.txt',
+  'helm/templates/_helpers.tpl',
+  'helm/templates/configmap.yaml',
+  'helm/templates/deployment.yaml',
+  'helm/templates/hpa.yaml',
+  'helm/templates/ingress.yaml',
+  'helm/templates/mongodb.yaml',
+  'helm/templates/pdb.yaml',
+  'helm/templates/secret.yaml',
+  'helm/templates/service.yaml',
+  'helm/templates/serviceaccount.yaml',
+  'helm/templates/servicemonitor.yaml',
+  'helm/templates/tests/test-ready.yaml',
+  'helm/values.yaml',
+  'jenkins/build-image/Jenkinsfile',
+  'jenkins/controller/Dockerfile',
+  'jenkins/controller/casc.yaml',
+  'jenkins/controller/plugins.txt',
+  'jenkins/start-jenkins.sh',
+  'jenkins/train-model/Jenkinsfile',
+];
 
 describe('app generator: the iris example', () => {
   let dir: string;
@@ -52,8 +92,16 @@ describe('app generator: the iris example', () => {
     assert.deepEqual(readdirSync(dir), ['iris-classifier']);
   });
 
-  it('writes exactly the contract, the data, package.json, .yo-rc.json and the service files', () => {
-    const expected = ['.yo-rc.json', 'config.yaml', 'data/iris.csv', 'features.yaml', 'package.json', ...serviceFiles].sort();
+  it('writes exactly the contract, the data, package.json, .yo-rc.json, the service files and the deployment files', () => {
+    const expected = [
+      '.yo-rc.json',
+      'config.yaml',
+      'data/iris.csv',
+      'features.yaml',
+      'package.json',
+      ...serviceFiles,
+      ...DEPLOYMENT_FILES,
+    ].sort();
     assert.deepEqual(listFiles(project), expected);
     for (const file of [...USER_STUBS, '.gitignore', '.npmrc', 'tsconfig.json']) assert.ok(expected.includes(file), `${file} is generated`);
   });
@@ -68,7 +116,8 @@ describe('app generator: the iris example', () => {
   it('renders templates: no EJS markers, no .ejs or _dotfile names left', () => {
     for (const file of listFiles(project)) {
       assert.ok(!file.endsWith('.ejs'), file);
-      assert.ok(!file.split('/').at(-1)!.startsWith('_'), file);
+      // Helm's partials are named _*.tpl on purpose; nothing else starts with an underscore.
+      if (file !== 'helm/templates/_helpers.tpl') assert.ok(!file.split('/').at(-1)!.startsWith('_'), file);
       assert.doesNotMatch(read(join(project, file)), /<%|%>/, `${file} has an EJS marker left`);
     }
     assert.match(read(join(project, '.npmrc')), /onnxruntime-node-install=skip/);

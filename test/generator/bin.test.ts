@@ -71,10 +71,13 @@ describe('the ml-microservice command', () => {
   });
 
   it('rejects what it does not know (exit 1, no stack trace)', () => {
-    for (const args of [['--example', 'iris', '--featurs', 'f.yaml'], ['helm'], ['--example', 'iris', 'extra']]) {
+    for (const args of [['--example', 'iris', '--featurs', 'f.yaml'], ['kafka'], ['--example', 'iris', 'extra']]) {
       const { status, output } = bin(args, dir);
       assert.equal(status, 1, output);
-      assert.match(output, /unknown option --featurs|unknown generator "helm"|unexpected argument extra/);
+      assert.match(
+        output,
+        /unknown option --featurs|unknown generator "kafka" \(available: app, ansible, ci, docker, helm, jenkins, service\)|unexpected argument extra/,
+      );
       assert.doesNotMatch(output, STACK_LINE);
     }
     assert.deepEqual(readdirSync(dir), []);

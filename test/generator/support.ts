@@ -5,6 +5,11 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import helpers from 'yeoman-test';
 import AppGenerator from '../../generators/app/index.js';
+import AnsibleGenerator from '../../generators/ansible/index.js';
+import CiGenerator from '../../generators/ci/index.js';
+import DockerGenerator from '../../generators/docker/index.js';
+import HelmGenerator from '../../generators/helm/index.js';
+import JenkinsGenerator from '../../generators/jenkins/index.js';
 import ServiceGenerator from '../../generators/service/index.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,7 +23,18 @@ const GENERATORS = {
     resolved: join(repoRoot, 'generators', 'service', 'index.ts'),
     namespace: 'ml-microservice:service',
   },
+  ...partGenerator('docker', DockerGenerator),
+  ...partGenerator('helm', HelmGenerator),
+  ...partGenerator('jenkins', JenkinsGenerator),
+  ...partGenerator('ansible', AnsibleGenerator),
+  ...partGenerator('ci', CiGenerator),
 } as const;
+
+function partGenerator<Name extends string, G>(name: Name, Generator: G) {
+  return {
+    [name]: { Generator, resolved: join(repoRoot, 'generators', name, 'index.ts'), namespace: `ml-microservice:${name}` },
+  } as Record<Name, { Generator: G; resolved: string; namespace: string }>;
+}
 export const irisExample = join(repoRoot, 'templates', 'examples', 'iris');
 
 /** A fresh folder under the OS temp dir; the returned function restores the cwd and removes it. */

@@ -1,23 +1,72 @@
-// The trained model on disk (model_bin/): the ONNX graph, the preprocessor state and model.json, which
-// describes the model well enough for the service to check it against features.yaml before serving it.
+// The model store (model_bin/): one folder per trained model version, each holding the ONNX graph, the
+// preprocessor state and model.json, plus the file LATEST naming the newest version that passed the
+// quality gate. model.json describes a model well enough for the service to check it against
+// features.yaml before serving it; a model trained elsewhere comes with a hand-written one.
+//
+//   model_bin/
+//     LATEST                                  "20250101T120000Z-1a2b3c4d"
+//     20250101T120000Z-1a2b3c4d/              model.onnx, preprocessor.json, model.json
+//     20241224T083000Z-9f8e7d6c/              an older (or rejected) run, kept for comparison and rollback
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FeatureType, Task } from '../spec/schema.js';
+import { z } from 'zod';
+import { FEATURE_TYPES, TASKS, type FeatureType, type Task } from '../spec/schema.js';
 import type { Metrics } from '../training/metrics.js';
+import type { QualityGateResult } from '../training/qualityGate.js';
 import type { PreprocessorState } from './preprocessor.js';
+import type { FeatureStatistics } from './referenceStatistics.js';
 
 export const MODEL_FILE = 'model.onnx';
 export const PREPROCESSOR_FILE = 'preprocessor.json';
 export const METADATA_FILE = 'model.json';
+/** In the store folder: the name of the version served when config.yaml names none. */
+export const LATEST_FILE = 'LATEST';
 
+/** How to read a model's ONNX inputs and outputs when the names alone do not say (models trained elsewhere). */
+export const onnxInterfaceSchema = z.strictObject({
+  /** The input to feed; default: the model's only input. */
+  input: z.string().min(1).optional(),
+  /** The output to read: [N, C] class scores (classification) or [N] / [N, 1] values (regression); default: found by name and shape. */
+  output: z.string().min(1).optional(),
+  /** Classification: whether `output` holds probabilities or logits (the service applies softmax to logits). */
+  scores: z.enum(['probabilities', 'logits']).default('probabilities'),
+});
+export type OnnxInterface = z.output<typeof onnxInterfaceSchema>;
+
+/**
+ * The part of model.json the service reads. Training writes these and more (ModelMetadata); a model
+ * trained elsewhere needs only task, target, features and (classification) classes.
+ */
+export const servedMetadataSchema = z.looseObject({
+  task: z.enum(TASKS),
+  target: z.string().min(1),
+  /** The features the model takes, in order, as features.yaml declares them. */
+  features: z.array(z.looseObject({ name: z.string().min(1), type: z.enum(FEATURE_TYPES) })).min(1),
+  /** Class names in the order of the model's probability columns (classification). */
+  classes: z.array(z.string().min(1)).default([]),
+  uuid: z.string().min(1).optional(),
+  /** The project version (config.yaml `version`) the model was made for. */
+  version: z.string().min(1).optional(),
+  created_at: z.string().min(1).optional(),
+  onnx: onnxInterfaceSchema.optional(),
+});
+
+/** A served model's description, with the identifying fields filled in when model.json leaves them out. */
+export type ModelInfo = z.output<typeof servedMetadataSchema> & { uuid: string; version: string; created_at: string };
+
+/** Everything training writes into model.json. */
 export interface ModelMetadata {
   uuid: string;
+  /** The model's folder in model_bin/. */
+  model_version: string;
   created_at: string;
   /** The project version (config.yaml `version`) the model was trained for. */
   version: string;
   task: Task;
   target: string;
+  /** The model's `algorithm`, e.g. "softmaxRegression". */
+  algorithm: string;
   /** Class names in the order of the model's probability columns (classification). */
   classes: string[];
   /** The features the model was trained on, in order, as features.yaml declared them. */
@@ -27,7 +76,12 @@ export interface ModelMetadata {
   /** Names of the model's input columns after preprocessing. */
   input_columns: string[];
   metrics: Metrics;
+  quality_gate: QualityGateResult;
   rows: { train: number; holdout: number };
+  /** Per-feature statistics of the training rows, the reference for drift monitoring. */
+  reference: Record<string, FeatureStatistics>;
+  /** The commit of the code and data that trained the model: $GIT_COMMIT (Jenkins sets it) or `git rev-parse HEAD`. */
+  git: { commit: string; dirty: boolean | null } | null;
 }
 
 export interface ModelArtifacts {
@@ -36,55 +90,147 @@ export interface ModelArtifacts {
   metadata: ModelMetadata;
 }
 
-export function sha256(text: string): string {
+export function sha256(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Writes the three files, each through a temporary name so a reader never sees half a file. */
-export async function writeArtifacts(dir: string, artifacts: ModelArtifacts): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const files: [string, string | Uint8Array][] = [
-    [MODEL_FILE, artifacts.onnx],
-    [PREPROCESSOR_FILE, `${JSON.stringify(artifacts.preprocessor, null, 2)}\n`],
-    [METADATA_FILE, `${JSON.stringify(artifacts.metadata, null, 2)}\n`],
-  ];
-  for (const [name, content] of files) {
-    const path = join(dir, name);
-    await writeFile(`${path}.tmp`, content);
-    await rename(`${path}.tmp`, path);
-  }
+/** A version name that sorts by creation time: 20250101T120000Z-1a2b3c4d (UTC, then the uuid's first 8 digits). */
+export function modelVersionName(createdAt: Date, uuid: string): string {
+  return `${createdAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${uuid.slice(0, 8)}`;
+}
+
+async function writeAtomically(path: string, content: string | Uint8Array): Promise<void> {
+  await writeFile(`${path}.tmp`, content);
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Writes a new version folder (built under a temporary name and renamed, so a reader never sees half a
+ * model) and, when `makeLatest`, points LATEST at it. Returns the folder.
+ */
+export async function writeModelVersion(storeDir: string, artifacts: ModelArtifacts, options: { makeLatest: boolean }): Promise<string> {
+  const version = artifacts.metadata.model_version;
+  const dir = join(storeDir, version);
+  const staging = join(storeDir, `.${version}.tmp`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  await writeFile(join(staging, MODEL_FILE), artifacts.onnx);
+  await writeFile(join(staging, PREPROCESSOR_FILE), `${JSON.stringify(artifacts.preprocessor, null, 2)}\n`);
+  await writeFile(join(staging, METADATA_FILE), `${JSON.stringify(artifacts.metadata, null, 2)}\n`);
+  await rename(staging, dir);
+  if (options.makeLatest) await writeAtomically(join(storeDir, LATEST_FILE), `${version}\n`);
+  return dir;
 }
 
 export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
 }
 
-async function readRequired(dir: string, name: string): Promise<Buffer> {
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/** The version folders in the store (those holding a model.json), sorted by name: oldest first for trained ones. */
+export async function listModelVersions(storeDir: string): Promise<string[]> {
+  const entries = await readdir(storeDir, { withFileTypes: true }).catch(() => []);
+  const versions: string[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory() && !entry.name.startsWith('.') && (await exists(join(storeDir, entry.name, METADATA_FILE))))
+      versions.push(entry.name);
+  }
+  return versions.sort();
+}
+
+/**
+ * The folder to serve: `modelDir` itself when it holds a model.json (one model, e.g. copied alone into an
+ * image); otherwise the store's version named in config.yaml (server.model_version), else the one LATEST names.
+ */
+export async function resolveModelDir(modelDir: string, requestedVersion?: string): Promise<string> {
+  if (await exists(join(modelDir, METADATA_FILE))) return modelDir;
+  const available = await listModelVersions(modelDir);
+  const listing = available.length ? `available: ${available.join(', ')}` : 'it holds no model';
+  if (requestedVersion !== undefined) {
+    if (available.includes(requestedVersion)) return join(modelDir, requestedVersion);
+    throw new ModelLoadError(`config.yaml server.model_version is "${requestedVersion}", but ${modelDir}/ has no such model (${listing})`);
+  }
+  const latest = await readFile(join(modelDir, LATEST_FILE), 'utf8').then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+  if (latest === undefined) {
+    throw new ModelLoadError(
+      `${modelDir}/${LATEST_FILE} not found (${listing}). Train a model with \`npm run train\`, or name a folder in config.yaml server.model_version (or set MODEL_DIR).`,
+    );
+  }
+  if (!available.includes(latest))
+    throw new ModelLoadError(`${modelDir}/${LATEST_FILE} names "${latest}", but there is no such model (${listing})`);
+  return join(modelDir, latest);
+}
+
+export interface LoadedArtifacts {
+  onnx: Uint8Array;
+  /** Absent for a model trained elsewhere that takes the features as they are (see onnxSignature.ts). */
+  preprocessor: PreprocessorState | undefined;
+  metadata: ModelInfo;
+}
+
+async function readOptional(path: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(join(dir, name));
+    return await readFile(path);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (error as Error).message;
-    throw new ModelLoadError(`${join(dir, name)}: ${reason}. Train a model first with \`npm run train\` (or set MODEL_DIR).`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ModelLoadError(`${path}: ${(error as Error).message}`);
   }
 }
 
-function parseJson<T>(dir: string, name: string, content: Buffer): T {
+function parseJson(path: string, content: Buffer): unknown {
   try {
-    return JSON.parse(content.toString('utf8')) as T;
+    return JSON.parse(content.toString('utf8'));
   } catch (error) {
-    throw new ModelLoadError(`${join(dir, name)}: not valid JSON (${(error as Error).message})`);
+    throw new ModelLoadError(`${path}: not valid JSON (${(error as Error).message})`);
   }
 }
 
-export async function readArtifacts(dir: string): Promise<ModelArtifacts> {
-  const [onnx, preprocessor, metadata] = await Promise.all([
-    readRequired(dir, MODEL_FILE),
-    readRequired(dir, PREPROCESSOR_FILE),
-    readRequired(dir, METADATA_FILE),
+/** Reads one model folder, checking model.json's fields; fills uuid, version and created_at when it leaves them out. */
+export async function readArtifacts(dir: string, projectVersion: string): Promise<LoadedArtifacts> {
+  const [onnx, preprocessor, metadataBytes] = await Promise.all([
+    readOptional(join(dir, MODEL_FILE)),
+    readOptional(join(dir, PREPROCESSOR_FILE)),
+    readOptional(join(dir, METADATA_FILE)),
   ]);
-  return {
-    onnx,
-    preprocessor: parseJson<PreprocessorState>(dir, PREPROCESSOR_FILE, preprocessor),
-    metadata: parseJson<ModelMetadata>(dir, METADATA_FILE, metadata),
+  for (const [name, content] of [
+    [MODEL_FILE, onnx],
+    [METADATA_FILE, metadataBytes],
+  ] as const) {
+    if (!content) throw new ModelLoadError(`${join(dir, name)}: not found. Train a model first with \`npm run train\` (or set MODEL_DIR).`);
+  }
+  const metadataPath = join(dir, METADATA_FILE);
+  const parsed = servedMetadataSchema.safeParse(parseJson(metadataPath, metadataBytes!));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    throw new ModelLoadError(`${metadataPath} is not a valid model description:\n  ${problems.join('\n  ')}`);
+  }
+  const modified = await stat(join(dir, MODEL_FILE));
+  const metadata: ModelInfo = {
+    ...parsed.data,
+    // A hand-written model.json may leave these out: the file's hash and time identify the model instead.
+    uuid: parsed.data.uuid ?? uuidFromHash(sha256(onnx!)),
+    version: parsed.data.version ?? projectVersion,
+    created_at: parsed.data.created_at ?? modified.mtime.toISOString(),
   };
+  return {
+    onnx: onnx!,
+    preprocessor: preprocessor ? (parseJson(join(dir, PREPROCESSOR_FILE), preprocessor) as PreprocessorState) : undefined,
+    metadata,
+  };
+}
+
+/** A uuid-shaped id from a hex digest, so a model without a uuid still has a stable one. */
+function uuidFromHash(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

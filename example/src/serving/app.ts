@@ -4,10 +4,12 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { z } from 'zod';
+import { Monitoring, type PredictionLookup } from '../monitoring/index.js';
+import { PredictionLog, predictionRecords } from '../predictionLog/index.js';
 import { fieldPath, type Spec } from '../spec/load.js';
 import { buildRequestSchemas } from '../spec/requestSchema.js';
 import { buildOpenApiDocument } from './openapi.js';
-import type { Predictor } from './predictor.js';
+import type { Prediction, Predictor } from './predictor.js';
 
 /** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
 export interface ModelState {
@@ -19,6 +21,10 @@ export interface AppOptions {
   model: ModelState;
   /** Called with unexpected errors (the 500s); defaults to console.error. */
   onError?: (error: unknown, requestId: string) => void;
+  /** Where every prediction is logged once it is answered; by default nowhere. GET /ready shows its counts. */
+  predictionLog?: PredictionLog;
+  /** Where POST /feedback looks for predictions no longer in memory (the MongoDB prediction log); none: memory only. */
+  predictionLookup?: PredictionLookup;
 }
 
 export interface FieldIssue {
@@ -55,33 +61,45 @@ function sendError(res: Response, status: number, error: string, message: string
   res.status(status).json({ error, message, ...extra });
 }
 
-export function createApp({ spec, model, onError = (error) => console.error(error) }: AppOptions): express.Express {
+export function createApp({
+  spec,
+  model,
+  onError = (error) => console.error(error),
+  predictionLog = PredictionLog.disabled(),
+  predictionLookup,
+}: AppOptions): express.Express {
   const { config } = spec;
   const schemas = buildRequestSchemas(spec.features, config);
   const openApi = buildOpenApiDocument(spec, schemas);
   const idField = config.id_field;
+  const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup });
 
   const app = express();
   app.disable('x-powered-by');
   app.set('json spaces', 0);
 
   app.use((req, res, next) => {
+    res.locals.startedAt = performance.now(); // the prediction log's latency_ms counts from here
     const requestId = (req.get('x-request-id') ?? '').slice(0, 200) || randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('x-request-id', requestId);
     next();
   });
+  app.use(monitoring.countRequests);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/ready', (_req, res) => {
-    if (model.predictor) res.json({ status: 'ready', model: modelInfo(model.predictor) });
-    else res.status(503).json({ status: 'loading' });
+    const prediction_log = predictionLog.stats();
+    if (model.predictor) res.json({ status: 'ready', model: modelInfo(model.predictor), prediction_log });
+    else res.status(503).json({ status: 'loading', prediction_log });
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  app.get('/metrics', monitoring.serveMetrics);
+  app.get('/monitoring', monitoring.serveReport);
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: `${config.name} API` }));
 
   const json = express.json({ limit: config.server.body_limit_bytes, strict: true });
@@ -89,6 +107,27 @@ export function createApp({ spec, model, onError = (error) => console.error(erro
     if (!req.is('application/json')) sendError(res, 415, 'unsupported_media_type', 'Send the body as application/json');
     else next();
   };
+
+  /** Call right after the answer is sent: queues the records (never awaited) and never fails the request. */
+  const logPredictions = (
+    res: Response,
+    predictor: Predictor,
+    latencyMs: number,
+    rows: Record<string, unknown>[],
+    ids: unknown[],
+    results: Prediction[],
+  ) => {
+    try {
+      monitoring.recordPredictions(predictor, rows, ids, results);
+      if (!predictionLog.enabled) return;
+      predictionLog.log(
+        predictionRecords({ idField, ids, rows, results, model: modelInfo(predictor), apiVersion: config.version, latencyMs }),
+      );
+    } catch (error) {
+      onError(error, String(res.locals.requestId));
+    }
+  };
+  const latencySince = (res: Response) => performance.now() - (res.locals.startedAt as number);
 
   const predictRoute = <T>(schema: z.ZodType<T>, handle: (body: T, predictor: Predictor, res: Response) => Promise<void>) => [
     requireJson,
@@ -115,8 +154,11 @@ export function createApp({ spec, model, onError = (error) => console.error(erro
     '/predict',
     predictRoute(schemas.predictRequest, async (body, predictor, res) => {
       const { [idField]: id, ...features } = body;
-      const [result] = await predictor.predict([features]);
-      res.json({ [idField]: id ?? randomUUID(), ...result, model: modelInfo(predictor), api_version: config.version });
+      const [result] = await monitoring.predict(predictor, '/predict', [features]);
+      const answeredId = id ?? randomUUID();
+      const latencyMs = latencySince(res);
+      res.json({ [idField]: answeredId, ...result, model: modelInfo(predictor), api_version: config.version });
+      logPredictions(res, predictor, latencyMs, [features], [answeredId], [result!]);
     }),
   );
 
@@ -124,12 +166,30 @@ export function createApp({ spec, model, onError = (error) => console.error(erro
     '/predict/batch',
     predictRoute(schemas.batchRequest, async ({ rows }, predictor, res) => {
       const features = rows.map(({ [idField]: _id, ...values }) => values);
-      const results = await predictor.predict(features);
+      const results = await monitoring.predict(predictor, '/predict/batch', features);
+      const ids = rows.map((row) => row[idField] ?? randomUUID());
+      const latencyMs = latencySince(res);
       res.json({
-        predictions: results.map((result, i) => ({ [idField]: rows[i]![idField] ?? randomUUID(), ...result })),
+        predictions: results.map((result, i) => ({ [idField]: ids[i], ...result })),
         model: modelInfo(predictor),
         api_version: config.version,
       });
+      logPredictions(res, predictor, latencyMs, features, ids, results);
+    }),
+  );
+
+  app.post(
+    '/feedback',
+    predictRoute(monitoring.feedbackSchemas.feedbackRequest, async (body, predictor, res) => {
+      const { status, body: answer } = await monitoring.answerFeedback(predictor, body);
+      res.status(status).json(answer);
+    }),
+  );
+  app.post(
+    '/feedback/batch',
+    predictRoute(monitoring.feedbackSchemas.feedbackBatchRequest, async ({ rows }, predictor, res) => {
+      const { status, body: answer } = await monitoring.answerFeedbackBatch(predictor, rows);
+      res.status(status).json(answer);
     }),
   );
 

@@ -1,12 +1,16 @@
-// Inference: validated rows → preprocessor → float32 tensor → onnxruntime-node → predictions.
-// Loading checks the model against features.yaml and config.yaml, so a model trained for another spec is
-// refused at start-up with a message saying what differs, instead of answering nonsense.
+// Inference: validated rows → preprocessor → float32/double tensor → onnxruntime-node → predictions.
+// Loading picks the model folder (config.yaml server.model_version, else model_bin/LATEST), checks the
+// model against features.yaml and config.yaml, and reads its input and output from the session
+// (src/model/onnxSignature.ts), so a model trained for another spec, or exported in a shape the service
+// cannot read, is refused at start-up with a message saying what differs, instead of answering nonsense.
 import * as ort from 'onnxruntime-node';
-import { readArtifacts, ModelLoadError, type ModelMetadata } from '../model/artifacts.js';
-import { ONNX_INPUT, ONNX_PREDICTION, ONNX_PROBABILITIES } from '../model/modelTypes.js';
+import { ModelLoadError, readArtifacts, resolveModelDir, type ModelInfo } from '../model/artifacts.js';
+import { classIndex } from '../model/modelTypes.js';
+import { probabilityProblem, resolveSignature, softmax, type ModelSignature } from '../model/onnxSignature.js';
+import { encodeRows, encoderWidth, rawFeatureEncoders } from '../model/preprocessing.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import type { Spec } from '../spec/load.js';
-import type { FeatureValues } from '../spec/requestSchema.js';
+import { exampleRow, type FeatureValues } from '../spec/requestSchema.js';
 
 export interface Prediction {
   /** The class name (classification) or the predicted value (regression). */
@@ -15,8 +19,14 @@ export interface Prediction {
   probabilities?: Record<string, number>;
 }
 
+/** Rows → the model's input matrix: the project's Preprocessor, or the fixed encoding of a model without one. */
+interface RowEncoder {
+  readonly outputSize: number;
+  transform(rows: readonly FeatureValues[]): number[][];
+}
+
 /** Every way the saved model disagrees with the spec; empty when it matches. */
-export function specMismatches(metadata: ModelMetadata, spec: Spec): string[] {
+export function specMismatches(metadata: Pick<ModelInfo, 'task' | 'target' | 'features' | 'classes'>, spec: Spec): string[] {
   const problems: string[] = [];
   const { config } = spec;
   if (metadata.task !== config.task) problems.push(`model task is ${metadata.task}, config.yaml says ${config.task}`);
@@ -28,40 +38,33 @@ export function specMismatches(metadata: ModelMetadata, spec: Spec): string[] {
   return problems;
 }
 
-function checkSession(session: ort.InferenceSession, task: string, width: number): string[] {
-  const problems: string[] = [];
-  const input = session.inputMetadata.find((value) => value.name === ONNX_INPUT);
-  if (!input) problems.push(`the ONNX model has no input named "${ONNX_INPUT}" (inputs: ${session.inputNames.join(', ')})`);
-  else if (input.isTensor) {
-    if (input.type !== 'float32') problems.push(`ONNX input "${ONNX_INPUT}" is ${input.type}, expected float32`);
-    const columns = input.shape[1];
-    if (typeof columns === 'number' && columns !== width)
-      problems.push(`ONNX input "${ONNX_INPUT}" takes ${columns} columns, the preprocessor produces ${width}`);
-  }
-  const needed = task === 'classification' ? [ONNX_PROBABILITIES] : [ONNX_PREDICTION];
-  for (const name of needed) {
-    if (!session.outputNames.includes(name))
-      problems.push(`the ONNX model has no output named "${name}" (outputs: ${session.outputNames.join(', ')})`);
-  }
-  return problems;
-}
-
 export class Predictor {
   private constructor(
-    readonly metadata: ModelMetadata,
+    readonly metadata: ModelInfo,
+    /** The model folder served, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
+    readonly modelDir: string,
     private readonly session: ort.InferenceSession,
-    private readonly preprocessor: Preprocessor,
+    private readonly encoder: RowEncoder,
+    private readonly signature: ModelSignature,
   ) {}
 
+  /** Loads the model from `modelDir`: one model's folder, or the store holding version folders. */
   static async load(modelDir: string, spec: Spec): Promise<Predictor> {
-    const { onnx, preprocessor: state, metadata } = await readArtifacts(modelDir);
+    const dir = await resolveModelDir(modelDir, spec.config.server.model_version);
+    const { onnx, preprocessor: state, metadata } = await readArtifacts(dir, spec.config.version);
+    const refuse = (why: string, problems: string[]) => new ModelLoadError(`The model in ${dir} ${why}:\n  ${problems.join('\n  ')}`);
     const mismatches = specMismatches(metadata, spec);
-    if (mismatches.length) {
-      throw new ModelLoadError(
-        `The model in ${modelDir} does not match the spec; retrain with \`npm run train\`:\n  ${mismatches.join('\n  ')}`,
-      );
+    if (mismatches.length) throw refuse('does not match features.yaml / config.yaml (retrain with `npm run train`)', mismatches);
+
+    let encoder: RowEncoder;
+    if (state) encoder = Preprocessor.fromJSON(spec.features.features, state);
+    else {
+      // A model trained elsewhere, without preprocessor.json, takes the features as they are (see rawFeatureEncoders).
+      const { encoders, problems } = rawFeatureEncoders(spec.features.features);
+      if (problems.length) throw refuse('has no preprocessor.json, so it would take the features as they are, which cannot work', problems);
+      encoder = { outputSize: encoders.reduce((n, e) => n + encoderWidth(e), 0), transform: (rows) => encodeRows(encoders, rows) };
     }
-    const preprocessor = Preprocessor.fromJSON(spec.features.features, state);
+
     let session: ort.InferenceSession;
     try {
       // One thread per request keeps latency predictable; scale out with processes instead.
@@ -72,36 +75,73 @@ export class Predictor {
         graphOptimizationLevel: 'all',
       });
     } catch (error) {
-      throw new ModelLoadError(`${modelDir}/model.onnx cannot be loaded by onnxruntime: ${(error as Error).message}`);
+      throw new ModelLoadError(`${dir}/model.onnx cannot be loaded by onnxruntime: ${(error as Error).message}`);
     }
-    const problems = checkSession(session, spec.config.task, preprocessor.outputSize);
-    if (problems.length) throw new ModelLoadError(`The ONNX model in ${modelDir} does not fit the project:\n  ${problems.join('\n  ')}`);
-    return new Predictor(metadata, session, preprocessor);
+    const { signature, problems } = resolveSignature(session.inputMetadata, session.outputMetadata, metadata, encoder.outputSize);
+    if (!signature) throw refuse('does not fit the project', problems);
+    const predictor = new Predictor(metadata, dir, session, encoder, signature);
+    await predictor.checkOutputs(exampleRow(spec.features.features));
+    return predictor;
+  }
+
+  /** Runs the example row once: the output must have one score per class (probabilities summing to 1) or one value. */
+  private async checkOutputs(row: FeatureValues): Promise<void> {
+    const { scores, rowCount } = await this.run([row]);
+    const width = scores.length / rowCount;
+    const expected = this.metadata.task === 'classification' ? this.metadata.classes.length : 1;
+    const problems: string[] = [];
+    if (width !== expected) problems.push(`output ${this.signature.output.name} gave ${width} values per row, expected ${expected}`);
+    else if (this.signature.output.scores === 'probabilities') {
+      const problem = probabilityProblem(Array.from(scores));
+      if (problem)
+        problems.push(
+          `output ${this.signature.output.name}: ${problem}; if it holds logits, set "onnx": { "scores": "logits" } in model.json`,
+        );
+    }
+    if (problems.length)
+      throw new ModelLoadError(`The ONNX model in ${this.modelDir} does not fit the project:\n  ${problems.join('\n  ')}`);
+  }
+
+  private async run(rows: readonly FeatureValues[]): Promise<{ scores: Float32Array | Float64Array; rowCount: number }> {
+    const matrix = this.encoder.transform(rows);
+    const width = this.encoder.outputSize;
+    matrix.forEach((values, r) => {
+      const column = values.findIndex((value) => !Number.isFinite(value));
+      // NaN would come out as NaN probabilities and class 0: a preprocessor bug, never a valid answer.
+      if (values.length !== width || column >= 0) {
+        throw new Error(
+          `the preprocessor produced ${values.length !== width ? `${values.length} values (expected ${width})` : `${values[column]} in column ${column}`} for row ${r}`,
+        );
+      }
+    });
+    const { input, output } = this.signature;
+    const batches = input.fixedBatch ? matrix.map((values) => [values]) : [matrix];
+    const parts: (Float32Array | Float64Array)[] = [];
+    for (const batch of batches) {
+      const data = input.type === 'float64' ? Float64Array.from(batch.flat()) : Float32Array.from(batch.flat());
+      const results = await this.session.run({ [input.name]: new ort.Tensor(input.type, data, [batch.length, width]) }, [output.name]);
+      parts.push(results[output.name]!.data as Float32Array | Float64Array);
+    }
+    if (parts.length === 1) return { scores: parts[0]!, rowCount: rows.length };
+    const scores = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      scores.set(part, offset);
+      offset += part.length;
+    }
+    return { scores, rowCount: rows.length };
   }
 
   async predict(rows: readonly FeatureValues[]): Promise<Prediction[]> {
-    const matrix = this.preprocessor.transform(rows);
-    const width = this.preprocessor.outputSize;
-    const data = new Float32Array(rows.length * width);
-    matrix.forEach((row, i) => data.set(row, i * width));
-    const feeds = { [ONNX_INPUT]: new ort.Tensor('float32', data, [rows.length, width]) };
-    if (this.metadata.task === 'regression') {
-      const { [ONNX_PREDICTION]: output } = await this.session.run(feeds, [ONNX_PREDICTION]);
-      const values = output!.data as Float32Array;
-      return rows.map((_, i) => ({ prediction: values[i]! }));
-    }
-    const { [ONNX_PROBABILITIES]: output } = await this.session.run(feeds, [ONNX_PROBABILITIES]);
-    const probabilities = output!.data as Float32Array;
+    const { scores } = await this.run(rows);
+    if (this.metadata.task === 'regression') return rows.map((_, i) => ({ prediction: scores[i]! }));
     const classes = this.metadata.classes;
     return rows.map((_, i) => {
+      const row = scores.subarray(i * classes.length, (i + 1) * classes.length);
+      const probabilities = this.signature.output.scores === 'logits' ? softmax(row) : Array.from(row);
       const byClass: Record<string, number> = {};
-      let best = 0;
-      for (let c = 0; c < classes.length; c++) {
-        const p = probabilities[i * classes.length + c]!;
-        byClass[classes[c]!] = p;
-        if (p > probabilities[i * classes.length + best]!) best = c;
-      }
-      return { prediction: classes[best]!, probabilities: byClass };
+      classes.forEach((name, c) => (byClass[name] = probabilities[c]!));
+      return { prediction: classes[classIndex(probabilities)]!, probabilities: byClass };
     });
   }
 }

@@ -52,6 +52,9 @@ export function exampleRow(features: readonly Feature[]): Record<string, Feature
   return row;
 }
 
+/** A caller-chosen request id (config.yaml id_field): what /predict echoes and /feedback joins on. */
+export const requestIdSchema = z.union([z.string().min(1).max(200), z.number().int()]);
+
 export interface RequestSchemas {
   /** POST /predict body: the features plus the optional id field. Unknown keys are rejected. */
   predictRequest: z.ZodType<FeatureValues>;
@@ -61,13 +64,10 @@ export interface RequestSchemas {
 
 export function buildRequestSchemas(featuresFile: FeaturesFile, config: Config): RequestSchemas {
   const shape: Record<string, z.ZodType> = {
-    [config.id_field]: z
-      .union([z.string().min(1).max(200), z.number().int()])
-      .optional()
-      .meta({
-        description: 'Caller-chosen id, echoed in the response and logged with the prediction; generated when absent',
-        examples: ['req-0001'],
-      }),
+    [config.id_field]: requestIdSchema.optional().meta({
+      description: 'Caller-chosen id, echoed in the response and logged with the prediction; generated when absent',
+      examples: ['req-0001'],
+    }),
   };
   for (const feature of featuresFile.features) shape[feature.name] = featureValueSchema(feature);
   const example = { [config.id_field]: 'req-0001', ...exampleRow(featuresFile.features) };

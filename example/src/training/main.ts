@@ -1,28 +1,40 @@
-// `npm run train`: trains the model and writes model_bin/, printing progress and the holdout metrics.
-// Exits non-zero with a clear message (no stack trace) when the spec, the data or the model is wrong.
+// `npm run train`: trains the model and writes a new version into model_bin/, printing progress, the
+// holdout metrics and the quality gate. Exits 1 with a clear message (no stack trace) when the spec, the
+// data or the model is wrong, and when the model misses the quality gate (CI relies on this exit code).
 import { readFileSync } from 'node:fs';
 import { DataError } from '../data/rows.js';
 import { projectPaths } from '../environment.js';
+import { UnknownCategoryError } from '../model/preprocessing.js';
 import { loadSpec, SpecError } from '../spec/load.js';
 import { formatMetrics } from './metrics.js';
 import { runTraining } from './pipeline.js';
+import { formatQualityGate } from './qualityGate.js';
 
 async function main(): Promise<void> {
   const paths = projectPaths();
   const spec = loadSpec(paths.features, paths.config);
-  const started = Date.now();
-  const { metadata } = await runTraining({
+  const { metadata, versionDir } = await runTraining({
     spec,
     featuresText: readFileSync(paths.features, 'utf8'),
     modelDir: paths.modelDir,
     log: (line) => console.log(line),
   });
-  console.log(`\nHoldout metrics (${metadata.rows.holdout} rows):\n${formatMetrics(metadata.metrics, metadata.classes)}`);
-  console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Serve it with \`npm start\`.`);
+  console.log(
+    `\nHoldout metrics (${metadata.algorithm}, ${metadata.rows.holdout} rows):\n${formatMetrics(metadata.metrics, metadata.classes)}`,
+  );
+  console.log(`\nQuality gate:\n${formatQualityGate(metadata.quality_gate)}`);
+  if (!metadata.quality_gate.passed) {
+    console.error(
+      `\nThe model missed the quality gate: it is kept in ${versionDir}/ for inspection but is not served as the newest model.`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`\nModel ${metadata.model_version} is the newest in ${paths.modelDir}/. Serve it with \`npm start\`.`);
 }
 
 main().catch((error: unknown) => {
-  const known = error instanceof SpecError || error instanceof DataError;
+  const known = error instanceof SpecError || error instanceof DataError || error instanceof UnknownCategoryError;
   console.error(
     known ? (error as Error).message : `Training failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
   );

@@ -1,90 +1,122 @@
-// The training pipeline: load → validate → split → fit preprocessor → train → evaluate → export ONNX →
-// write model_bin/. User code (src/data, src/model) plugs in; everything else is fixed here so every
-// project trains, evaluates and packages its model the same way.
+// The training pipeline: load → validate → split → fit preprocessor → train → evaluate → quality gate →
+// export ONNX → write a new version folder in model_bin/. User code (src/data, src/model) plugs in;
+// everything else is fixed here so every project trains, evaluates and packages its model the same way.
 import { randomUUID } from 'node:crypto';
 import { loadData } from '../data/dataLoader.js';
 import { validateRows, type TrainingRow } from '../data/rows.js';
-import { sha256, writeArtifacts, type ModelMetadata } from '../model/artifacts.js';
-import type { TrainedModel } from '../model/modelTypes.js';
+import { modelVersionName, sha256, writeModelVersion, type ModelMetadata } from '../model/artifacts.js';
+import { classIndex, type TrainedModel } from '../model/modelTypes.js';
 import { Preprocessor } from '../model/preprocessor.js';
+import { referenceStatistics } from '../model/referenceStatistics.js';
 import { getClasses, trainModel } from '../model/train.js';
 import type { Spec } from '../spec/load.js';
 import { classificationMetrics, regressionMetrics, type Metrics } from './metrics.js';
+import { gitProvenance } from './provenance.js';
+import { checkQualityGate } from './qualityGate.js';
 import { trainHoldoutSplit } from './split.js';
 
 export interface TrainingOptions {
   spec: Spec;
   /** The features.yaml text, hashed into model.json so the service can tell which spec trained it. */
   featuresText: string;
+  /** The model store (model_bin/): the run writes a new folder in it. */
   modelDir: string;
   /** Progress lines, e.g. console.log; silent by default. */
   log?: (line: string) => void;
+  /** The run's time (tests pin it); default: now. */
+  now?: Date;
 }
 
 export interface TrainingResult {
   metadata: ModelMetadata;
   model: TrainedModel;
   preprocessor: Preprocessor;
+  /** The version folder written, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
+  versionDir: string;
 }
 
-const argmax = (row: readonly number[]) => row.reduce((best, value, i) => (value > row[best]! ? i : best), 0);
-
-export async function runTraining({ spec, featuresText, modelDir, log = () => {} }: TrainingOptions): Promise<TrainingResult> {
+export async function runTraining({
+  spec,
+  featuresText,
+  modelDir,
+  log = () => {},
+  now = new Date(),
+}: TrainingOptions): Promise<TrainingResult> {
   const { config } = spec;
   const features = spec.features.features;
+  const started = Date.now();
+  const step = (text: string) => log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}`);
 
-  log(`Loading data (${config.data.path}) …`);
+  step(`Loading data (${config.data.path}) …`);
   const rows: TrainingRow[] = await loadData(spec);
   validateRows(rows, features, config);
-  log(`  ${rows.length} rows, ${features.length} features`);
+  step(`  ${rows.length} rows, ${features.length} features, all valid against features.yaml`);
 
   const labels = rows.map((row) => row[config.target]!);
   const classes = config.task === 'classification' ? getClasses(labels.map(String)) : [];
   const y = config.task === 'classification' ? labels.map((label) => classes.indexOf(String(label))) : labels.map(Number);
+  const unlisted = config.task === 'classification' ? labels.filter((_, i) => y[i] === -1) : [];
+  if (unlisted.length)
+    throw new Error(`getClasses() left out the label ${JSON.stringify(unlisted[0])}: it must return every label of the data`);
   const split = trainHoldoutSplit(
     rows.length,
     config.training.holdout_fraction,
     config.training.seed,
     config.task === 'classification' ? y : undefined,
   );
-  log(`Split: ${split.train.length} train / ${split.holdout.length} holdout (seed ${config.training.seed})`);
+  step(
+    `Split: ${split.train.length} train / ${split.holdout.length} holdout rows (seed ${config.training.seed}${config.task === 'classification' ? ', stratified by class' : ''})`,
+  );
 
-  log('Fitting preprocessor …');
-  const featureRows = rows.map(({ [config.target]: _target, ...features }) => features);
+  step('Fitting the preprocessor on the training rows …');
+  const featureRows = rows.map(({ [config.target]: _target, ...values }) => values);
   const pick = <T>(items: readonly T[], indexes: readonly number[]) => indexes.map((i) => items[i]!);
-  const preprocessor = new Preprocessor(features).fit(pick(featureRows, split.train));
-  const xTrain = preprocessor.transform(pick(featureRows, split.train));
+  const trainRows = pick(featureRows, split.train);
+  const preprocessor = new Preprocessor(features).fit(trainRows);
+  const xTrain = preprocessor.transform(trainRows);
   const xHoldout = preprocessor.transform(pick(featureRows, split.holdout));
 
-  log(`Training ${config.task} model on ${preprocessor.outputSize} input columns …`);
+  step(`Training the ${config.task} model on ${preprocessor.outputSize} input columns …`);
   const model = trainModel(xTrain, pick(y, split.train), { task: config.task, classes, seed: config.training.seed });
   if (model.task !== config.task) throw new Error(`trainModel() returned a ${model.task} model, but config.yaml says task: ${config.task}`);
+  step(`  trained ${model.algorithm}`);
 
-  log('Evaluating on the holdout rows …');
+  step('Evaluating on the holdout rows …');
   const yHoldout = pick(y, split.holdout);
   let metrics: Metrics;
   if (model.task === 'classification') {
-    metrics = classificationMetrics(yHoldout, model.predictProba(xHoldout).map(argmax), classes.length);
+    metrics = classificationMetrics(yHoldout, model.predictProba(xHoldout).map(classIndex), classes.length);
   } else {
     metrics = regressionMetrics(yHoldout, model.predict(xHoldout));
   }
+  const qualityGate = checkQualityGate(metrics, config.training);
 
-  log('Exporting to ONNX …');
+  step('Exporting to ONNX …');
   const onnx = model.toOnnx();
+  const uuid = randomUUID();
   const metadata: ModelMetadata = {
-    uuid: randomUUID(),
-    created_at: new Date().toISOString(),
+    uuid,
+    model_version: modelVersionName(now, uuid),
+    created_at: now.toISOString(),
     version: config.version,
     task: config.task,
     target: config.target,
+    algorithm: model.algorithm,
     classes,
     features: features.map(({ name, type }) => ({ name, type })),
     features_sha256: sha256(featuresText),
     input_columns: preprocessor.outputColumns,
     metrics,
+    quality_gate: qualityGate,
     rows: { train: split.train.length, holdout: split.holdout.length },
+    reference: referenceStatistics(features, trainRows),
+    git: gitProvenance(),
   };
-  await writeArtifacts(modelDir, { onnx, preprocessor: preprocessor.toJSON(), metadata });
-  log(`Wrote ${modelDir}/ (model ${metadata.uuid})`);
-  return { metadata, model, preprocessor };
+  const versionDir = await writeModelVersion(
+    modelDir,
+    { onnx, preprocessor: preprocessor.toJSON(), metadata },
+    { makeLatest: qualityGate.passed },
+  );
+  step(`Wrote ${versionDir}/ (model ${uuid})${qualityGate.passed ? `, now ${modelDir}/LATEST` : ''}`);
+  return { metadata, model, preprocessor, versionDir };
 }

@@ -4,9 +4,9 @@
 // with L-BFGS. ml-logistic-regression was not used: it trains one-vs-all sigmoids without intercepts by
 // plain gradient descent, which fits worse and whose scores are not a probability distribution.
 // With two classes this keeps two weight rows, which equals a logistic regression with C doubled.
-import { ONNX_INPUT, ONNX_LABEL, ONNX_PROBABILITIES, type Classifier } from '../modelTypes.js';
+import { ONNX_INPUT, ONNX_LABEL, ONNX_PROBABILITIES, classIndex, type Classifier } from '../modelTypes.js';
 import { DataType, attr, encodeModel, floatTensor, node, tensorValueInfo } from '../../onnx/graphBuilder.js';
-import { featureWidth, flatten } from './featureMatrix.js';
+import { checkClassLabels, featureWidth, flatten } from './featureMatrix.js';
 import { minimizeLbfgs, type LbfgsResult } from './lbfgs.js';
 
 export interface SoftmaxRegressionOptions {
@@ -43,6 +43,7 @@ interface Parameters {
 
 export class SoftmaxRegression implements Classifier {
   readonly task = 'classification' as const;
+  readonly algorithm = 'softmaxRegression';
   private readonly l2: number;
   private readonly maxIterations: number;
   private readonly tolerance: number;
@@ -65,15 +66,7 @@ export class SoftmaxRegression implements Classifier {
   fit(X: readonly (readonly number[])[], y: readonly number[], classCount: number): this {
     const featureCount = featureWidth(X);
     const rowCount = X.length;
-    if (!Number.isInteger(classCount) || classCount < 2) {
-      throw new RangeError(`classCount must be an integer ≥ 2, got ${classCount}`);
-    }
-    if (y.length !== rowCount) throw new RangeError(`X has ${rowCount} rows but y has ${y.length} labels`);
-    y.forEach((label, r) => {
-      if (!Number.isInteger(label) || label < 0 || label >= classCount) {
-        throw new RangeError(`label ${r} is ${label}; expected a class index 0…${classCount - 1}`);
-      }
-    });
+    checkClassLabels(y, rowCount, classCount);
 
     const features = flatten(X, featureCount);
     const weightCount = classCount * featureCount;
@@ -137,7 +130,7 @@ export class SoftmaxRegression implements Classifier {
 
   /** The most probable class index per row (the first one on a tie, as ONNX ArgMax does). */
   predict(X: readonly (readonly number[])[]): number[] {
-    return this.predictProba(X).map((probabilities) => probabilities.reduce((best, p, c) => (p > probabilities[best]! ? c : best), 0));
+    return this.predictProba(X).map(classIndex);
   }
 
   /** Gemm(features, W, b, transB=1) → Softmax(axis=1) → "probabilities"; ArgMax(axis=1) → "label". */

@@ -1,13 +1,17 @@
 // What the training pipeline expects back from trainModel(): a model it can evaluate in-process and
 // export to ONNX. Every model this project ships (src/model/algorithms/) implements one of these.
 //
-// ONNX contract of the exported graph (the predictor relies on it; bring-your-own models follow it too):
-//   input  "features"      tensor(float) [N, F]   F = the preprocessor's output width
+// ONNX contract of the graphs this project exports (a model trained elsewhere may differ: see
+// src/model/onnxSignature.ts for what the service accepts):
+//   input  "features"      tensor(float) or tensor(double) [N, F], F = the preprocessor's output width
+//                          (tree models take double so that no threshold comparison is rounded)
 //   classification outputs: "label" tensor(int64) [N] (class index), "probabilities" tensor(float) [N, C]
 //   regression output:      "prediction" tensor(float) [N, 1]
 
 export interface Classifier {
   readonly task: 'classification';
+  /** A short name saved in model.json, e.g. "randomForestClassifier". */
+  readonly algorithm: string;
   /** Class-probability rows, one per input row; columns follow the class order given at training. */
   predictProba(X: number[][]): number[][];
   /** The serialized ONNX ModelProto. */
@@ -16,6 +20,7 @@ export interface Classifier {
 
 export interface Regressor {
   readonly task: 'regression';
+  readonly algorithm: string;
   predict(X: number[][]): number[];
   toOnnx(): Uint8Array;
 }
@@ -26,3 +31,10 @@ export const ONNX_INPUT = 'features';
 export const ONNX_LABEL = 'label';
 export const ONNX_PROBABILITIES = 'probabilities';
 export const ONNX_PREDICTION = 'prediction';
+
+/** The index of the largest value, the first one on a tie (as ONNX ArgMax does): the predicted class. */
+export function classIndex(probabilities: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < probabilities.length; c++) if (probabilities[c]! > probabilities[best]!) best = c;
+  return best;
+}

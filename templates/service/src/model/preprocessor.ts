@@ -3,13 +3,23 @@
 // in serving, so training and serving can never disagree about the encoding.
 //
 // Contract (the pipeline and the service rely on it; keep the method names and signatures):
-//   fit(rows)        learn the state from the training rows only (never from holdout rows)
-//   transform(rows)  one number[] per row, always of length outputSize
-//   toJSON()         the learned state as plain JSON; Preprocessor.fromJSON(features, state) restores it
-// Rows contain every feature of features.yaml (optional ones may be undefined) and never the target.
+//   new Preprocessor(features)   the features of features.yaml, in order
+//   fit(rows)                    learn the state from the training rows only (never from holdout rows)
+//   transform(rows)              one number[] per row, each of length outputSize, every value finite
+//   outputSize, outputColumns    the width of a transformed row and its column names (saved in model.json)
+//   toJSON()                     the learned state as plain JSON (model_bin/<version>/preprocessor.json);
+//                                Preprocessor.fromJSON(features, state) restores it in the service
+// Rows contain every feature of features.yaml (a missing optional one is undefined) and never the target.
 import type { FeatureValues } from '../spec/requestSchema.js';
 import type { Feature } from '../spec/schema.js';
-import { encode, encoderColumns, encoderWidth, fitDefaultEncoder, type ColumnEncoder } from './preprocessing.js';
+import {
+  encodeRows,
+  encoderColumns,
+  encoderWidth,
+  fitDefaultEncoder,
+  type ColumnEncoder,
+  type DefaultEncoderOptions,
+} from './preprocessing.js';
 
 export interface PreprocessorState {
   encoders: ColumnEncoder[];
@@ -21,14 +31,19 @@ export class Preprocessor {
   constructor(private readonly features: readonly Feature[]) {}
 
   fit(rows: readonly FeatureValues[]): this {
-    // Example: standardize numbers, one-hot encode categories, booleans as 0/1; string features are
-    // left out (encode them yourself, e.g. with a hashing trick, if they matter). Missing optional values
-    // are imputed with the feature's default from features.yaml, else a statistic of the training rows.
+    // Example: standardize numbers, one-hot encode categories, booleans as 0/1; string features are left
+    // out. A missing optional value becomes the feature's default from features.yaml, else the training
+    // mean (numbers), most frequent value (categories) or share of true (booleans). Adjust with options
+    // (src/model/preprocessing.ts), e.g. { numeric: { scaling: 'none' } } for tree models,
+    // { numeric: { impute: 'median' } }, { category: { unknown: 'error' } }, or
+    // { string: { maxCategories: 20 } } to one-hot the 20 most frequent values of string features.
+    const options: DefaultEncoderOptions = {};
     this.encoders = this.features.flatMap(
       (feature) =>
         fitDefaultEncoder(
           feature,
           rows.map((row) => row[feature.name]),
+          options,
         ) ?? [],
     );
     // End Example
@@ -46,15 +61,7 @@ export class Preprocessor {
   }
 
   transform(rows: readonly FeatureValues[]): number[][] {
-    return rows.map((row) => {
-      const out = new Array<number>(this.outputSize);
-      let offset = 0;
-      for (const encoder of this.encoders) {
-        encode(encoder, row[encoder.feature], out, offset);
-        offset += encoderWidth(encoder);
-      }
-      return out;
-    });
+    return encodeRows(this.encoders, rows);
   }
 
   toJSON(): PreprocessorState {

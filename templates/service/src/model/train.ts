@@ -4,9 +4,10 @@
 // PyTorch), see "Bring your own ONNX" in the README instead.
 //
 // Contract:
-//   trainModel(X, y, context)  X: one number[] per row (the preprocessor's output);
-//                              y: class index into getClasses() (classification) or the target value
-//   getClasses(labels)         the class names in the order the model's probability columns use
+//   trainModel(X, y, context)  X: one number[] per training row (the preprocessor's output);
+//                              y: the class index into context.classes (classification) or the target value;
+//                              returns a Classifier or Regressor (./modelTypes.ts) of the task in config.yaml
+//   getClasses(labels)         every distinct label of the data, in the order of the model's probability columns
 import type { Task } from '../spec/schema.js';
 import { LinearRegressor } from './algorithms/linearRegression.js';
 import { SoftmaxRegression } from './algorithms/softmaxRegression.js';
@@ -22,6 +23,11 @@ export interface TrainingContext {
 
 export function trainModel(X: number[][], y: number[], context: TrainingContext): TrainedModel {
   // Example: multinomial logistic regression for classification, least squares for regression.
+  // Every model in ./algorithms/ exports to ONNX. For a random forest, import RandomForestClassifier and
+  // RandomForestRegressor from './algorithms/randomForest.js' and return instead
+  //   new RandomForestClassifier({ nEstimators: 100, seed: context.seed }).fit(X, y, context.classes.length)
+  //   new RandomForestRegressor({ nEstimators: 100, seed: context.seed }).fit(X, y)
+  // (one decision tree: DecisionTreeClassifier / DecisionTreeRegressor from './algorithms/decisionTree.js').
   if (context.task === 'classification') return new SoftmaxRegression().fit(X, y, context.classes.length);
   return new LinearRegressor().fit(X, y);
   // End Example

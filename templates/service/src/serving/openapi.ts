@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests (zod 4 emits
 // JSON Schema 2020-12, which is OpenAPI 3.1's schema dialect), so the docs can never drift from the code.
 import { z } from 'zod';
+import { buildFeedbackSchemas } from '../monitoring/feedback.js';
 import type { Spec } from '../spec/load.js';
 import { exampleRow, type RequestSchemas } from '../spec/requestSchema.js';
 
@@ -46,6 +47,9 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
   registry.add(responses.predictResponse, { id: 'PredictResponse' });
   registry.add(responses.batchResponse, { id: 'BatchPredictResponse' });
   registry.add(responses.errorResponse, { id: 'Error' });
+  const feedback = buildFeedbackSchemas(spec);
+  registry.add(feedback.feedbackRequest, { id: 'FeedbackRequest' });
+  registry.add(feedback.feedbackBatchRequest, { id: 'FeedbackBatchRequest' });
   const { schemas: components } = z.toJSONSchema(registry, {
     uri: (id) => `#/components/schemas/${id}`,
     io: 'input',
@@ -69,6 +73,7 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
     '422': error('The body does not match features.yaml; `issues` lists every failing field'),
     '503': error('The model is not loaded yet'),
   };
+  const objectResponse = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
   const status = (description: string) => ({
     description,
     content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } },
@@ -80,6 +85,7 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
     tags: [
       { name: 'Predictions', description: `Inputs are validated against features.yaml; unknown fields are rejected` },
       { name: 'Health', description: 'Probes for load balancers and Kubernetes' },
+      { name: 'Monitoring', description: 'Prometheus metrics, data drift, and ground truth for live accuracy' },
     ],
     paths: {
       '/predict': {
@@ -101,6 +107,54 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
             '200': { description: 'One prediction per row, in order', content: json('BatchPredictResponse') },
             ...predictErrors,
           },
+        },
+      },
+      '/feedback': {
+        post: {
+          summary: `The true ${config.target} of an earlier prediction, by ${config.id_field}`,
+          description:
+            'Joins the label with the prediction made under this id (kept in memory, or found in the MongoDB prediction log) ' +
+            'and adds it to the live accuracy / error window shown at GET /monitoring.',
+          tags: ['Monitoring'],
+          operationId: 'feedback',
+          requestBody: { required: true, content: json('FeedbackRequest') },
+          responses: {
+            '200': objectResponse('Joined: the prediction, whether it was right (or its error), and the live metrics'),
+            '404': error(`No recent prediction has this ${config.id_field}`),
+            '409': error('This prediction already has a label'),
+            ...predictErrors,
+          },
+        },
+      },
+      '/feedback/batch': {
+        post: {
+          summary: `Up to ${config.server.max_batch_rows} labels of earlier predictions`,
+          description:
+            'One result per label, in order (status joined, unknown_id, already_labelled or lookup_failed); 404 when none joined.',
+          tags: ['Monitoring'],
+          operationId: 'feedbackBatch',
+          requestBody: { required: true, content: json('FeedbackBatchRequest') },
+          responses: {
+            '200': objectResponse('At least one label joined: counts, a result per label, the live metrics'),
+            '404': error('No label joined a prediction (the body lists each result)'),
+            ...predictErrors,
+          },
+        },
+      },
+      '/monitoring': {
+        get: {
+          summary: 'Data drift per feature and live accuracy, with their thresholds',
+          tags: ['Monitoring'],
+          operationId: 'monitoring',
+          responses: { '200': objectResponse('The served model, the drift report and the live metrics') },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text exposition format)',
+          tags: ['Monitoring'],
+          operationId: 'metrics',
+          responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
         },
       },
       '/health': {

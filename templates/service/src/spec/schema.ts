@@ -99,6 +99,256 @@ export const featuresFileSchema = z
 export const TASKS = ['classification', 'regression'] as const;
 export type Task = (typeof TASKS)[number];
 
+export const PREDICTION_LOG_SINKS = ['stdout', 'file', 'fluentd', 'mongodb'] as const;
+export type PredictionLogSinkName = (typeof PREDICTION_LOG_SINKS)[number];
+/** The keys of a prediction log record (src/predictionLog/record.ts); id_field must not take one of them. */
+export const PREDICTION_RECORD_KEYS = [
+  'record_id',
+  'timestamp',
+  'model',
+  'api_version',
+  'features',
+  'prediction',
+  'probabilities',
+  'latency_ms',
+  'batch_size',
+];
+
+// Shared with the environment overrides (FLUENTD_TAG, MONGODB_DB, MONGODB_COLLECTION), which are checked the same way.
+export const fluentdTag = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/,
+    'expected a Fluentd tag: words of letters, digits, _ and - joined by dots, e.g. iris.prediction',
+  );
+export const mongodbDatabaseName = z
+  .string()
+  .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'expected a MongoDB database name: 1-63 characters, none of / \\ . space " $ * < > : | ?');
+export const mongodbCollectionName = z
+  .string()
+  .regex(/^(?!system\.)[^$\0]{1,120}$/, 'expected a MongoDB collection name: 1-120 characters, no $, not starting with system.');
+
+const milliseconds = z.number().int().positive();
+
+/** Where each prediction is logged. Addresses and credentials are not here: they come from the environment. */
+const predictionLogSchema = z
+  .strictObject({
+    sinks: z
+      .array(z.enum(PREDICTION_LOG_SINKS))
+      .default(['stdout'])
+      .refine((sinks) => new Set(sinks).size === sinks.length, 'list each sink at most once'),
+    queue_size: z.number().int().positive().default(10_000),
+    batch_size: z.number().int().positive().default(200),
+    flush_interval_ms: milliseconds.default(250),
+    retry_initial_ms: milliseconds.default(500),
+    retry_max_ms: milliseconds.default(30_000),
+    shutdown_timeout_ms: milliseconds.default(5_000),
+    file: z.strictObject({ path: z.string().min(1).default('logs/predictions.jsonl') }).prefault({}),
+    fluentd: z
+      .strictObject({
+        tag: fluentdTag.optional(), // default: <name>.prediction
+        ack: z.boolean().default(true),
+        timeout_ms: milliseconds.default(5_000),
+      })
+      .prefault({}),
+    mongodb: z
+      .strictObject({
+        db: mongodbDatabaseName.optional(), // default: <name>
+        collection: mongodbCollectionName.default('predictions'),
+        ttl_days: z.number().positive().optional(),
+        timeout_ms: milliseconds.default(5_000),
+      })
+      .prefault({}),
+  })
+  .superRefine((log, ctx) => {
+    if (log.batch_size > log.queue_size) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['batch_size'],
+        message: `batch_size (${log.batch_size}) must not exceed queue_size (${log.queue_size})`,
+      });
+    }
+    if (log.retry_initial_ms > log.retry_max_ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retry_initial_ms'],
+        message: `retry_initial_ms (${log.retry_initial_ms}) must not exceed retry_max_ms (${log.retry_max_ms})`,
+      });
+    }
+  });
+
+// Deployment settings (docker, helm, jenkins, ansible, ci): what the Dockerfiles, the Helm chart, the Jenkins
+// pipelines, the Ansible playbooks and the CI files are rendered from. Names and switches only, never secrets:
+// credentials are Jenkins credential ids, Ansible Vault / environment variables, or a Kubernetes Secret.
+
+/** A container image with a pinned tag (not latest) and/or digest, e.g. node:20.20.2-bookworm-slim. */
+const pinnedImage = z
+  .string()
+  .regex(
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
+    'expected an image reference such as node:20.20.2-bookworm-slim',
+  )
+  .refine((image) => /:[\w][\w.-]*$|@sha256:/.test(image.replace(/^[^/]*:\d+\//, '')), 'pin the image: give a tag (not latest) or a digest')
+  .refine((image) => !/:latest(?:@|$)/.test(image), 'pin the image: "latest" moves; give a version tag');
+/** A DNS-1123 name: Kubernetes namespaces, Helm releases, image names. */
+const dnsName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS name (letters, digits, dashes; at most 63)');
+const hostName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a host name such as iris.example.com');
+const cpu = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?m?$/, 'expected CPU such as 250m or 1')]);
+const memory = z.string().regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'expected memory such as 256Mi or 1Gi');
+/** Jenkins credential ids name a secret stored in Jenkins; they are not secrets themselves. */
+const credentialsId = z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Jenkins credentials id (letters, digits, . _ -)');
+
+const dockerSchema = z
+  .strictObject({
+    registry: z
+      .string()
+      .regex(/^[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)*$/, 'expected a registry such as localhost:32000 or ghcr.io/my-org')
+      .default('localhost:32000'), // MicroK8s's built-in registry
+    image: dnsName.optional(), // default: name
+    base_image: pinnedImage.default('node:20.20.2-bookworm-slim'), // the production image's base
+    runtime_image: pinnedImage.default('node:20.20.2-bookworm'), // the pipelines' image: node plus build tools
+  })
+  .prefault({});
+
+const helmSchema = z
+  .strictObject({
+    namespace: dnsName.optional(), // default: name
+    replicas: z.number().int().min(1).default(2),
+    resources: z
+      .strictObject({
+        requests: z.strictObject({ cpu: cpu.default('100m'), memory: memory.default('256Mi') }).prefault({}),
+        limits: z.strictObject({ cpu: cpu.default('1'), memory: memory.default('512Mi') }).prefault({}),
+      })
+      .prefault({}),
+    ingress: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        host: hostName.optional(), // default: <name>.local
+        class_name: z.string().min(1).default('public'), // MicroK8s's ingress class
+        tls_secret: dnsName.optional(),
+      })
+      .prefault({}),
+    autoscaling: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        min_replicas: z.number().int().min(1).default(2),
+        max_replicas: z.number().int().min(1).default(5),
+        target_cpu_percent: z.number().int().min(1).max(100).default(70),
+      })
+      .prefault({})
+      .refine((a) => a.min_replicas <= a.max_replicas, { message: 'min_replicas must not exceed max_replicas', path: ['min_replicas'] }),
+    min_available: z.number().int().min(0).default(1), // the PodDisruptionBudget
+    service_monitor: z.boolean().default(false), // needs the Prometheus Operator's CRDs
+    mongodb: z.boolean().default(false), // run a single MongoDB in the release for the prediction log
+  })
+  .prefault({});
+
+const jenkinsSchema = z
+  .strictObject({
+    registry_credentials_id: credentialsId.optional(), // username/password for docker login; none for MicroK8s's registry
+    deploy: z.boolean().default(false), // build-image ends with helm upgrade --install
+    kubeconfig_credentials_id: credentialsId.default('kubeconfig'), // a secret file credential used by that deploy
+    controller_image: pinnedImage.default('jenkins/jenkins:2.528.3-lts-jdk21'),
+    controller_port: z.number().int().min(1).max(65535).default(8080),
+  })
+  .prefault({});
+
+const ansibleSchema = z
+  .strictObject({
+    hosts: z
+      .array(
+        z.strictObject({
+          name: dnsName,
+          address: z.string().min(1),
+          user: z
+            .string()
+            .regex(/^[a-z_][a-z0-9_-]*$/)
+            .optional(),
+        }),
+      )
+      .min(1)
+      .default([{ name: 'local', address: '127.0.0.1' }]),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name')
+      .default('ubuntu'), // the SSH user, added to the microk8s group
+    microk8s_channel: z
+      .string()
+      .regex(/^\d+\.\d+\/(stable|candidate|beta|edge)$/, 'expected a snap channel such as 1.32/stable')
+      .default('1.32/stable'),
+  })
+  .prefault({});
+
+const ciSchema = z
+  .strictObject({
+    github_actions: z.boolean().default(false),
+    argocd: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        repo_url: z.url().optional(), // the Git repository holding this project
+        revision: z.string().min(1).default('HEAD'),
+        namespace: dnsName.default('argocd'),
+      })
+      .prefault({})
+      .refine((argocd) => !argocd.enabled || argocd.repo_url, { message: 'argocd.enabled needs repo_url', path: ['repo_url'] }),
+  })
+  .prefault({});
+
+const share = z.number().min(0).max(1);
+
+/**
+ * Model monitoring (src/monitoring/): the data drift window, the feedback join and the alert thresholds. The
+ * service exports each threshold as a metric, so the alert rules in monitoring/ compare against the values
+ * configured here without being re-rendered.
+ */
+const monitoringSchema = z
+  .strictObject({
+    // Data drift: the last drift_window_size inputs, compared with the training rows (model.json `reference`).
+    drift_window_size: z.number().int().min(10).max(1_000_000).default(1000),
+    drift_min_rows: z.number().int().positive().default(100), // no drift score on fewer rows (PSI is noise there)
+    drift_psi_threshold: z.number().positive().default(0.2),
+    // Ground truth: recent predictions kept in memory to join POST /feedback with, and the live metric window.
+    prediction_store_size: z.number().int().positive().max(10_000_000).default(10_000),
+    feedback_window_size: z.number().int().positive().max(1_000_000).default(1000),
+    feedback_min_labels: z.number().int().positive().default(30), // no live metric on fewer joined labels
+    min_live_accuracy: share.optional(), // classification; default: training.min_metric.accuracy
+    max_live_rmse: z.number().nonnegative().optional(), // regression; default: training.max_metric.rmse
+    max_live_mae: z.number().nonnegative().optional(), // regression; default: training.max_metric.mae
+    // Service alerts.
+    max_error_ratio: share.default(0.05), // share of 5xx answers on /predict* and /feedback*
+    max_p99_latency_ms: z.number().positive().default(500), // p99 of /predict and /predict/batch
+    // Regression: the buckets of the predicted-value histogram; default: ±1, 2.5, 5 per decade from 0.01 to 50000.
+    prediction_buckets: z
+      .array(z.number())
+      .min(1)
+      .refine((buckets) => buckets.every((bucket, i) => i === 0 || bucket > buckets[i - 1]!), 'list the buckets in increasing order')
+      .optional(),
+  })
+  .superRefine((monitoring, ctx) => {
+    for (const [count, window] of [
+      ['drift_min_rows', 'drift_window_size'],
+      ['feedback_min_labels', 'feedback_window_size'],
+    ] as const) {
+      if (monitoring[count] > monitoring[window]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [count],
+          message: `${count} (${monitoring[count]}) must not exceed ${window} (${monitoring[window]})`,
+        });
+      }
+    }
+  });
+
+/** The holdout metrics each task's quality gate can bound (training.min_metric / training.max_metric). */
+export const GATED_METRICS = {
+  classification: { min_metric: ['accuracy', 'macro_f1'], max_metric: [] },
+  regression: { min_metric: ['r2'], max_metric: ['rmse', 'mae'] },
+} as const satisfies Record<Task, Record<'min_metric' | 'max_metric', readonly string[]>>;
+
 export const configFileSchema = z.strictObject({
   name: z
     .string()
@@ -115,6 +365,10 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       seed: z.number().int().default(42),
       holdout_fraction: z.number().gt(0).lt(1).default(0.2),
+      // The quality gate: `npm run train` exits 1, and does not make the model the newest, when a holdout
+      // metric is below its minimum or above its maximum.
+      min_metric: z.strictObject({ accuracy: share.optional(), macro_f1: share.optional(), r2: z.number().max(1).optional() }).optional(),
+      max_metric: z.strictObject({ rmse: z.number().nonnegative().optional(), mae: z.number().nonnegative().optional() }).optional(),
     })
     .prefault({}),
   server: z
@@ -123,8 +377,20 @@ export const configFileSchema = z.strictObject({
       port: z.number().int().min(1).max(65535).default(8000),
       body_limit_bytes: z.number().int().positive().default(1_048_576),
       max_batch_rows: z.number().int().positive().default(1000),
+      // The model_bin/ folder to serve; default: the newest that passed the quality gate (model_bin/LATEST).
+      model_version: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected the name of a folder in model_bin/ (letters, digits, . _ -)')
+        .optional(),
     })
     .prefault({}),
+  prediction_log: predictionLogSchema.prefault({}),
+  monitoring: monitoringSchema.prefault({}),
+  docker: dockerSchema,
+  helm: helmSchema,
+  jenkins: jenkinsSchema,
+  ansible: ansibleSchema,
+  ci: ciSchema,
 });
 
 export type Feature = z.output<typeof featureSchema>;
@@ -138,6 +404,38 @@ export function crossCheck(features: FeaturesFile, config: Config): { file: 'con
   for (const key of ['target', 'id_field'] as const) {
     if (names.has(config[key])) {
       problems.push({ file: 'config', path: [key], message: `${key} "${config[key]}" is also the name of a feature in features.yaml` });
+    }
+  }
+  if (PREDICTION_RECORD_KEYS.includes(config.id_field)) {
+    problems.push({
+      file: 'config',
+      path: ['id_field'],
+      message: `id_field "${config.id_field}" is a key of the prediction log record; choose another name`,
+    });
+  }
+  for (const bound of ['min_metric', 'max_metric'] as const) {
+    const allowed: readonly string[] = GATED_METRICS[config.task][bound];
+    for (const metric of Object.keys(config.training[bound] ?? {})) {
+      if (!allowed.includes(metric)) {
+        const expected = allowed.length ? `use ${allowed.join(' or ')}` : `${bound} takes no metric for ${config.task}`;
+        problems.push({
+          file: 'config',
+          path: ['training', bound, metric],
+          message: `${metric} is not a ${config.task} metric (${expected})`,
+        });
+      }
+    }
+  }
+  const liveBounds = { classification: ['min_live_accuracy'], regression: ['max_live_rmse', 'max_live_mae'] } as const;
+  for (const [task, keys] of Object.entries(liveBounds)) {
+    for (const key of keys) {
+      if (task !== config.task && config.monitoring[key] !== undefined) {
+        problems.push({
+          file: 'config',
+          path: ['monitoring', key],
+          message: `${key} is for ${task} services, and this one does ${config.task}`,
+        });
+      }
     }
   }
   if (config.target === config.id_field) {

@@ -9,7 +9,7 @@
 import { Matrix, pseudoInverse } from 'ml-matrix';
 import { ONNX_INPUT, ONNX_PREDICTION, type Regressor } from '../modelTypes.js';
 import { DataType, attr, encodeModel, floatTensor, node, tensorValueInfo } from '../../onnx/graphBuilder.js';
-import { featureWidth } from './featureMatrix.js';
+import { checkTargets, featureWidth } from './featureMatrix.js';
 
 /** The fitted parameters, as saved by toJSON(). */
 export interface LinearRegressorJson {
@@ -25,12 +25,12 @@ interface Parameters {
 
 export class LinearRegressor implements Regressor {
   readonly task = 'regression' as const;
+  readonly algorithm = 'linearRegression';
   private parameters: Parameters | undefined;
 
   fit(X: readonly (readonly number[])[], y: readonly number[]): this {
     const featureCount = featureWidth(X);
-    if (y.length !== X.length) throw new RangeError(`X has ${X.length} rows but y has ${y.length} targets`);
-    if (!y.every(Number.isFinite)) throw new RangeError('every target must be a finite number');
+    checkTargets(y, X.length);
 
     const features = new Matrix(X.map((row) => [...row]));
     const featureMeans = features.mean('column');

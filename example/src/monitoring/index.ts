@@ -1,0 +1,310 @@
+// Model monitoring for one app: the service's Prometheus metrics (GET /metrics), data drift against the training
+// rows and live accuracy from ground-truth feedback (GET /monitoring, POST /feedback). Settings come from
+// config.yaml's monitoring section. The request path only does constant work per row here: count, put the
+// row's buckets in the drift window, remember the prediction by id; scores are computed when read.
+import type { NextFunction, Request, Response } from 'express';
+import { PredictionLog } from '../predictionLog/index.js';
+import type { Prediction, Predictor } from '../serving/predictor.js';
+import type { Spec } from '../spec/load.js';
+import type { FeatureValues } from '../spec/requestSchema.js';
+import { DriftMonitor, unavailableDrift, type DriftReport, type DriftSettings } from './drift.js';
+import {
+  buildFeedbackSchemas,
+  FeedbackWindow,
+  idKey,
+  outcomeOf,
+  PredictionStore,
+  type FeedbackResult,
+  type FeedbackRow,
+  type FeedbackSchemas,
+  type LiveMetrics,
+  type PredictionValue,
+  type RequestId,
+} from './feedback.js';
+import { monitoringThresholds, ServiceMetrics, type Thresholds } from './metrics.js';
+import type { PredictionLookup } from './predictionLookup.js';
+
+export type { PredictionLookup } from './predictionLookup.js';
+export { MongoPredictionLookup } from './predictionLookup.js';
+
+export interface MonitoringOptions {
+  spec: Spec;
+  /** The app's model state: the predictor once it is loaded. */
+  model: { predictor?: Predictor };
+  /** Its sinks' counts are exported at scrape. */
+  predictionLog?: PredictionLog;
+  /** Where feedback looks for predictions not in memory (the MongoDB prediction log); none: memory only. */
+  predictionLookup?: PredictionLookup;
+}
+
+export interface LiveReport {
+  window: { size: number; labels: number; min_labels: number };
+  /** accuracy (classification) or rmse and mae (regression); null below min_labels. */
+  metrics: Record<string, number | null>;
+  /** The bounds the alerts use; a metric without one is not alerted on. */
+  thresholds: Record<string, { min?: number; max?: number }>;
+  /** Metrics beyond their bound. */
+  breached: string[];
+  received: Record<FeedbackResult['status'], number>;
+  prediction_store: { size: number; capacity: number; lookup: string | null };
+}
+
+export interface MonitoringReport {
+  model: { uuid: string; version: string; model_version: string } | null;
+  drift: DriftReport;
+  live: LiveReport;
+}
+
+/** An answer to POST /feedback or /feedback/batch. */
+export interface FeedbackAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export class Monitoring {
+  readonly metrics: ServiceMetrics;
+  readonly thresholds: Thresholds;
+  /** The bodies of POST /feedback and /feedback/batch; a class is checked against the loaded model's classes. */
+  readonly feedbackSchemas: FeedbackSchemas;
+  private readonly driftSettings: DriftSettings;
+  private readonly store: PredictionStore;
+  private readonly feedbackWindow: FeedbackWindow;
+  private readonly received: Record<FeedbackResult['status'], number> = { joined: 0, unknown_id: 0, already_labelled: 0, lookup_failed: 0 };
+  /** The model the drift window was set up for. */
+  private served: { predictor: Predictor; drift: DriftMonitor | { unavailable: string } } | undefined;
+
+  constructor(private readonly options: MonitoringOptions) {
+    const { spec, model, predictionLog = PredictionLog.disabled() } = options;
+    const { config } = spec;
+    const settings = config.monitoring;
+    this.thresholds = monitoringThresholds(config);
+    this.driftSettings = {
+      windowSize: settings.drift_window_size,
+      minRows: settings.drift_min_rows,
+      psiThreshold: settings.drift_psi_threshold,
+    };
+    this.store = new PredictionStore(settings.prediction_store_size);
+    this.feedbackWindow = new FeedbackWindow(settings.feedback_window_size, config.task);
+    this.feedbackSchemas = buildFeedbackSchemas(spec, () => model.predictor?.metadata.classes);
+    this.metrics = new ServiceMetrics(
+      {
+        task: config.task,
+        thresholds: this.thresholds,
+        model: () => (model.predictor ? modelIdentity(model.predictor) : undefined),
+        classes: () => model.predictor?.metadata.classes ?? [],
+        predictionLog: () => predictionLog.stats(),
+        drift: () => this.driftReport(),
+        live: () => this.liveMetrics(),
+      },
+      settings.prediction_buckets,
+    );
+  }
+
+  get registry() {
+    return this.metrics.registry;
+  }
+
+  /** Express middleware: counts and times every request by method, route pattern and status. */
+  readonly countRequests = (req: Request, res: Response, next: NextFunction): void => {
+    const started = performance.now();
+    res.once('finish', () => {
+      // The route pattern, never the raw path, so unknown paths cannot grow the label set.
+      const route: string = req.route ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched';
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      this.metrics.httpRequests.inc(labels);
+      this.metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+    });
+    next();
+  };
+
+  /** Runs the model on the rows, timing it (and counting the batch size of /predict/batch). */
+  async predict(predictor: Predictor, route: '/predict' | '/predict/batch', rows: readonly FeatureValues[]): Promise<Prediction[]> {
+    const started = performance.now();
+    const results = await predictor.predict(rows);
+    this.metrics.inferenceDuration.observe({ route }, (performance.now() - started) / 1000);
+    if (route === '/predict/batch') this.metrics.batchSize.observe(rows.length);
+    return results;
+  }
+
+  /** Call once the predictions are answered: counts them, adds the rows to the drift window, keeps them for feedback. */
+  recordPredictions(
+    predictor: Predictor,
+    rows: readonly Readonly<Record<string, unknown>>[],
+    ids: readonly unknown[],
+    results: readonly Prediction[],
+  ): void {
+    const { drift } = this.servedModel(predictor);
+    const { predictionsByClass, predictionValue } = this.metrics;
+    results.forEach(({ prediction }, i) => {
+      if (predictionsByClass) predictionsByClass.inc({ class: String(prediction) });
+      else predictionValue?.observe(Number(prediction));
+      if (drift instanceof DriftMonitor) drift.observe(rows[i]!);
+      this.store.add(ids[i], prediction);
+    });
+  }
+
+  /**
+   * Joins labels with their predictions: from memory, else from the prediction log. Each label's outcome is
+   * reported; a label for an id already in the window is refused, so re-sending a batch counts nothing twice.
+   */
+  async feedback(predictor: Predictor, rows: readonly FeedbackRow[]): Promise<FeedbackResult[]> {
+    this.servedModel(predictor);
+    const { id_field: idField, target, task } = this.options.spec.config;
+    const idOf = (row: FeedbackRow) => row[idField] as RequestId;
+    const toLookUp = rows.map(idOf).filter((id) => !this.feedbackWindow.has(id) && this.store.get(id) === undefined);
+    let logged = new Map<string, PredictionValue>();
+    let lookupFailed = false;
+    const { predictionLookup } = this.options;
+    if (toLookUp.length && predictionLookup) {
+      try {
+        logged = await predictionLookup.find(toLookUp, predictor.metadata.uuid);
+      } catch {
+        lookupFailed = true;
+      }
+    }
+    const results = rows.map((row): FeedbackResult => {
+      const id = idOf(row);
+      if (this.feedbackWindow.has(id)) return { status: 'already_labelled', id };
+      const inMemory = this.store.get(id);
+      const prediction = inMemory ?? logged.get(idKey(id));
+      if (prediction === undefined) return { status: lookupFailed ? 'lookup_failed' : 'unknown_id', id };
+      const truth = row[target] as PredictionValue;
+      const outcome = outcomeOf(task, truth, prediction);
+      this.feedbackWindow.add(id, outcome);
+      const source = inMemory === undefined ? 'prediction_log' : 'memory';
+      return task === 'classification'
+        ? { status: 'joined', id, prediction, source, correct: outcome === 1 }
+        : { status: 'joined', id, prediction, source, error: outcome };
+    });
+    for (const { status } of results) {
+      this.received[status]++;
+      this.metrics.feedback.inc({ outcome: status });
+    }
+    return results;
+  }
+
+  /** POST /feedback: 200 joined, 404 unknown id, 409 already labelled, 503 prediction log unreachable. */
+  async answerFeedback(predictor: Predictor, row: FeedbackRow): Promise<FeedbackAnswer> {
+    const [result] = await this.feedback(predictor, [row]);
+    const { status, id, ...rest } = result!;
+    const idField = this.options.spec.config.id_field;
+    const named = { [idField]: id };
+    switch (status) {
+      case 'joined':
+        return { status: 200, body: { ...named, status, ...rest, live: this.liveReport().metrics } };
+      case 'already_labelled':
+        return {
+          status: 409,
+          body: { error: status, message: `The prediction ${idField}=${JSON.stringify(id)} already has a label`, ...named },
+        };
+      case 'lookup_failed':
+        return {
+          status: 503,
+          body: {
+            error: status,
+            message: `The prediction log (${this.options.predictionLookup?.description}) cannot be read; retry shortly`,
+            ...named,
+          },
+        };
+      case 'unknown_id':
+        return { status: 404, body: { error: status, message: this.unknownMessage(id), ...named } };
+    }
+  }
+
+  /** POST /feedback/batch: a result per row, in order; 200 when at least one label joined, else 404. */
+  async answerFeedbackBatch(predictor: Predictor, rows: readonly FeedbackRow[]): Promise<FeedbackAnswer> {
+    const results = await this.feedback(predictor, rows);
+    const idField = this.options.spec.config.id_field;
+    const counts = { joined: 0, unknown_id: 0, already_labelled: 0, lookup_failed: 0 };
+    for (const { status } of results) counts[status]++;
+    const body = { ...counts, results: results.map(({ id, ...rest }) => ({ [idField]: id, ...rest })) };
+    if (counts.joined > 0) return { status: 200, body: { ...body, live: this.liveReport().metrics } };
+    return {
+      status: 404,
+      body: { error: 'no_match', message: `None of the ${rows.length} labels joined a prediction; see results for each`, ...body },
+    };
+  }
+
+  private unknownMessage(id: RequestId): string {
+    const { id_field: idField, monitoring } = this.options.spec.config;
+    const lookup = this.options.predictionLookup;
+    return (
+      `No prediction of the served model has ${idField}=${JSON.stringify(id)}: the service keeps the last ${monitoring.prediction_store_size} ` +
+      `predictions in memory${lookup ? ` and looked in the prediction log (${lookup.description})` : ' (turn on the mongodb prediction log sink to look further back)'}`
+    );
+  }
+
+  report(): MonitoringReport {
+    const predictor = this.options.model.predictor;
+    return { model: predictor ? modelIdentity(predictor) : null, drift: this.driftReport(), live: this.liveReport() };
+  }
+
+  private driftReport(): DriftReport {
+    const predictor = this.options.model.predictor;
+    if (!predictor) return unavailableDrift('the model is still loading', this.driftSettings);
+    const { drift } = this.servedModel(predictor);
+    return drift instanceof DriftMonitor ? drift.report() : unavailableDrift(drift.unavailable, this.driftSettings);
+  }
+
+  /** The live metrics, null below feedback_min_labels. */
+  private liveMetrics(): LiveMetrics {
+    const metrics = this.feedbackWindow.metrics();
+    if (metrics.labels >= this.options.spec.config.monitoring.feedback_min_labels) return metrics;
+    return 'accuracy' in metrics ? { labels: metrics.labels, accuracy: null } : { labels: metrics.labels, rmse: null, mae: null };
+  }
+
+  private liveReport(): LiveReport {
+    const { labels, ...metrics } = this.liveMetrics();
+    const { minLiveAccuracy, maxLiveRmse, maxLiveMae } = this.thresholds;
+    const bounds: Record<string, { min?: number; max?: number }> = {};
+    if (minLiveAccuracy !== undefined) bounds.accuracy = { min: minLiveAccuracy };
+    if (maxLiveRmse !== undefined) bounds.rmse = { max: maxLiveRmse };
+    if (maxLiveMae !== undefined) bounds.mae = { max: maxLiveMae };
+    const values = metrics as Record<string, number | null>;
+    const breached = Object.entries(bounds)
+      .filter(([metric, { min, max }]) => {
+        const value = values[metric];
+        return value !== null && value !== undefined && ((min !== undefined && value < min) || (max !== undefined && value > max));
+      })
+      .map(([metric]) => metric);
+    return {
+      window: { size: this.feedbackWindow.size, labels, min_labels: this.options.spec.config.monitoring.feedback_min_labels },
+      metrics: values,
+      thresholds: bounds,
+      breached,
+      received: { ...this.received },
+      prediction_store: {
+        size: this.store.size,
+        capacity: this.store.capacity,
+        lookup: this.options.predictionLookup?.description ?? null,
+      },
+    };
+  }
+
+  /** Sets up the drift window for a newly served model (once; the service loads one model per process). */
+  private servedModel(predictor: Predictor): NonNullable<Monitoring['served']> {
+    if (this.served?.predictor !== predictor) {
+      this.served = {
+        predictor,
+        drift: DriftMonitor.create(this.options.spec.features.features, predictor.metadata.reference, this.driftSettings),
+      };
+    }
+    return this.served;
+  }
+
+  /** GET /metrics: Prometheus text format. */
+  readonly serveMetrics = async (_req: Request, res: Response): Promise<void> => {
+    const text = await this.registry.metrics();
+    res.type(this.registry.contentType).send(text);
+  };
+
+  /** GET /monitoring: drift and live accuracy as JSON. */
+  readonly serveReport = (_req: Request, res: Response): void => {
+    res.json(this.report());
+  };
+}
+
+function modelIdentity(predictor: Predictor): { uuid: string; version: string; model_version: string } {
+  const { uuid, version } = predictor.metadata;
+  return { uuid, version, model_version: predictor.modelDir.split(/[\\/]/).filter(Boolean).pop() ?? '' };
+}

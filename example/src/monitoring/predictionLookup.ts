@@ -1,0 +1,62 @@
+// Finds earlier predictions by id in the prediction log, for feedback whose prediction is no longer (or never
+// was) in this process's memory: made before a restart, or answered by another replica. Only the MongoDB sink
+// can be queried; it uses the sink's own settings (MONGODB_URL, db, collection), with a client of its own.
+import { MongoClient, type Collection } from 'mongodb';
+import type { MongodbSettings, PredictionDocument } from '../predictionLog/sinks/mongodb.js';
+import { idKey, type PredictionValue, type RequestId } from './feedback.js';
+
+export interface PredictionLookup {
+  /** Where it looks, for messages, e.g. "MongoDB iris.predictions". */
+  readonly description: string;
+  /** The newest logged prediction of the model `modelUuid` for each id found, by idKey(id). Rejects when the log cannot be read. */
+  find(ids: readonly RequestId[], modelUuid: string): Promise<Map<string, PredictionValue>>;
+  close(): Promise<void>;
+}
+
+/** The fields of a logged prediction read here. */
+interface LoggedPrediction {
+  prediction: PredictionValue;
+  model?: { uuid?: string };
+}
+
+/** Ids looked up at once: one find per id (the id field is indexed by the sink), a few in flight. */
+const CONCURRENT_FINDS = 8;
+/** Records per id read: the same id may have been used again, by other models too. */
+const RECORDS_PER_ID = 10;
+
+export class MongoPredictionLookup implements PredictionLookup {
+  readonly description: string;
+  private readonly client: MongoClient;
+  private readonly collection: Collection<PredictionDocument>;
+
+  constructor(private readonly settings: MongodbSettings) {
+    const { url, db, collection, timeoutMs, appName } = settings;
+    this.description = `MongoDB ${db}.${collection}`;
+    this.client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, appName, maxPoolSize: 4 });
+    this.collection = this.client.db(db).collection<PredictionDocument>(collection);
+  }
+
+  async find(ids: readonly RequestId[], modelUuid: string): Promise<Map<string, PredictionValue>> {
+    const found = new Map<string, PredictionValue>();
+    const queue = [...new Set(ids)];
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const records = await this.collection
+          .find<LoggedPrediction>(
+            { [this.settings.idField]: id },
+            { sort: { timestamp: -1 }, limit: RECORDS_PER_ID, projection: { prediction: 1, model: 1 } },
+          )
+          .toArray();
+        // Only the served model's predictions measure its accuracy.
+        const record = records.find((candidate) => candidate.model?.uuid === modelUuid);
+        if (record) found.set(idKey(id), record.prediction);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENT_FINDS, queue.length) }, worker));
+    return found;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close(true);
+  }
+}

@@ -1,0 +1,97 @@
+// Records to MongoDB with the official driver: one insertMany per batch. Each document's _id is the record's
+// record_id, so re-sending a batch whose reply was lost stores nothing twice (the duplicates are refused and
+// that refusal counts as delivered).
+import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection } from 'mongodb';
+import type { Sink } from '../queue.js';
+import type { PredictionRecord } from '../record.js';
+
+export interface MongodbSettings {
+  /** A MongoDB connection string; credentials, if any, are in it (from the environment, never config.yaml). */
+  url: string;
+  db: string;
+  collection: string;
+  /** config.yaml's id_field: indexed, for looking a prediction up by its request id. */
+  idField: string;
+  /** Delete records this many days after their timestamp (a TTL index); undefined keeps them. */
+  ttlDays?: number;
+  /** How long to look for a reachable server (and to connect) before a batch counts as failed. */
+  timeoutMs: number;
+  /** Reported to the server (it shows in its logs and currentOp). */
+  appName?: string;
+}
+
+const DUPLICATE_KEY = 11000;
+
+export type PredictionDocument = Omit<PredictionRecord, 'record_id' | 'timestamp'> & { _id: string; timestamp: Date };
+
+/** The stored form: the record with _id = record_id, and a BSON date (which TTL indexes need). */
+export function predictionDocument({ record_id, timestamp, ...rest }: PredictionRecord): PredictionDocument {
+  return { _id: record_id, timestamp: new Date(timestamp), ...rest };
+}
+
+/**
+ * True when the server stored every document it did not refuse as a duplicate _id: the batch is then all
+ * stored (by this attempt or an earlier one). The driver reports network failures as MongoBulkWriteError too,
+ * with no write errors, and those must fail the batch.
+ */
+function onlyDuplicatesRefused(error: MongoBulkWriteError, documents: number): boolean {
+  const writeErrors = [error.writeErrors].flat();
+  return (
+    writeErrors.length > 0 &&
+    writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY) &&
+    error.result.insertedCount + writeErrors.length === documents
+  );
+}
+
+export class MongodbSink implements Sink<PredictionRecord> {
+  readonly name = 'mongodb';
+  private readonly client: MongoClient;
+  private readonly collection: Collection<PredictionDocument>;
+  private indexesChecked = false;
+
+  /** Throws at start-up when the URL is not a valid connection string; connects on the first batch. */
+  constructor(
+    readonly settings: MongodbSettings,
+    private readonly warn: (message: string) => void = console.warn,
+  ) {
+    const { url, db, collection, timeoutMs, appName } = settings;
+    this.client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, appName, maxPoolSize: 4 });
+    this.collection = this.client.db(db).collection<PredictionDocument>(collection);
+  }
+
+  async send(records: readonly PredictionRecord[]): Promise<void> {
+    if (!this.indexesChecked) await this.createIndexes();
+    try {
+      await this.collection.insertMany(records.map(predictionDocument), { ordered: false });
+    } catch (error) {
+      if (error instanceof MongoBulkWriteError && onlyDuplicatesRefused(error, records.length)) return;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close(); // also closes connections in use: an in-flight insert fails now instead of holding up shutdown
+  }
+
+  /** The id field and the timestamp indexed; the timestamp index expires records when ttlDays is set. */
+  private async createIndexes(): Promise<void> {
+    const { idField, ttlDays } = this.settings;
+    try {
+      await this.collection.createIndexes([
+        { key: { [idField]: 1 }, name: `${idField}_1` },
+        ttlDays === undefined
+          ? { key: { timestamp: 1 }, name: 'timestamp_1' }
+          : { key: { timestamp: 1 }, name: 'timestamp_ttl', expireAfterSeconds: Math.round(ttlDays * 86_400) },
+      ]);
+    } catch (error) {
+      // A server that refuses (e.g. an existing index with other options) must not stop the logging; a
+      // network error is a failed batch like any other, and the indexes are tried again with the retry.
+      if (!(error instanceof MongoServerError)) throw error;
+      this.warn(
+        `prediction log: could not create the indexes on ${this.settings.db}.${this.settings.collection} (${error.message}); ` +
+          'records are still stored. After changing ttl_days, drop the old timestamp index.',
+      );
+    }
+    this.indexesChecked = true;
+  }
+}

@@ -1,0 +1,62 @@
+// yo ml-microservice:ansible — renders ansible/: the playbooks verbatim from templates/ansible, and the
+// inventory (hosts, user and the deployment's names as group variables) from config.yaml in code.
+import { Document } from 'yaml';
+import type { Spec } from '../../templates/service/src/spec/load.js';
+import type { Config } from '../../templates/service/src/spec/schema.js';
+import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
+import { PartGenerator, type PartOptions } from '../part.js';
+
+/** The add-ons the chart relies on: DNS, the ingress controller, the image registry, helm, the HPA's metrics and PVCs. */
+export const MICROK8S_ADDONS = ['dns', 'ingress', 'registry', 'helm3', 'metrics-server', 'hostpath-storage'] as const;
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
+
+export function inventoryYaml(config: Config, names: PartContext): string {
+  const { ansible } = config;
+  const hosts = Object.fromEntries(
+    ansible.hosts.map((host) => [
+      host.name,
+      LOOPBACK.test(host.address)
+        ? { ansible_host: host.address, ansible_connection: 'local' }
+        : { ansible_host: host.address, ansible_user: host.user ?? ansible.user },
+    ]),
+  );
+  const doc = new Document({
+    microk8s: {
+      hosts,
+      vars: {
+        microk8s_channel: ansible.microk8s_channel,
+        microk8s_user: ansible.user,
+        microk8s_addons: [...MICROK8S_ADDONS],
+        service_release: names.release,
+        service_namespace: names.namespace,
+        service_image_tag: names.version,
+        service_chart: `../${CHART_PATH}`,
+      },
+    },
+  });
+  doc.commentBefore = [
+    ' The MicroK8s hosts, rendered from config.yaml (ansible.hosts, ansible.user, ansible.microk8s_channel) by',
+    ' `yo ml-microservice:ansible`. A loopback address is managed without SSH (ansible_connection: local).',
+    ' Secrets do not belong here: see deploy.yaml.',
+  ].join('\n');
+  return `---\n${doc.toString({ lineWidth: 0 })}`;
+}
+
+export default class AnsibleGenerator extends PartGenerator<PartContext> {
+  protected readonly part = 'ansible';
+  protected readonly destinationFolder = 'ansible';
+  protected readonly doneMessage = 'Ansible inventory and playbooks re-rendered from config.yaml';
+
+  constructor(args?: string[], options?: PartOptions) {
+    super(args, options, 'Renders the Ansible inventory and the playbooks that set up MicroK8s and deploy the chart.');
+  }
+
+  protected buildContext(spec: Spec): PartContext {
+    return partContext(spec);
+  }
+
+  protected override writeComputedFiles(names: PartContext): void {
+    this.fs.write(this.destinationPath('ansible', 'inventory.yaml'), inventoryYaml(this.spec.config, names));
+  }
+}

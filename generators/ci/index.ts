@@ -1,0 +1,62 @@
+// yo ml-microservice:ci — renders what config.yaml's ci section asks for: GitHub Actions workflows doing what the
+// two Jenkins pipelines do (ci.github_actions), and an Argo CD Application for the chart (ci.argocd).
+import { Document } from 'yaml';
+import type { Spec } from '../../templates/service/src/spec/load.js';
+import type { Config } from '../../templates/service/src/spec/schema.js';
+import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
+import { PartGenerator, type PartOptions } from '../part.js';
+
+export const ARGOCD_APPLICATION = 'argocd/application.yaml';
+
+export function argocdApplicationYaml(config: Config, names: PartContext): string {
+  const { argocd } = config.ci;
+  const doc = new Document({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: names.release, namespace: argocd.namespace, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
+    spec: {
+      project: 'default',
+      source: {
+        repoURL: argocd.repo_url,
+        targetRevision: argocd.revision,
+        path: CHART_PATH,
+        helm: {
+          valueFiles: ['values.yaml'],
+          // Git holds no secret: the Secret with API_KEYS and MONGODB_URL is created in the cluster, not by Argo CD.
+          parameters: [{ name: 'secret.existingSecret', value: `${names.release}-secrets` }],
+        },
+      },
+      destination: { server: 'https://kubernetes.default.svc', namespace: names.namespace },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+    },
+  });
+  doc.commentBefore = [
+    ` Argo CD keeps the chart in ${CHART_PATH}/ of ${argocd.repo_url} deployed (rendered from config.yaml ci.argocd).`,
+    ` kubectl apply -f ${ARGOCD_APPLICATION}; create the Secret first:`,
+    ` kubectl -n ${names.namespace} create secret generic ${names.release}-secrets --from-literal=API_KEYS=… [--from-literal=MONGODB_URL=…]`,
+  ].join('\n');
+  return doc.toString({ lineWidth: 0 });
+}
+
+export default class CiGenerator extends PartGenerator<PartContext> {
+  protected readonly part = 'ci';
+  protected readonly destinationFolder = '';
+  protected readonly doneMessage = 'CI files re-rendered from config.yaml';
+
+  constructor(args?: string[], options?: PartOptions) {
+    super(args, options, 'Renders the GitHub Actions workflows and the Argo CD Application chosen in config.yaml (ci.*).');
+  }
+
+  protected buildContext(spec: Spec): PartContext {
+    return partContext(spec);
+  }
+
+  protected override includes(destination: string): boolean {
+    return !destination.startsWith('.github/') || this.spec.config.ci.github_actions;
+  }
+
+  protected override writeComputedFiles(names: PartContext): void {
+    if (this.spec.config.ci.argocd.enabled)
+      this.fs.write(this.destinationPath(ARGOCD_APPLICATION), argocdApplicationYaml(this.spec.config, names));
+  }
+}

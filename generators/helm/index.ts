@@ -1,0 +1,31 @@
+// yo ml-microservice:helm — renders the Helm chart into helm/: the templates verbatim from templates/helm, and
+// from config.yaml in code: Chart.yaml, values.yaml (merged into an existing one, see values.ts) and files/ (the
+// project's features.yaml and config.yaml, which the chart's ConfigMap serves to the pods).
+import type { Spec } from '../../templates/service/src/spec/load.js';
+import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
+import { PartGenerator, type PartOptions } from '../part.js';
+import { chartYaml, renderValues, valuesObject } from './values.js';
+
+export default class HelmGenerator extends PartGenerator<PartContext> {
+  protected readonly part = 'helm';
+  protected readonly destinationFolder = CHART_PATH;
+  protected readonly doneMessage = 'Helm chart re-rendered from config.yaml (values.yaml merged)';
+
+  constructor(args?: string[], options?: PartOptions) {
+    super(args, options, 'Renders the Helm chart (helm/) from config.yaml; re-running merges values.yaml instead of replacing it.');
+  }
+
+  protected buildContext(spec: Spec): PartContext {
+    return partContext(spec);
+  }
+
+  protected override writeComputedFiles(names: PartContext): void {
+    const path = (file: string) => this.destinationPath(CHART_PATH, file);
+    this.fs.write(path('Chart.yaml'), chartYaml(names));
+    const valuesPath = path('values.yaml');
+    const existing = this.fs.exists(valuesPath) ? (this.fs.read(valuesPath) ?? undefined) : undefined;
+    this.fs.write(valuesPath, renderValues(valuesObject(this.spec.config, names), existing, `${CHART_PATH}/values.yaml`));
+    for (const file of ['features.yaml', 'config.yaml'])
+      this.fs.write(path(`files/${file}`), this.fs.read(this.destinationPath(file)) ?? '');
+  }
+}

@@ -1,0 +1,239 @@
+// Data drift: the distribution of recent inputs against the training rows' (model.json `reference`, written by
+// src/model/referenceStatistics.ts). Each input value is put in a bucket of its feature — a reference bin for
+// numbers, a reference value for categories, plus "unknown" (a value training never saw) and "missing" — and
+// the last N rows' buckets sit in a ring buffer with a running count per bucket. Observing a row is O(features)
+// with no allocation; the drift scores (population stability index per feature) are computed when asked for.
+import { z } from 'zod';
+import { binIndex } from '../model/referenceStatistics.js';
+import type { Feature } from '../spec/schema.js';
+
+/** Shares below this count as this, so an empty bucket on either side gives a large but finite PSI term. */
+const PSI_FLOOR = 1e-4;
+
+const share = z.number().min(0).max(1);
+/** The parts of model.json's reference statistics drift needs (the training pipeline writes more). */
+const referenceSchema = z.record(
+  z.string(),
+  z.discriminatedUnion('kind', [
+    z.looseObject({
+      kind: z.literal('numeric'),
+      missing_share: share,
+      bins: z.looseObject({ edges: z.array(z.number()), shares: z.array(share) }),
+    }),
+    z.looseObject({
+      kind: z.literal('categorical'),
+      missing_share: share,
+      frequencies: z.record(z.string(), share),
+      other_share: share,
+    }),
+  ]),
+);
+
+export interface DriftSettings {
+  windowSize: number;
+  /** No score below this many rows in the window. */
+  minRows: number;
+  psiThreshold: number;
+}
+
+export interface FeatureDrift {
+  kind: 'numeric' | 'categorical';
+  /** Population stability index of the window against the reference; null until the window holds minRows rows. */
+  psi: number | null;
+  drifted: boolean;
+  /** Share of window rows without a value, and the same share in the training rows. */
+  missing_share: number | null;
+  reference_missing_share: number;
+  /** Categorical: share of present values that training never saw (or saw too rarely to list), and in training. */
+  unknown_share?: number | null;
+  reference_unknown_share?: number;
+}
+
+export interface DriftReport {
+  /** ok: scores are computed; insufficient_data: fewer than min_rows rows so far; unavailable: no reference. */
+  status: 'ok' | 'insufficient_data' | 'unavailable';
+  reason?: string;
+  window: { size: number; rows: number; min_rows: number };
+  psi_threshold: number;
+  drifted_features: string[];
+  features: Record<string, FeatureDrift>;
+}
+
+/** How one feature's values map to buckets, and the share of each bucket in the training rows. */
+interface FeatureBuckets {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  /** Reference share per bucket; the missing bucket is last, the unknown bucket (categorical) just before it. */
+  expected: Float64Array;
+  /** The bucket of a validated value (a number, string or boolean; undefined when missing). */
+  bucketOf(value: unknown): number;
+}
+
+function numericBuckets(name: string, missingShare: number, edges: number[], shares: number[]): FeatureBuckets {
+  const present = Math.max(shares.length, 1);
+  const expected = new Float64Array(present + 1);
+  shares.forEach((s, i) => (expected[i] = s * (1 - missingShare)));
+  expected[present] = missingShare;
+  return {
+    name,
+    kind: 'numeric',
+    expected,
+    bucketOf: (value) => (typeof value === 'number' ? Math.min(binIndex(edges, value), present - 1) : present),
+  };
+}
+
+function categoricalBuckets(name: string, missingShare: number, frequencies: Record<string, number>, otherShare: number): FeatureBuckets {
+  const values = Object.keys(frequencies);
+  const index = new Map(values.map((value, i) => [value, i]));
+  const unknown = values.length;
+  const expected = new Float64Array(values.length + 2);
+  values.forEach((value, i) => (expected[i] = frequencies[value]! * (1 - missingShare)));
+  expected[unknown] = otherShare * (1 - missingShare);
+  expected[unknown + 1] = missingShare;
+  return {
+    name,
+    kind: 'categorical',
+    expected,
+    // Booleans are listed as "true"/"false" (String() of a boolean allocates nothing).
+    bucketOf: (value) =>
+      value === undefined || value === null ? unknown + 1 : (index.get(typeof value === 'string' ? value : String(value)) ?? unknown),
+  };
+}
+
+/** Population stability index: Σ (actual − expected) · ln(actual / expected) over the buckets. */
+export function populationStabilityIndex(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let psi = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = Math.max(actual[i]!, PSI_FLOOR);
+    const e = Math.max(expected[i]!, PSI_FLOOR);
+    psi += (a - e) * Math.log(a / e);
+  }
+  return psi;
+}
+
+export class DriftMonitor {
+  /** Bucket per window row per feature: row r's feature f at codes[r * features + f]. */
+  private readonly codes: Uint16Array;
+  /** Running count per bucket of every feature, features side by side (offsets[f] is feature f's first). */
+  private readonly counts: Uint32Array;
+  private readonly offsets: number[];
+  private head = 0;
+  private rows = 0;
+
+  private constructor(
+    private readonly buckets: FeatureBuckets[],
+    private readonly settings: DriftSettings,
+  ) {
+    this.offsets = [];
+    let total = 0;
+    for (const feature of buckets) {
+      this.offsets.push(total);
+      total += feature.expected.length;
+    }
+    this.codes = new Uint16Array(settings.windowSize * buckets.length);
+    this.counts = new Uint32Array(total);
+  }
+
+  /**
+   * A monitor for the features of features.yaml with model.json's `reference`, or the reason there is none
+   * (a model trained elsewhere comes without reference statistics).
+   */
+  static create(features: readonly Feature[], reference: unknown, settings: DriftSettings): DriftMonitor | { unavailable: string } {
+    if (reference === undefined)
+      return { unavailable: 'model.json has no reference statistics (retrain with `npm run train` to get them)' };
+    const parsed = referenceSchema.safeParse(reference);
+    if (!parsed.success) return { unavailable: `model.json's reference statistics are not readable: ${parsed.error.issues[0]?.message}` };
+    const missing = features.filter((feature) => !parsed.data[feature.name]).map((feature) => feature.name);
+    if (missing.length) return { unavailable: `model.json's reference statistics leave out ${missing.join(', ')}` };
+    const buckets = features.map((feature) => {
+      const statistics = parsed.data[feature.name]!;
+      const buckets =
+        statistics.kind === 'numeric'
+          ? numericBuckets(feature.name, statistics.missing_share, statistics.bins.edges, statistics.bins.shares)
+          : categoricalBuckets(feature.name, statistics.missing_share, statistics.frequencies, statistics.other_share);
+      // Requests never miss a feature with a default (validation fills it in), so compare with the training rows
+      // as they would have been with the default filled in: their missing share goes to the default's bucket.
+      if (feature.default !== undefined) {
+        const missing = buckets.expected.length - 1;
+        buckets.expected[buckets.bucketOf(feature.default)]! += buckets.expected[missing]!;
+        buckets.expected[missing] = 0;
+      }
+      return buckets;
+    });
+    if (buckets.some((feature) => feature.expected.length > 0xffff))
+      return { unavailable: 'a feature has more reference values than drift can track' };
+    return new DriftMonitor(buckets, settings);
+  }
+
+  /** Adds a row to the window, evicting the oldest when it is full. */
+  observe(row: Readonly<Record<string, unknown>>): void {
+    const width = this.buckets.length;
+    const base = this.head * width;
+    const full = this.rows === this.settings.windowSize;
+    for (let f = 0; f < width; f++) {
+      const feature = this.buckets[f]!;
+      const offset = this.offsets[f]!;
+      if (full) this.counts[offset + this.codes[base + f]!]!--;
+      const bucket = feature.bucketOf(row[feature.name]);
+      this.codes[base + f] = bucket;
+      this.counts[offset + bucket]!++;
+    }
+    this.head = (this.head + 1) % this.settings.windowSize;
+    if (!full) this.rows++;
+  }
+
+  /** The window's share per bucket of feature f. */
+  private actualShares(f: number): Float64Array {
+    const { expected } = this.buckets[f]!;
+    const shares = new Float64Array(expected.length);
+    for (let i = 0; i < shares.length; i++) shares[i] = this.rows ? this.counts[this.offsets[f]! + i]! / this.rows : 0;
+    return shares;
+  }
+
+  report(): DriftReport {
+    const { windowSize, minRows, psiThreshold } = this.settings;
+    const enough = this.rows >= minRows;
+    const features: Record<string, FeatureDrift> = {};
+    this.buckets.forEach((feature, f) => {
+      const actual = this.actualShares(f);
+      const { expected } = feature;
+      const last = expected.length - 1;
+      const psi = enough ? populationStabilityIndex(actual, expected) : null;
+      const drift: FeatureDrift = {
+        kind: feature.kind,
+        psi,
+        drifted: psi !== null && psi > psiThreshold,
+        missing_share: this.rows ? actual[last]! : null,
+        reference_missing_share: expected[last]!,
+      };
+      if (feature.kind === 'categorical') {
+        // Shares of the present values: unknown among values given, not among all rows.
+        const present = (shares: Float64Array) => 1 - shares[last]!;
+        drift.unknown_share = this.rows && present(actual) > 0 ? actual[last - 1]! / present(actual) : null;
+        drift.reference_unknown_share = present(expected) > 0 ? expected[last - 1]! / present(expected) : 0;
+      }
+      features[feature.name] = drift;
+    });
+    return {
+      status: enough ? 'ok' : 'insufficient_data',
+      window: { size: windowSize, rows: this.rows, min_rows: minRows },
+      psi_threshold: psiThreshold,
+      drifted_features: Object.entries(features)
+        .filter(([, drift]) => drift.drifted)
+        .map(([name]) => name),
+      features,
+    };
+  }
+}
+
+/** The report when the model has no usable reference statistics (or none is loaded yet). */
+export function unavailableDrift(reason: string, settings: DriftSettings): DriftReport {
+  return {
+    status: 'unavailable',
+    reason,
+    window: { size: settings.windowSize, rows: 0, min_rows: settings.minRows },
+    psi_threshold: settings.psiThreshold,
+    drifted_features: [],
+    features: {},
+  };
+}

@@ -1,0 +1,162 @@
+// Ground truth: POST /feedback brings the true label (or value) of an earlier prediction, named by its id
+// (config.yaml id_field). It is joined with that prediction — from the recent predictions kept in memory, else
+// from the prediction log (MongoDB) — and the outcome goes into a window of the last N joined labels, over
+// which the live accuracy (classification) or RMSE and MAE (regression) are kept as running sums.
+import { z } from 'zod';
+import type { Spec } from '../spec/load.js';
+import { requestIdSchema } from '../spec/requestSchema.js';
+import type { Task } from '../spec/schema.js';
+
+export type PredictionValue = string | number;
+export type RequestId = string | number;
+
+/** Ids are compared as text, so a label sent for 42 joins the prediction made for "42" and back. */
+export const idKey = (id: unknown): string => (typeof id === 'string' ? id : String(id));
+
+/** The last `capacity` predictions by id: a Map keeps insertion order, so the oldest is the first key. */
+export class PredictionStore {
+  private readonly predictions = new Map<string, PredictionValue>();
+
+  constructor(readonly capacity: number) {}
+
+  add(id: unknown, prediction: PredictionValue): void {
+    const key = idKey(id);
+    this.predictions.delete(key); // a reused id counts as the newest
+    this.predictions.set(key, prediction);
+    if (this.predictions.size > this.capacity) this.predictions.delete(this.predictions.keys().next().value!);
+  }
+
+  get(id: unknown): PredictionValue | undefined {
+    return this.predictions.get(idKey(id));
+  }
+
+  get size(): number {
+    return this.predictions.size;
+  }
+}
+
+export type LiveMetrics = { labels: number; accuracy: number | null } | { labels: number; rmse: number | null; mae: number | null };
+
+/** The last `size` joined labels: per label 1/0 (correct or not) or the error, with running sums over them. */
+export class FeedbackWindow {
+  private readonly outcomes: Float64Array;
+  private readonly ids: (string | undefined)[];
+  /** Ids in the window, so a second label for the same prediction is refused instead of counted twice. */
+  private readonly labelled = new Set<string>();
+  private head = 0;
+  private count = 0;
+  private sum = 0; // correct answers, or the sum of errors' absolute values
+  private sumOfSquares = 0; // regression: the sum of squared errors
+
+  constructor(
+    readonly size: number,
+    private readonly task: Task,
+  ) {
+    this.outcomes = new Float64Array(size);
+    this.ids = new Array<string | undefined>(size);
+  }
+
+  has(id: unknown): boolean {
+    return this.labelled.has(idKey(id));
+  }
+
+  /** Adds a joined label: `outcome` is 1 or 0 (classification) or truth − prediction (regression). */
+  add(id: unknown, outcome: number): void {
+    if (this.count === this.size) {
+      const old = this.outcomes[this.head]!;
+      this.sum -= Math.abs(old);
+      this.sumOfSquares -= old * old;
+      this.labelled.delete(this.ids[this.head]!);
+    } else this.count++;
+    const key = idKey(id);
+    this.outcomes[this.head] = outcome;
+    this.ids[this.head] = key;
+    this.labelled.add(key);
+    this.sum += Math.abs(outcome);
+    this.sumOfSquares += outcome * outcome;
+    this.head = (this.head + 1) % this.size;
+    // Adding and subtracting floats drifts: start the sums afresh once per trip round the ring.
+    if (this.head === 0) this.resum();
+  }
+
+  private resum(): void {
+    this.sum = 0;
+    this.sumOfSquares = 0;
+    for (let i = 0; i < this.count; i++) {
+      this.sum += Math.abs(this.outcomes[i]!);
+      this.sumOfSquares += this.outcomes[i]! ** 2;
+    }
+  }
+
+  get labels(): number {
+    return this.count;
+  }
+
+  metrics(): LiveMetrics {
+    const n = this.count;
+    if (this.task === 'classification') return { labels: n, accuracy: n ? this.sum / n : null };
+    return { labels: n, rmse: n ? Math.sqrt(this.sumOfSquares / n) : null, mae: n ? this.sum / n : null };
+  }
+}
+
+/** 1 or 0 for a class, truth − prediction for a value. */
+export function outcomeOf(task: Task, truth: PredictionValue, prediction: PredictionValue): number {
+  return task === 'classification' ? (truth === prediction ? 1 : 0) : Number(truth) - Number(prediction);
+}
+
+export type FeedbackRow = Record<string, RequestId | PredictionValue>;
+
+export interface FeedbackSchemas {
+  feedbackRequest: z.ZodType<FeedbackRow>;
+  feedbackBatchRequest: z.ZodType<{ rows: FeedbackRow[] }>;
+}
+
+/**
+ * The bodies of POST /feedback and /feedback/batch: the id field and the target column, as in the training data.
+ * A class must be one of the served model's classes (known once it is loaded; `classes` returns them).
+ */
+export function buildFeedbackSchemas(spec: Spec, classes: () => readonly string[] | undefined = () => undefined): FeedbackSchemas {
+  const { config } = spec;
+  const target =
+    config.task === 'classification'
+      ? z
+          .string()
+          .min(1)
+          .superRefine((value, ctx) => {
+            const known = classes();
+            if (known && !known.includes(value)) {
+              ctx.addIssue({
+                code: 'custom',
+                message: `must be one of the model's classes ${known.map((name) => JSON.stringify(name)).join(', ')}, got ${JSON.stringify(value)}`,
+              });
+            }
+          })
+          .meta({ description: `The true class of the prediction with this id`, examples: ['setosa'] })
+      : z.number().meta({ description: `The true ${config.target} of the prediction with this id (a finite number)`, examples: [1.5] });
+  const row = z
+    .strictObject({
+      [config.id_field]: requestIdSchema.meta({ description: 'The id the prediction was made (or answered) with', examples: ['req-0001'] }),
+      [config.target]: target,
+    })
+    .meta({ description: 'The ground truth of one earlier prediction' });
+  const batch = z
+    .strictObject({ rows: z.array(row).min(1).max(config.server.max_batch_rows) })
+    .meta({ description: `Up to ${config.server.max_batch_rows} labels` });
+  // Built from config.yaml, so zod cannot infer the row type statically.
+  return { feedbackRequest: row as z.ZodType<FeedbackRow>, feedbackBatchRequest: batch as z.ZodType<{ rows: FeedbackRow[] }> };
+}
+
+/** What became of one label. */
+export type FeedbackStatus = 'joined' | 'unknown_id' | 'already_labelled' | 'lookup_failed';
+
+export interface FeedbackResult {
+  status: FeedbackStatus;
+  id: RequestId;
+  prediction?: PredictionValue;
+  /** Where the prediction was found. */
+  source?: 'memory' | 'prediction_log';
+  /** Classification: whether the prediction was right. */
+  correct?: boolean;
+  /** Regression: truth − prediction. */
+  error?: number;
+}

@@ -1,0 +1,207 @@
+// The Helm chart with the real helm, 3 and 4 (unpacked from npm packages, see ../support/helmBinaries.ts):
+// `helm lint --strict` and `helm template` with the default values and with every option turned on, each
+// rendered object validated offline against the Kubernetes schemas, and the objects checked for what they promise.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { FULL_CONFIG, generatedProject } from '../support/deployProject.js';
+import { helmBinary, type HelmMajor } from '../support/helmBinaries.js';
+import { validateObject, type KubernetesObject } from '../support/kubernetesSchemas.js';
+import { run } from '../support/process.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
+/** Values that turn on what is off by default, and give secrets, as an operator would at install time. */
+const EVERYTHING_ON = `
+ingress: { enabled: true, host: iris.example.com, tlsSecretName: iris-tls, annotations: { cert-manager.io/cluster-issuer: letsencrypt } }
+serviceMonitor: { enabled: true, labels: { release: prometheus } }
+mongodb: { enabled: true, storageClassName: microk8s-hostpath }
+autoscaling: { enabled: false }
+replicaCount: 3
+secret: { apiKeys: "key-1,key-2" }
+predictionLog: { sinks: "stdout,mongodb", fluentd: { host: fluentd.logging, port: "24224", tag: iris.prediction }, mongodb: { db: iris, collection: predictions } }
+env: [{ name: EXTRA, value: "1" }]
+nodeSelector: { kubernetes.io/os: linux }
+`;
+
+function parseObjects(text: string): KubernetesObject[] {
+  return parseAllDocuments(text)
+    .map((doc) => {
+      assert.deepEqual(doc.errors, [], 'helm template printed invalid YAML');
+      return doc.toJS() as KubernetesObject | null;
+    })
+    .filter((object): object is KubernetesObject => object !== null);
+}
+
+const byKind = (objects: KubernetesObject[], kind: string): Loose[] => objects.filter((object) => object.kind === kind);
+const one = (objects: KubernetesObject[], kind: string): Loose => {
+  const found = byKind(objects, kind);
+  assert.equal(found.length, 1, `one ${kind}`);
+  return found[0];
+};
+
+for (const major of [3, 4] as HelmMajor[]) {
+  describe(`helm ${major}: the chart`, function () {
+    this.timeout(120_000);
+    let helm: string;
+    let project: string;
+    let chart: string;
+    let valuesFile: string;
+
+    before(async () => {
+      helm = helmBinary(major);
+      project = await generatedProject();
+      chart = join(project, 'helm');
+      valuesFile = join(project, 'everything-on.yaml');
+      writeFileSync(valuesFile, EVERYTHING_ON);
+    });
+
+    const template = async (...args: string[]) =>
+      parseObjects((await run(helm, ['template', 'iris-classifier', chart, '--namespace', 'ml', ...args], { cwd: project })).stdout);
+
+    it(`is helm ${major}`, async () => {
+      const { stdout } = await run(helm, ['version', '--short'], { cwd: project });
+      assert.match(stdout, new RegExp(`^v${major}\\.`));
+    });
+
+    it('passes helm lint --strict with the default values and with everything on', async () => {
+      const { stdout } = await run(helm, ['lint', '--strict', chart], { cwd: project });
+      assert.match(stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      await run(helm, ['lint', '--strict', chart, '--values', valuesFile], { cwd: project });
+    });
+
+    it('renders valid Kubernetes objects with the default values', async () => {
+      const objects = await template();
+      for (const object of objects) await validateObject(object);
+      assert.deepEqual(objects.map((object) => object.kind).sort(), [
+        'ConfigMap',
+        'Deployment',
+        'HorizontalPodAutoscaler',
+        'Pod', // the helm test hook
+        'PodDisruptionBudget',
+        'Secret',
+        'Service',
+        'ServiceAccount',
+      ]);
+    });
+
+    it('the Deployment: probes on /health and /ready, resources, a locked-down security context, the spec mounted', async () => {
+      const objects = await template();
+      const deployment = one(objects, 'Deployment');
+      const pod = deployment.spec.template.spec;
+      const [container] = pod.containers;
+      assert.equal(deployment.spec.replicas, undefined, 'the HPA owns the replica count');
+      assert.equal(container.image, 'localhost:32000/iris-classifier:1.0.0');
+      assert.deepEqual(container.livenessProbe.httpGet, { path: '/health', port: 'http' });
+      assert.deepEqual(container.readinessProbe.httpGet, { path: '/ready', port: 'http' });
+      assert.deepEqual(container.ports, [{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+      assert.deepEqual(container.resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      assert.equal(pod.securityContext.runAsUser, 1000);
+      assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+      assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+      assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
+      assert.equal(pod.automountServiceAccountToken, false);
+      const env = Object.fromEntries(container.env.map((entry: Loose) => [entry.name, entry.value ?? entry.valueFrom]));
+      assert.equal(env.CONFIG_PATH, '/etc/ml-service/config.yaml');
+      assert.equal(env.FEATURES_PATH, '/etc/ml-service/features.yaml');
+      assert.equal(env.PORT, '8000');
+      assert.deepEqual(env.API_KEYS, { secretKeyRef: { name: 'iris-classifier', key: 'API_KEYS', optional: true } });
+      assert.deepEqual(env.MONGODB_URL, { secretKeyRef: { name: 'iris-classifier', key: 'MONGODB_URL', optional: true } });
+      assert.equal(env.PREDICTION_LOG_SINKS, undefined, 'config.yaml decides unless values say otherwise');
+      assert.deepEqual(
+        container.volumeMounts.map((mount: Loose) => mount.mountPath),
+        ['/etc/ml-service', '/tmp', '/app/logs'],
+      );
+      assert.match(deployment.spec.template.metadata.annotations['checksum/config'], /^[0-9a-f]{64}$/);
+    });
+
+    it('the ConfigMap holds the project’s features.yaml and config.yaml byte for byte; the Secret holds nothing by default', async () => {
+      const objects = await template();
+      const configMap = one(objects, 'ConfigMap');
+      assert.equal(configMap.data['features.yaml'], readFileSync(join(project, 'features.yaml'), 'utf8'));
+      assert.equal(configMap.data['config.yaml'], readFileSync(join(project, 'config.yaml'), 'utf8'));
+      assert.equal(one(objects, 'Secret').data, null);
+      const hpa = one(objects, 'HorizontalPodAutoscaler');
+      assert.deepEqual([hpa.spec.minReplicas, hpa.spec.maxReplicas], [2, 5]);
+      assert.equal(one(objects, 'PodDisruptionBudget').spec.minAvailable, 1);
+      const service = one(objects, 'Service');
+      assert.deepEqual(service.spec.selector, one(objects, 'Deployment').spec.selector.matchLabels);
+    });
+
+    it('renders valid objects with everything on: Ingress, ServiceMonitor, MongoDB, secrets, log settings', async () => {
+      const objects = await template('--values', valuesFile);
+      for (const object of objects) await validateObject(object);
+      assert.equal(byKind(objects, 'HorizontalPodAutoscaler').length, 0);
+      const deployment = one(objects, 'Deployment');
+      assert.equal(deployment.spec.replicas, 3);
+      const [container] = deployment.spec.template.spec.containers;
+      const env = Object.fromEntries(container.env.map((entry: Loose) => [entry.name, entry.value ?? entry.valueFrom]));
+      assert.deepEqual(
+        [env.PREDICTION_LOG_SINKS, env.FLUENTD_HOST, env.FLUENTD_PORT, env.FLUENTD_TAG, env.MONGODB_DB, env.MONGODB_COLLECTION, env.EXTRA],
+        ['stdout,mongodb', 'fluentd.logging', '24224', 'iris.prediction', 'iris', 'predictions', '1'],
+      );
+      const secret = one(objects, 'Secret');
+      assert.equal(Buffer.from(secret.data.API_KEYS, 'base64').toString(), 'key-1,key-2');
+      assert.equal(Buffer.from(secret.data.MONGODB_URL, 'base64').toString(), 'mongodb://iris-classifier-mongodb:27017');
+      const ingress = one(objects, 'Ingress');
+      assert.equal(ingress.spec.rules[0].host, 'iris.example.com');
+      assert.deepEqual(ingress.spec.tls, [{ hosts: ['iris.example.com'], secretName: 'iris-tls' }]);
+      assert.equal(ingress.spec.ingressClassName, 'public');
+      assert.equal(one(objects, 'ServiceMonitor').spec.endpoints[0].path, '/metrics');
+      const mongo = one(objects, 'StatefulSet');
+      assert.equal(mongo.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem, true);
+      assert.equal(mongo.spec.volumeClaimTemplates[0].spec.storageClassName, 'microk8s-hostpath');
+      // The MongoDB pods must not be selected by the API's Service, Deployment or PDB.
+      const apiSelector = one(objects, 'Deployment').spec.selector.matchLabels;
+      const mongoLabels = mongo.spec.template.metadata.labels;
+      assert.ok(Object.entries(apiSelector).some(([key, value]) => mongoLabels[key] !== value));
+    });
+
+    it('an existing Secret replaces the chart’s own', async () => {
+      const objects = await template('--set', 'secret.existingSecret=iris-secrets');
+      assert.equal(byKind(objects, 'Secret').length, 0);
+      const [container] = one(objects, 'Deployment').spec.template.spec.containers;
+      assert.equal(container.env.find((entry: Loose) => entry.name === 'API_KEYS').valueFrom.secretKeyRef.name, 'iris-secrets');
+    });
+
+    it('the schema validation rejects a broken object (so the checks above can fail)', async () => {
+      const objects = await template('--set', 'containerPort=http');
+      const deployment = one(objects, 'Deployment');
+      await assert.rejects(validateObject(deployment), /containerPort must be integer/);
+      await assert.rejects(validateObject({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }), /no schema/);
+    });
+  });
+}
+
+describe('helm 3 and helm 4 render the same chart the same way', function () {
+  this.timeout(120_000);
+
+  it('for the iris config and for a config with every deployment option set', async () => {
+    for (const config of [undefined, FULL_CONFIG]) {
+      const project = await generatedProject(config);
+      const [three, four] = await Promise.all(
+        ([3, 4] as HelmMajor[]).map(async (major) => (await run(helmBinary(major), ['template', 'x', 'helm'], { cwd: project })).stdout),
+      );
+      assert.deepEqual(parseObjects(four!), parseObjects(three!));
+      for (const object of parseObjects(four!)) await validateObject(object);
+    }
+  });
+
+  it('a non-default config.yaml reaches the values: registry, replicas, resources, ingress, PDB, ServiceMonitor, MongoDB', async () => {
+    const project = await generatedProject(FULL_CONFIG);
+    const objects = parseObjects((await run(helmBinary(4), ['template', 'iris-classifier', 'helm'], { cwd: project })).stdout);
+    const deployment = one(objects, 'Deployment');
+    const [container] = deployment.spec.template.spec.containers;
+    assert.equal(container.image, 'registry.example.com:5000/ml/iris:1.0.0');
+    assert.equal(deployment.spec.replicas, 3);
+    assert.deepEqual(container.resources, { requests: { cpu: '250m', memory: '300Mi' }, limits: { cpu: '2', memory: '1Gi' } });
+    assert.equal(one(objects, 'Ingress').spec.ingressClassName, 'nginx');
+    assert.equal(one(objects, 'PodDisruptionBudget').spec.minAvailable, 2);
+    assert.equal(byKind(objects, 'ServiceMonitor').length, 1);
+    assert.equal(byKind(objects, 'StatefulSet').length, 1);
+    assert.equal(byKind(objects, 'HorizontalPodAutoscaler').length, 0);
+  });
+});
