@@ -33,7 +33,7 @@ import {
 } from '../../templates/service/src/model/modelTypes.js';
 import { Preprocessor } from '../../templates/service/src/model/preprocessor.js';
 import type { Feature, FeatureType, Task } from '../../templates/service/src/spec/schema.js';
-import { trainHoldoutSplit } from '../../templates/service/src/training/split.js';
+import { seededRandom, shuffle, trainHoldoutSplit } from '../../templates/service/src/training/split.js';
 import {
   DataType,
   ONNX_ML_DOMAIN,
@@ -60,27 +60,6 @@ function readCsv(url: URL): Record<string, string>[] {
   return parse(readFileSync(url), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
 }
 
-/** mulberry32: a tiny seeded PRNG, so the splits are the same on every run and machine. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-}
-
 /** Row indices split into train and holdout; with `strata`, each stratum keeps its share in both. */
 function split(rowCount: number, holdoutShare: number, strata?: readonly number[]): { train: number[]; holdout: number[] } {
   const random = seededRandom(SEED);
@@ -92,7 +71,7 @@ function split(rowCount: number, holdoutShare: number, strata?: readonly number[
   const train: number[] = [];
   const holdout: number[] = [];
   for (const rows of groups.values()) {
-    const order = shuffled(rows, random);
+    const order = shuffle([...rows], random);
     const holdoutCount = Math.round(order.length * holdoutShare);
     holdout.push(...order.slice(0, holdoutCount));
     train.push(...order.slice(holdoutCount));

@@ -20,17 +20,8 @@ export function withMonitoring(spec: Spec, section: MonitoringSection): Spec {
   return { ...spec, config: { ...spec.config, monitoring: configFileSchema.shape.monitoring.parse(section) } };
 }
 
-/** A seeded generator of numbers in [0, 1) (mulberry32), so the synthetic traffic is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The training split's generator, so synthetic traffic is the same on every run.
+export { seededRandom } from '../../src/training/split.js';
 
 type Row = Record<string, FeatureValue>;
 
