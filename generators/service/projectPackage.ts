@@ -18,6 +18,9 @@ export const PROJECT_DEPENDENCIES = [
   'ml-random-forest',
   'fluent-logger',
   'mongodb',
+  'helmet',
+  'rate-limiter-flexible',
+  'piscina', // server.inference.worker_threads
 ] as const;
 
 export const PROJECT_DEV_DEPENDENCIES = [
@@ -38,6 +41,7 @@ export const PROJECT_DEV_DEPENDENCIES = [
   '@msgpack/msgpack', // the Fluentd Forward-protocol test receiver (test/support)
   'autocannon', // npm run bench:logging
   '@types/autocannon',
+  'fast-check', // the request fuzz test
 ] as const;
 
 export const PROJECT_SCRIPTS = {

@@ -305,6 +305,44 @@ const share = z.number().min(0).max(1);
  * service exports each threshold as a metric, so the alert rules in monitoring/ compare against the values
  * configured here without being re-rendered.
  */
+/** server.auth: API keys (from the API_KEYS environment variable or the chart's Secret, never config.yaml). */
+const serverAuthSchema = z
+  .strictObject({
+    // true: every path except public_paths needs a key from API_KEYS; the service refuses to start without keys.
+    enabled: z.boolean().default(false),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name')
+      .default('x-api-key'),
+    public_paths: z.array(z.string().startsWith('/')).default(['/health', '/ready', '/metrics']),
+  })
+  .prefault({});
+
+/** server.rate_limit: requests per client (its API key when auth is on, else its IP address) per window; 429 beyond. */
+const serverRateLimitSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    requests: z.number().int().positive().default(600),
+    window_seconds: z.number().int().positive().default(60),
+  })
+  .prefault({});
+
+/** server.inference: how predictions are computed (in-process, a worker-thread pool, micro-batched). */
+const serverInferenceSchema = z
+  .strictObject({
+    // 0: session.run in the event loop (fastest for small models); N: a pool of N worker threads for heavy models.
+    worker_threads: z.number().int().min(0).max(64).default(0),
+    // Micro-batching: concurrent single-row requests wait up to max_wait_ms to share one session.run.
+    micro_batch: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        max_wait_ms: z.number().min(0).max(1000).default(2),
+        max_rows: z.number().int().min(1).default(64),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const monitoringSchema = z
   .strictObject({
     // Data drift: the last drift_window_size inputs, compared with the training rows (model.json `reference`).
@@ -382,6 +420,20 @@ export const configFileSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected the name of a folder in model_bin/ (letters, digits, . _ -)')
         .optional(),
+      // POST /predict and /predict/batch go to a lean handler before Express's router (same checks and answers,
+      // a fraction of the cost); false: Express serves them too.
+      fast_path: z.boolean().default(true),
+      // A request not answered in time gets 503; the connection's headers and body must arrive within it too.
+      request_timeout_ms: z.number().int().positive().default(30_000),
+      // Request fields not in features.yaml: reject (422) or strip (drop silently). They never reach the model.
+      unknown_fields: z.enum(['reject', 'strip']).default('reject'),
+      // Processes serving the port (node:cluster); 0: one per CPU.
+      workers: z.number().int().min(0).max(256).default(1),
+      // A model that cannot be loaded: exit (refuse to start) or keep serving with /ready at 503.
+      on_model_error: z.enum(['exit', 'not_ready']).default('exit'),
+      auth: serverAuthSchema,
+      rate_limit: serverRateLimitSchema,
+      inference: serverInferenceSchema,
     })
     .prefault({}),
   prediction_log: predictionLogSchema.prefault({}),
