@@ -1,7 +1,10 @@
 // yo ml-microservice:helm — renders the Helm chart into helm/: the templates verbatim from templates/helm, and
 // from config.yaml in code: Chart.yaml, values.yaml (merged into an existing one, see values.ts) and files/ (the
-// project's features.yaml and config.yaml, which the chart's ConfigMap serves to the pods).
+// project's features.yaml and config.yaml, which the chart's ConfigMap serves to the pods, and the service's
+// monitoring/ alerts and dashboard, which the chart ships as a PrometheusRule and a Grafana dashboard ConfigMap).
+import { existsSync, readFileSync } from 'node:fs';
 import type { Spec } from '../../templates/service/src/spec/load.js';
+import { sha256 } from '../conflicts.js';
 import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
 import { PartGenerator, type PartOptions } from '../part.js';
 import { chartYaml, renderValues, valuesObject } from './values.js';
@@ -27,5 +30,17 @@ export default class HelmGenerator extends PartGenerator<PartContext> {
     this.fs.write(valuesPath, renderValues(valuesObject(this.spec.config, names), existing, `${CHART_PATH}/values.yaml`));
     for (const file of ['features.yaml', 'config.yaml'])
       this.fs.write(path(`files/${file}`), this.fs.read(this.destinationPath(file)) ?? '');
+    // The alerts and the dashboard the service generator wrote; the chart wraps them in a PrometheusRule and a ConfigMap.
+    // The project's monitoring/ files as this run leaves them: the user's edited copy on disk (which the conflict
+    // policy keeps), else what this run renders there.
+    const record = this.config.get('generatedFiles') ?? {};
+    for (const file of ['prometheus-rules.yml', 'grafana-dashboard.json']) {
+      const projectFile = this.destinationPath('monitoring', file);
+      const onDisk = existsSync(projectFile) ? readFileSync(projectFile) : undefined;
+      const edited = onDisk !== undefined && record[`monitoring/${file}`] !== sha256(onDisk);
+      if (edited) this.fs.write(path(`files/${file}`), onDisk);
+      else
+        this.fs.copy(this.fs.exists(projectFile) ? projectFile : this.templatePath('../service/monitoring', file), path(`files/${file}`));
+    }
   }
 }

@@ -24,6 +24,10 @@ export const CONFIG_DRIVEN_VALUES: readonly (readonly string[])[] = [
   ['autoscaling'],
   ['podDisruptionBudget', 'minAvailable'],
   ['serviceMonitor', 'enabled'],
+  ['prometheusRule', 'enabled'],
+  ['grafanaDashboard', 'enabled'],
+  ['alertmanagerConfig', 'enabled'],
+  ['alertmanagerConfig', 'retrainWebhookUrl'],
   ['mongodb', 'enabled'],
 ];
 
@@ -42,6 +46,15 @@ const COMMENTS: Record<string, string> = {
   autoscaling: ' A HorizontalPodAutoscaler on CPU (config.yaml helm.autoscaling); needs the metrics server.',
   podDisruptionBudget: ' Pods that stay up during voluntary disruptions such as node drains (config.yaml helm.min_available).',
   serviceMonitor: ' A Prometheus Operator ServiceMonitor (config.yaml helm.service_monitor); needs its CRDs.',
+  prometheusRule: ' The alerts of monitoring/prometheus-rules.yml as a PrometheusRule (config.yaml helm.prometheus_rule); needs its CRDs.',
+  grafanaDashboard: [
+    ' monitoring/grafana-dashboard.json in a ConfigMap that Grafana’s dashboard sidecar loads (config.yaml helm.grafana_dashboard);',
+    ' namespace: where the sidecar looks, when it is not the release’s.',
+  ].join('\n'),
+  alertmanagerConfig: [
+    ' Routes the alerts labelled retrain="true" (drift, live accuracy) to the retrain receiver (scripts/retrainOnAlert.ts),',
+    ' which starts the Jenkins train-model job (config.yaml helm.retrain_webhook_url); needs the Prometheus Operator.',
+  ].join('\n'),
   predictionLog: [
     ' Overrides of config.yaml prediction_log, as environment variables; empty means config.yaml decides.',
     ' sinks → PREDICTION_LOG_SINKS (e.g. "stdout,mongodb"), fluentd → FLUENTD_HOST/PORT/TAG,',
@@ -117,6 +130,14 @@ export function valuesObject(config: Config, names: DeploymentNames) {
     },
     podDisruptionBudget: { enabled: true, minAvailable: helm.min_available },
     serviceMonitor: { enabled: helm.service_monitor, path: '/metrics', interval: '30s', labels: {} },
+    prometheusRule: { enabled: helm.prometheus_rule, labels: {} },
+    grafanaDashboard: { enabled: helm.grafana_dashboard, namespace: '', labels: { grafana_dashboard: '1' } },
+    alertmanagerConfig: {
+      enabled: helm.retrain_webhook_url !== undefined,
+      retrainWebhookUrl: helm.retrain_webhook_url ?? '',
+      repeatInterval: '12h',
+      labels: {},
+    },
     predictionLog: { sinks: '', fluentd: { host: '', port: '', tag: '' }, mongodb: { db: '', collection: '' } },
     secret: { create: true, existingSecret: '', apiKeys: '', mongodbUrl: '' },
     mongodb: {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { FULL_CONFIG, generatedProject } from '../support/deployProject.js';
 import { helmBinary, type HelmMajor } from '../support/helmBinaries.js';
 import { validateObject, type KubernetesObject } from '../support/kubernetesSchemas.js';
@@ -17,6 +17,9 @@ type Loose = any;
 const EVERYTHING_ON = `
 ingress: { enabled: true, host: iris.example.com, tlsSecretName: iris-tls, annotations: { cert-manager.io/cluster-issuer: letsencrypt } }
 serviceMonitor: { enabled: true, labels: { release: prometheus } }
+prometheusRule: { enabled: true, labels: { release: prometheus } }
+grafanaDashboard: { enabled: true, namespace: monitoring }
+alertmanagerConfig: { enabled: true, retrainWebhookUrl: "http://retrain-receiver.ml:9095/alerts" }
 mongodb: { enabled: true, storageClassName: microk8s-hostpath }
 autoscaling: { enabled: false }
 replicaCount: 3
@@ -160,6 +163,34 @@ for (const major of [3, 4] as HelmMajor[]) {
       assert.ok(Object.entries(apiSelector).some(([key, value]) => mongoLabels[key] !== value));
     });
 
+    it('with monitoring on: the project’s alerts as a PrometheusRule that promtool accepts, its dashboard, the retrain route', async () => {
+      const objects = await template('--values', valuesFile);
+      const rules = one(objects, 'PrometheusRule');
+      assert.deepEqual(rules.spec, parse(readFileSync(join(project, 'monitoring/prometheus-rules.yml'), 'utf8')));
+      assert.equal(rules.metadata.labels.release, 'prometheus');
+      // The rendered rules, not just the source file, are what Prometheus loads.
+      const renderedRules = join(project, 'rendered-rules.yml');
+      writeFileSync(renderedRules, stringify(rules.spec));
+      assert.match((await run('promtool', ['check', 'rules', renderedRules], { cwd: project })).stdout, /SUCCESS: \d+ rules found/);
+
+      const dashboard = byKind(objects, 'ConfigMap').find((map) => map.metadata.labels.grafana_dashboard === '1');
+      assert.equal(dashboard.metadata.namespace, 'monitoring');
+      assert.deepEqual(Object.keys(dashboard.data), ['iris-classifier.json']);
+      assert.deepEqual(
+        JSON.parse(dashboard.data['iris-classifier.json']),
+        JSON.parse(readFileSync(join(project, 'monitoring/grafana-dashboard.json'), 'utf8')),
+      );
+
+      const retrain = one(objects, 'AlertmanagerConfig');
+      assert.deepEqual(retrain.spec.route.matchers, [{ name: 'retrain', value: 'true', matchType: '=' }]);
+      assert.equal(retrain.spec.receivers[0].webhookConfigs[0].url, 'http://retrain-receiver.ml:9095/alerts');
+      await assert.rejects(
+        template('--set', 'alertmanagerConfig.enabled=true'),
+        /alertmanagerConfig.retrainWebhookUrl must be set/,
+        'enabled without an address is refused at render time',
+      );
+    });
+
     it('an existing Secret replaces the chart’s own', async () => {
       const objects = await template('--set', 'secret.existingSecret=iris-secrets');
       assert.equal(byKind(objects, 'Secret').length, 0);
@@ -190,7 +221,7 @@ describe('helm 3 and helm 4 render the same chart the same way', function () {
     }
   });
 
-  it('a non-default config.yaml reaches the values: registry, replicas, resources, ingress, PDB, ServiceMonitor, MongoDB', async () => {
+  it('a non-default config.yaml reaches the values: registry, replicas, resources, ingress, PDB, ServiceMonitor, alerts, dashboard, retrain route, MongoDB', async () => {
     const project = await generatedProject(FULL_CONFIG);
     const objects = parseObjects((await run(helmBinary(4), ['template', 'iris-classifier', 'helm'], { cwd: project })).stdout);
     const deployment = one(objects, 'Deployment');
@@ -201,6 +232,12 @@ describe('helm 3 and helm 4 render the same chart the same way', function () {
     assert.equal(one(objects, 'Ingress').spec.ingressClassName, 'nginx');
     assert.equal(one(objects, 'PodDisruptionBudget').spec.minAvailable, 2);
     assert.equal(byKind(objects, 'ServiceMonitor').length, 1);
+    assert.equal(byKind(objects, 'PrometheusRule').length, 1);
+    assert.equal(byKind(objects, 'ConfigMap').filter((map) => map.metadata.labels.grafana_dashboard === '1').length, 1);
+    assert.equal(
+      one(objects, 'AlertmanagerConfig').spec.receivers[0].webhookConfigs[0].url,
+      'http://retrain-receiver.ml-serving:9095/alerts',
+    );
     assert.equal(byKind(objects, 'StatefulSet').length, 1);
     assert.equal(byKind(objects, 'HorizontalPodAutoscaler').length, 0);
   });

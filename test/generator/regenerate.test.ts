@@ -57,6 +57,17 @@ describe('regenerating a project', () => {
     assert.equal(read(join(project, 'src/serving/app.ts')), edited);
   });
 
+  it('edited alert rules are kept, and the chart ships the edited rules, not the template’s', async () => {
+    const rules = join(project, 'monitoring/prometheus-rules.yml');
+    const edited = read(rules).replace('for: 15m', 'for: 30m');
+    assert.notEqual(edited, read(rules));
+    writeFileSync(rules, edited);
+    await rerun({ interactive: false });
+    assert.equal(read(rules), edited);
+    assert.equal(read(join(project, 'helm/files/prometheus-rules.yml')), edited);
+    assert.equal(read(join(project, 'helm/files/grafana-dashboard.json')), read(join(project, 'monitoring/grafana-dashboard.json')));
+  });
+
   it('in a terminal, the conflicter asks; "do not overwrite" keeps the stub', async () => {
     appendFileSync(join(project, TRAIN), MINE);
     const edited = read(join(project, TRAIN));

@@ -37,6 +37,9 @@ helm:
   autoscaling: { enabled: false }
   min_available: 2
   service_monitor: true
+  prometheus_rule: true
+  grafana_dashboard: true
+  retrain_webhook_url: http://retrain-receiver.ml-serving:9095/alerts
   mongodb: true
 jenkins:
   registry_credentials_id: registry-push

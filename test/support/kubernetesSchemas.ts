@@ -1,6 +1,6 @@
 // Offline validation of rendered Kubernetes objects against the API schemas, with the npm packages
 // kubernetes-models (the built-in kinds) and @kubernetes-models/prometheus-operator and /argo-cd (ServiceMonitor,
-// Application). kubectl cannot validate without a cluster; these check types, required fields, enums and formats.
+// PrometheusRule, AlertmanagerConfig, Application). kubectl cannot validate without a cluster; these check types, required fields, enums and formats.
 // An object of a kind none of them knows is an error, never silently accepted.
 
 interface Model {
@@ -10,7 +10,7 @@ type ModelClass = new (data: object) => Model;
 
 /** apiVersion → the module with its models. */
 function moduleFor(apiVersion: string): string {
-  if (apiVersion === 'monitoring.coreos.com/v1') return '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+  if (apiVersion.startsWith('monitoring.coreos.com/')) return `@kubernetes-models/prometheus-operator/${apiVersion}`;
   if (apiVersion.startsWith('argoproj.io/')) return `@kubernetes-models/argo-cd/${apiVersion}`;
   return `kubernetes-models/${apiVersion}`;
 }

@@ -243,6 +243,13 @@ const helmSchema = z
       .refine((a) => a.min_replicas <= a.max_replicas, { message: 'min_replicas must not exceed max_replicas', path: ['min_replicas'] }),
     min_available: z.number().int().min(0).default(1), // the PodDisruptionBudget
     service_monitor: z.boolean().default(false), // needs the Prometheus Operator's CRDs
+    // A PrometheusRule with monitoring/prometheus-rules.yml's alerts (needs the Prometheus Operator's CRDs).
+    prometheus_rule: z.boolean().default(false),
+    // A ConfigMap with monitoring/grafana-dashboard.json, labelled for Grafana's dashboard sidecar.
+    grafana_dashboard: z.boolean().default(false),
+    // Where the chart's AlertmanagerConfig sends the retrain="true" alerts (the retrain receiver,
+    // scripts/retrainOnAlert.ts); unset: no AlertmanagerConfig (monitoring/alertmanager.yml shows the route).
+    retrain_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
     mongodb: z.boolean().default(false), // run a single MongoDB in the release for the prediction log
   })
   .prefault({});
