@@ -33,7 +33,7 @@ import {
 } from '../../templates/service/src/model/modelTypes.js';
 import { Preprocessor } from '../../templates/service/src/model/preprocessor.js';
 import type { Feature, FeatureType, Task } from '../../templates/service/src/spec/schema.js';
-import { seededRandom, shuffle, trainHoldoutSplit } from '../../templates/service/src/training/split.js';
+import { seededRandom, trainHoldoutSplit } from '../../templates/service/src/training/split.js';
 import {
   DataType,
   ONNX_ML_DOMAIN,
@@ -58,25 +58,6 @@ const PARITY_TOLERANCE = 1e-5;
 
 function readCsv(url: URL): Record<string, string>[] {
   return parse(readFileSync(url), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-}
-
-/** Row indices split into train and holdout; with `strata`, each stratum keeps its share in both. */
-function split(rowCount: number, holdoutShare: number, strata?: readonly number[]): { train: number[]; holdout: number[] } {
-  const random = seededRandom(SEED);
-  const groups = new Map<number, number[]>();
-  for (let i = 0; i < rowCount; i++) {
-    const key = strata?.[i] ?? 0;
-    groups.set(key, [...(groups.get(key) ?? []), i]);
-  }
-  const train: number[] = [];
-  const holdout: number[] = [];
-  for (const rows of groups.values()) {
-    const order = shuffle([...rows], random);
-    const holdoutCount = Math.round(order.length * holdoutShare);
-    holdout.push(...order.slice(0, holdoutCount));
-    train.push(...order.slice(holdoutCount));
-  }
-  return { train: train.sort((a, b) => a - b), holdout: holdout.sort((a, b) => a - b) };
 }
 
 /** Standardizes every row with the mean and (population) standard deviation of the training rows. */
@@ -161,7 +142,7 @@ describe('default models and their ONNX export', function () {
     const featureNames = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
     const classes = [...new Set(records.map((r) => r.species!))].sort();
     const y = records.map((r) => classes.indexOf(r.species!));
-    const { train, holdout } = split(records.length, 0.3, y);
+    const { train, holdout } = trainHoldoutSplit(records.length, 0.3, SEED, y);
     const X = standardize(
       records.map((r) => featureNames.map((name) => Number(r[name]))),
       train,
@@ -254,7 +235,7 @@ print(json.dumps({'accuracy': m.score(d['Xh'], d['yh']), 'probabilities': m.pred
     const records = readCsv(DIABETES_CSV);
     const featureNames = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'];
     const y = records.map((r) => Number(r.progression));
-    const { train, holdout } = split(records.length, 0.25);
+    const { train, holdout } = trainHoldoutSplit(records.length, 0.25, SEED);
     const X = standardize(
       records.map((r) => featureNames.map((name) => Number(r[name]))),
       train,
