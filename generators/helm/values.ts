@@ -39,6 +39,8 @@ const COMMENTS: Record<string, string> = {
   serviceAccount: ' The pods get their own service account, without an API token.',
   podSecurityContext: ' Non-root (the image runs as uid 1000), with the runtime default seccomp profile.',
   securityContext: ' No privilege escalation, no capabilities, a read-only root file system.',
+  terminationGracePeriodSeconds: ' On SIGTERM the service finishes in-flight requests and flushes the prediction log within this.',
+  preStopSleepSeconds: ' Seconds a stopping pod keeps serving before SIGTERM, while it leaves the Service’s endpoints (0: none).',
   service: ' The ClusterIP Service in front of the pods.',
   ingress: ' An Ingress for ingress.host (config.yaml helm.ingress); MicroK8s’s ingress class is "public".',
   resources: ' Requests and limits of each pod (config.yaml helm.resources).',
@@ -106,6 +108,7 @@ export function valuesObject(config: Config, names: DeploymentNames) {
     },
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
     terminationGracePeriodSeconds: 30,
+    preStopSleepSeconds: 5,
     service: { type: 'ClusterIP', port: 80 },
     ingress: {
       enabled: helm.ingress.enabled,

@@ -107,6 +107,8 @@ for (const major of [3, 4] as HelmMajor[]) {
       assert.equal(container.securityContext.allowPrivilegeEscalation, false);
       assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
       assert.equal(pod.automountServiceAccountToken, false);
+      assert.deepEqual(container.lifecycle.preStop.exec.command, ['sleep', '5']);
+      assert.ok(pod.terminationGracePeriodSeconds > 5 + 10, 'the grace period covers the preStop sleep and the shutdown');
       const env = Object.fromEntries(container.env.map((entry: Loose) => [entry.name, entry.value ?? entry.valueFrom]));
       assert.equal(env.CONFIG_PATH, '/etc/ml-service/config.yaml');
       assert.equal(env.FEATURES_PATH, '/etc/ml-service/features.yaml');
