@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import request from 'supertest';
+import { PredictionStore } from '../src/monitoring/feedback.js';
 import { createApp } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
 import type { RunningServer } from '../src/serving/startServer.js';
@@ -208,6 +209,23 @@ describe('monitoring: ground truth and live accuracy', () => {
       ['unknown_id', 'unknown_id', 'joined', 'joined'],
     );
     assert.equal((await request(app).get('/monitoring')).body.live.prediction_store.size, 100);
+  });
+
+  it('the prediction store keeps the newest predictions; a reused id counts as new', () => {
+    const store = new PredictionStore(3);
+    for (const id of ['a', 'b', 'c']) store.add(id, id);
+    store.add('a', 'a again');
+    store.add('d', 'd');
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((id) => store.get(id)),
+      ['a again', undefined, 'c', 'd'],
+    );
+    for (let i = 0; i < 10; i++) store.add(i, i);
+    assert.equal(store.size, 3);
+    assert.deepEqual(
+      [7, 8, 9, 'a'].map((id) => store.get(id)),
+      [7, 8, 9, undefined],
+    );
   });
 
   it('is documented in the OpenAPI document (and so in /docs) with the body schema built from config.yaml', async () => {

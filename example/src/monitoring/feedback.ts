@@ -15,19 +15,27 @@ export const idKey = (id: unknown): string => (typeof id === 'string' ? id : Str
 
 /** The last `capacity` predictions by id: a Map keeps insertion order, so the oldest is the first key. */
 export class PredictionStore {
-  private readonly predictions = new Map<string, PredictionValue>();
+  private readonly predictions = new Map<string, { prediction: PredictionValue; slot: number }>();
+  /** Keys in arrival order, as a ring: the oldest is evicted in O(1) (Map.keys().next() slows down after deletes). */
+  private readonly order: (string | undefined)[];
+  private next = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number) {
+    this.order = new Array<string | undefined>(capacity);
+  }
 
   add(id: unknown, prediction: PredictionValue): void {
     const key = idKey(id);
-    this.predictions.delete(key); // a reused id counts as the newest
-    this.predictions.set(key, prediction);
-    if (this.predictions.size > this.capacity) this.predictions.delete(this.predictions.keys().next().value!);
+    const evicted = this.order[this.next];
+    // The slot's key is gone unless it was stored again later (a reused id counts as the newest).
+    if (evicted !== undefined && this.predictions.get(evicted)?.slot === this.next) this.predictions.delete(evicted);
+    this.predictions.set(key, { prediction, slot: this.next });
+    this.order[this.next] = key;
+    this.next = (this.next + 1) % this.capacity;
   }
 
   get(id: unknown): PredictionValue | undefined {
-    return this.predictions.get(idKey(id));
+    return this.predictions.get(idKey(id))?.prediction;
   }
 
   get size(): number {

@@ -1,8 +1,8 @@
 // Finds earlier predictions by id in the prediction log, for feedback whose prediction is no longer (or never
 // was) in this process's memory: made before a restart, or answered by another replica. Only the MongoDB sink
 // can be queried; it uses the sink's own settings (MONGODB_URL, db, collection), with a client of its own.
-import { MongoClient, type Collection } from 'mongodb';
-import type { MongodbSettings, PredictionDocument } from '../predictionLog/sinks/mongodb.js';
+import type { Collection, MongoClient } from 'mongodb';
+import { mongodbDriver, type MongodbSettings, type PredictionDocument } from '../predictionLog/sinks/mongodb.js';
 import { idKey, type PredictionValue, type RequestId } from './feedback.js';
 
 export interface PredictionLookup {
@@ -32,7 +32,12 @@ export class MongoPredictionLookup implements PredictionLookup {
   constructor(private readonly settings: MongodbSettings) {
     const { url, db, collection, timeoutMs, appName } = settings;
     this.description = `MongoDB ${db}.${collection}`;
-    this.client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, appName, maxPoolSize: 4 });
+    this.client = new (mongodbDriver().MongoClient)(url, {
+      serverSelectionTimeoutMS: timeoutMs,
+      connectTimeoutMS: timeoutMs,
+      appName,
+      maxPoolSize: 4,
+    });
     this.collection = this.client.db(db).collection<PredictionDocument>(collection);
   }
 

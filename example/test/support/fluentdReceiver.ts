@@ -2,10 +2,10 @@
 // (https://github.com/fluent/fluentd/wiki/Forward-Protocol-Specification-v1): Message, Forward,
 // PackedForward and CompressedPackedForward modes, EventTime, and acks for messages that carry a chunk id.
 // It can be stopped and restarted on the same port to play an outage.
-import { once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { decodeMulti, decodeMultiStream, encode, ExtensionCodec } from '@msgpack/msgpack';
+import { TcpTestServer } from './tcpTestServer.js';
 
 export interface ForwardedEvent {
   tag: string;
@@ -27,39 +27,21 @@ extensionCodec.register({
 
 type Entry = [time: number, record: Record<string, unknown>];
 
-export class FluentdReceiver {
+export class FluentdReceiver extends TcpTestServer {
   readonly events: ForwardedEvent[] = [];
   /** Messages (not events) that asked for an ack and got one. */
   acks = 0;
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
   private waiters: { count: number; resolve: () => void }[] = [];
 
-  private constructor(public port: number) {}
+  private constructor(port: number) {
+    super(port);
+  }
 
   /** Listens on 127.0.0.1 (port 0: any free port). */
   static async start(port = 0): Promise<FluentdReceiver> {
     const receiver = new FluentdReceiver(port);
     await receiver.listen();
     return receiver;
-  }
-
-  get listening(): boolean {
-    return this.server !== undefined;
-  }
-
-  /** Plays an outage: refuses new connections and cuts the open ones (unacked messages are lost to it). */
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** Comes back on the same port. */
-  async restart(): Promise<void> {
-    if (!this.server) await this.listen();
   }
 
   /** Resolves once `count` events have been received, or rejects after `timeoutMs` saying how many arrived. */
@@ -77,18 +59,11 @@ export class FluentdReceiver {
     ]).finally(() => clearTimeout(timer));
   }
 
-  private async listen(): Promise<void> {
-    const server = createServer((socket) => void this.serve(socket));
-    server.listen(this.port, '127.0.0.1');
-    await once(server, 'listening');
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
+  protected serve(socket: Socket): void {
+    void this.decode(socket);
   }
 
-  private async serve(socket: Socket): Promise<void> {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => {}); // a client that goes away is not the test's failure
+  private async decode(socket: Socket): Promise<void> {
     try {
       for await (const message of decodeMultiStream(socket, { extensionCodec })) this.receive(socket, message);
     } catch {
@@ -115,7 +90,7 @@ export class FluentdReceiver {
         entries = [...decodeMulti(option?.compressed === 'gzip' ? gunzipSync(bytes) : bytes, { extensionCodec })] as Entry[];
       }
     }
-    if (!this.server) return; // arrived while "down": not received, not acked
+    if (!this.listening) return; // arrived while "down": not received, not acked
     for (const [time, record] of entries) this.events.push({ tag, time, record });
     if (option?.chunk) {
       socket.write(encode({ ack: option.chunk }));

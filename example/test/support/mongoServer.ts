@@ -7,9 +7,9 @@
 //   duplicate _id refused with E11000), find (equality filter, limit), createIndexes, listIndexes, drop,
 //   delete, killCursors, endSessions (sent with moreToCome: no reply).
 // It can be stopped and restarted on the same port to play an outage.
-import { once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { BSON, Long } from 'mongodb';
+import { TcpTestServer } from './tcpTestServer.js';
 
 type Document = Record<string, unknown>;
 
@@ -36,18 +36,18 @@ class CommandError extends Error {
   }
 }
 
-export class MongoTestServer {
+export class MongoTestServer extends TcpTestServer {
   /** Every command received, by name, in order (handshakes and heartbeats included). */
   readonly commands: string[] = [];
   /** Documents by namespace ("db.collection"), then by _id. */
   private readonly data = new Map<string, Map<string, Document>>();
   private readonly indexes = new Map<string, IndexDescription[]>();
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
   private connectionId = 0;
   private lastResponseId = 0;
 
-  private constructor(public port: number) {}
+  private constructor(port: number) {
+    super(port);
+  }
 
   /** Listens on 127.0.0.1 (port 0: any free port). */
   static async start(port = 0): Promise<MongoTestServer> {
@@ -68,34 +68,9 @@ export class MongoTestServer {
     return this.indexes.get(`${db}.${collection}`) ?? [];
   }
 
-  /** Plays an outage: refuses new connections and cuts the open ones. */
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** Comes back on the same port, with the same data. */
-  async restart(): Promise<void> {
-    if (!this.server) await this.listen();
-  }
-
-  private async listen(): Promise<void> {
-    const server = createServer((socket) => this.serve(socket));
-    server.listen(this.port, '127.0.0.1');
-    await once(server, 'listening');
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  private serve(socket: Socket): void {
-    this.sockets.add(socket);
+  protected serve(socket: Socket): void {
     const connectionId = ++this.connectionId;
     let pending: Buffer = Buffer.alloc(0);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => {}); // a client that goes away is not the test's failure
     socket.on('data', (chunk: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       // A message starts with its total length; handle every complete one.
@@ -103,7 +78,7 @@ export class MongoTestServer {
         const length = pending.readInt32LE(0);
         const message = pending.subarray(0, length);
         pending = pending.subarray(length);
-        if (!this.server) return; // "down": nothing is processed
+        if (!this.listening) return; // "down": nothing is processed
         try {
           this.handle(socket, message, connectionId);
         } catch {

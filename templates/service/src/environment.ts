@@ -1,6 +1,6 @@
 // Settings the environment may override: file locations (for containers and tests), the listen address
-// (the Helm chart and the Dockerfile set PORT and HOST) and the prediction log's sinks with their addresses.
-// Secrets only ever come from here.
+// (the Helm chart and the Dockerfile set PORT and HOST), the prediction log's sinks with their addresses, and the
+// API keys. Secrets only ever come from here.
 import type { z } from 'zod';
 import type { PredictionLogSettings } from './predictionLog/index.js';
 import {
@@ -107,4 +107,18 @@ export function predictionLogSettings(config: Config, env: NodeJS.ProcessEnv = p
       appName: config.name,
     },
   };
+}
+
+/**
+ * API_KEYS: the keys clients send when config.yaml server.auth.enabled is true, a comma list (the chart fills it
+ * from its Secret). With auth on and no key the service refuses to start rather than serve without a lock.
+ */
+export function apiKeys(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
+  const keys = [...new Set((env.API_KEYS ?? '').split(',').map((key) => key.trim()))].filter((key) => key.length > 0);
+  if (config.server.auth.enabled && keys.length === 0) {
+    throw new EnvironmentError(
+      'API_KEYS is empty but config.yaml server.auth.enabled is true: set API_KEYS to a comma list of keys (the Helm chart reads it from its Secret)',
+    );
+  }
+  return keys;
 }

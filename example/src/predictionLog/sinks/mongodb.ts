@@ -1,9 +1,20 @@
 // Records to MongoDB with the official driver: one insertMany per batch. Each document's _id is the record's
 // record_id, so re-sending a batch whose reply was lost stores nothing twice (the duplicates are refused and
 // that refusal counts as delivered).
-import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection } from 'mongodb';
+import { createRequire } from 'node:module';
+import type * as Mongodb from 'mongodb';
+import type { Collection, MongoBulkWriteError, MongoClient } from 'mongodb';
 import type { Sink } from '../queue.js';
 import type { PredictionRecord } from '../record.js';
+
+let driver: typeof Mongodb | undefined;
+/**
+ * The MongoDB driver, loaded on first use: importing it costs about 25 MB (bson reserves a 17 MB buffer) and
+ * 100 ms of start-up, which a service that logs elsewhere should not pay.
+ */
+export function mongodbDriver(): typeof Mongodb {
+  return (driver ??= createRequire(import.meta.url)('mongodb') as typeof Mongodb);
+}
 
 export interface MongodbSettings {
   /** A MongoDB connection string; credentials, if any, are in it (from the environment, never config.yaml). */
@@ -55,7 +66,12 @@ export class MongodbSink implements Sink<PredictionRecord> {
     private readonly warn: (message: string) => void = console.warn,
   ) {
     const { url, db, collection, timeoutMs, appName } = settings;
-    this.client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, appName, maxPoolSize: 4 });
+    this.client = new (mongodbDriver().MongoClient)(url, {
+      serverSelectionTimeoutMS: timeoutMs,
+      connectTimeoutMS: timeoutMs,
+      appName,
+      maxPoolSize: 4,
+    });
     this.collection = this.client.db(db).collection<PredictionDocument>(collection);
   }
 
@@ -64,7 +80,7 @@ export class MongodbSink implements Sink<PredictionRecord> {
     try {
       await this.collection.insertMany(records.map(predictionDocument), { ordered: false });
     } catch (error) {
-      if (error instanceof MongoBulkWriteError && onlyDuplicatesRefused(error, records.length)) return;
+      if (error instanceof mongodbDriver().MongoBulkWriteError && onlyDuplicatesRefused(error, records.length)) return;
       throw error;
     }
   }
@@ -86,7 +102,7 @@ export class MongodbSink implements Sink<PredictionRecord> {
     } catch (error) {
       // A server that refuses (e.g. an existing index with other options) must not stop the logging; a
       // network error is a failed batch like any other, and the indexes are tried again with the retry.
-      if (!(error instanceof MongoServerError)) throw error;
+      if (!(error instanceof mongodbDriver().MongoServerError)) throw error;
       this.warn(
         `prediction log: could not create the indexes on ${this.settings.db}.${this.settings.collection} (${error.message}); ` +
           'records are still stored. After changing ttl_days, drop the old timestamp index.',

@@ -151,6 +151,10 @@ export async function listModelVersions(storeDir: string): Promise<string[]> {
  * image); otherwise the store's version named in config.yaml (server.model_version), else the one LATEST names.
  */
 export async function resolveModelDir(modelDir: string, requestedVersion?: string): Promise<string> {
+  if (!(await exists(modelDir)))
+    throw new ModelLoadError(
+      `${modelDir}/ does not exist. Train a model with \`npm run train\`, or set MODEL_DIR to the model store or a model folder.`,
+    );
   if (await exists(join(modelDir, METADATA_FILE))) return modelDir;
   const available = await listModelVersions(modelDir);
   const listing = available.length ? `available: ${available.join(', ')}` : 'it holds no model';
@@ -170,6 +174,30 @@ export async function resolveModelDir(modelDir: string, requestedVersion?: strin
   if (!available.includes(latest))
     throw new ModelLoadError(`${modelDir}/${LATEST_FILE} names "${latest}", but there is no such model (${listing})`);
   return join(modelDir, latest);
+}
+
+type FeatureSignature = { readonly name: string; readonly type: FeatureType };
+
+/**
+ * How the features a model was trained on differ from those features.yaml declares now, one line per
+ * difference (a renamed feature shows as one missing and one new); empty when names, types and order agree.
+ */
+export function featureDifferences(trained: readonly FeatureSignature[], declared: readonly FeatureSignature[]): string[] {
+  const declaredByName = new Map(declared.map((feature) => [feature.name, feature]));
+  const trainedByName = new Map(trained.map((feature) => [feature.name, feature]));
+  const differences: string[] = [];
+  for (const { name, type } of trained) {
+    const now = declaredByName.get(name);
+    if (!now) differences.push(`feature "${name}" (${type}) is in the model but not in features.yaml`);
+    else if (now.type !== type) differences.push(`feature "${name}" is ${type} in the model but ${now.type} in features.yaml`);
+  }
+  for (const { name, type } of declared) {
+    if (!trainedByName.has(name)) differences.push(`feature "${name}" (${type}) is in features.yaml but not in the model`);
+  }
+  const order = (features: readonly FeatureSignature[]) => features.map((feature) => feature.name).join(', ');
+  if (!differences.length && order(trained) !== order(declared))
+    differences.push(`the features are in another order: the model takes [${order(trained)}], features.yaml lists [${order(declared)}]`);
+  return differences;
 }
 
 export interface LoadedArtifacts {
@@ -208,6 +236,8 @@ export async function readArtifacts(dir: string, projectVersion: string): Promis
     [METADATA_FILE, metadataBytes],
   ] as const) {
     if (!content) throw new ModelLoadError(`${join(dir, name)}: not found. Train a model first with \`npm run train\` (or set MODEL_DIR).`);
+    if (content.length === 0)
+      throw new ModelLoadError(`${join(dir, name)} is empty (0 bytes): an interrupted copy? Train or copy the model again.`);
   }
   const metadataPath = join(dir, METADATA_FILE);
   const parsed = servedMetadataSchema.safeParse(parseJson(metadataPath, metadataBytes!));

@@ -1,20 +1,19 @@
-// The HTTP API, built from the spec at start-up. createApp() is separate from listen() so tests drive the
-// app directly. Every error is JSON with an `error` code and a `message`; none leaks a stack trace.
-import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+// The HTTP API, built from the spec at start-up. createApp() is the Express app alone (tests drive it directly);
+// createRequestListener() is what the server runs: with config.yaml server.fast_path, POST /predict and
+// /predict/batch go straight to the lean JSON route handler, and Express serves everything else. Every error is
+// JSON with an `error` code and a `message`; none leaks a stack trace.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
-import type { z } from 'zod';
 import { Monitoring, type PredictionLookup } from '../monitoring/index.js';
-import { PredictionLog, predictionRecords } from '../predictionLog/index.js';
-import { fieldPath, type Spec } from '../spec/load.js';
+import { PredictionLog } from '../predictionLog/index.js';
+import type { Spec } from '../spec/load.js';
 import { buildRequestSchemas } from '../spec/requestSchema.js';
 import { buildOpenApiDocument } from './openapi.js';
-import type { Prediction, Predictor } from './predictor.js';
+import { JsonRouteHandler, modelInfo, predictionRoutes, type JsonRoute, type ModelState } from './predictionHandler.js';
+import { RequestGuards } from './requestGuards.js';
 
-/** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
-export interface ModelState {
-  predictor?: Predictor;
-}
+export { fieldIssues, type FieldIssue, type ModelState } from './predictionHandler.js';
 
 export interface AppOptions {
   spec: Spec;
@@ -25,67 +24,78 @@ export interface AppOptions {
   predictionLog?: PredictionLog;
   /** Where POST /feedback looks for predictions no longer in memory (the MongoDB prediction log); none: memory only. */
   predictionLookup?: PredictionLookup;
+  /** The keys clients must send when config.yaml server.auth.enabled is true (apiKeys() in ../environment.ts). */
+  apiKeys?: readonly string[];
 }
 
-export interface FieldIssue {
-  field: string;
-  message: string;
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface Service {
+  app: express.Express;
+  guards: RequestGuards;
+  /** The fast path's routes by exact URL. */
+  fastRoutes: Map<string, Listener>;
 }
 
-/** The value at a zod issue path inside the request body (undefined when absent). */
-function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>(
-    (value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined),
-    body,
-  );
+/** The Express app serving every route (the prediction routes through the same handler as the fast path). */
+export function createApp(options: AppOptions): express.Express {
+  return buildService(options).app;
 }
 
-/** Flattens zod issues into one entry per failing field, e.g. rows[3].petal_width: below min 0. */
-export function fieldIssues(error: z.ZodError, body: unknown): FieldIssue[] {
-  return error.issues.flatMap((issue) => {
-    const field = fieldPath(issue.path);
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: field ? `${field}.${key}` : key, message: 'unknown field (not in features.yaml)' }));
+/**
+ * The server's request listener. With config.yaml server.fast_path (the default), POST /predict and /predict/batch
+ * skip Express's router; anything else, including those paths spelled differently (/Predict/), goes to Express.
+ */
+export function createRequestListener(options: AppOptions): RequestListener {
+  const { app, guards, fastRoutes } = buildService(options);
+  if (!options.spec.config.server.fast_path) return app;
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const serve = req.method === 'POST' ? fastRoutes.get(req.url!) : undefined;
+    if (!serve) {
+      app(req, res);
+      return;
     }
-    const missing = issue.path.length > 0 && valueAt(body, issue.path) === undefined;
-    return [
-      {
-        field: field || '(body)',
-        message: missing ? `required field is missing (${issue.message.replace(/^Invalid (input|option): /, '')})` : issue.message,
-      },
-    ];
-  });
+    try {
+      guards.begin(req, res, req.url);
+      guards.admit(req, res, serve);
+    } catch (error) {
+      guards.fail(res, error);
+    }
+  };
 }
 
-function sendError(res: Response, status: number, error: string, message: string, extra: Record<string, unknown> = {}): void {
-  res.status(status).json({ error, message, ...extra });
-}
-
-export function createApp({
+function buildService({
   spec,
   model,
   onError = (error) => console.error(error),
   predictionLog = PredictionLog.disabled(),
   predictionLookup,
-}: AppOptions): express.Express {
+  apiKeys,
+}: AppOptions): Service {
   const { config } = spec;
   const schemas = buildRequestSchemas(spec.features, config);
   const openApi = buildOpenApiDocument(spec, schemas);
-  const idField = config.id_field;
   const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup });
+  const guards = new RequestGuards({ config, apiKeys, metrics: monitoring.metrics, onError });
+  const handler = new JsonRouteHandler(guards, model, config);
+  const predictions = predictionRoutes({ spec, schemas, monitoring, predictionLog, onError });
+  const jsonRoute =
+    <T>(route: JsonRoute<T>): Listener =>
+    (req, res) =>
+      handler.serve(route, req, res);
+  const predict = jsonRoute(predictions['/predict']);
+  const predictBatch = jsonRoute(predictions['/predict/batch']);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('json spaces', 0);
 
   app.use((req, res, next) => {
-    res.locals.startedAt = performance.now(); // the prediction log's latency_ms counts from here
-    const requestId = (req.get('x-request-id') ?? '').slice(0, 200) || randomUUID();
-    res.locals.requestId = requestId;
-    res.setHeader('x-request-id', requestId);
+    res.locals.requestId = guards.begin(req, res).requestId;
     next();
   });
   app.use(monitoring.countRequests);
+  app.use((req, res, next) => guards.admit(req, res, () => next()));
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -93,6 +103,7 @@ export function createApp({
   app.get('/ready', (_req, res) => {
     const prediction_log = predictionLog.stats();
     if (model.predictor) res.json({ status: 'ready', model: modelInfo(model.predictor), prediction_log });
+    else if (model.loadError) res.status(503).json({ status: 'model_error', message: model.loadError, prediction_log });
     else res.status(503).json({ status: 'loading', prediction_log });
   });
   app.get('/openapi.json', (_req, res) => {
@@ -102,120 +113,37 @@ export function createApp({
   app.get('/monitoring', monitoring.serveReport);
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: `${config.name} API` }));
 
-  const json = express.json({ limit: config.server.body_limit_bytes, strict: true });
-  const requireJson = (req: Request, res: Response, next: NextFunction) => {
-    if (!req.is('application/json')) sendError(res, 415, 'unsupported_media_type', 'Send the body as application/json');
-    else next();
-  };
-
-  /** Call right after the answer is sent: queues the records (never awaited) and never fails the request. */
-  const logPredictions = (
-    res: Response,
-    predictor: Predictor,
-    latencyMs: number,
-    rows: Record<string, unknown>[],
-    ids: unknown[],
-    results: Prediction[],
-  ) => {
-    try {
-      monitoring.recordPredictions(predictor, rows, ids, results);
-      if (!predictionLog.enabled) return;
-      predictionLog.log(
-        predictionRecords({ idField, ids, rows, results, model: modelInfo(predictor), apiVersion: config.version, latencyMs }),
-      );
-    } catch (error) {
-      onError(error, String(res.locals.requestId));
-    }
-  };
-  const latencySince = (res: Response) => performance.now() - (res.locals.startedAt as number);
-
-  const predictRoute = <T>(schema: z.ZodType<T>, handle: (body: T, predictor: Predictor, res: Response) => Promise<void>) => [
-    requireJson,
-    json,
-    async (req: Request, res: Response) => {
-      const parsed = schema.safeParse(req.body);
-      if (!parsed.success) {
-        const issues = fieldIssues(parsed.error, req.body);
-        sendError(res, 422, 'validation_failed', `The request body is invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}`, {
-          issues,
-        });
-        return;
-      }
-      const predictor = model.predictor;
-      if (!predictor) {
-        sendError(res, 503, 'not_ready', 'The model is still loading; retry shortly');
-        return;
-      }
-      await handle(parsed.data, predictor, res);
-    },
-  ];
-
-  app.post(
-    '/predict',
-    predictRoute(schemas.predictRequest, async (body, predictor, res) => {
-      const { [idField]: id, ...features } = body;
-      const [result] = await monitoring.predict(predictor, '/predict', [features]);
-      const answeredId = id ?? randomUUID();
-      const latencyMs = latencySince(res);
-      res.json({ [idField]: answeredId, ...result, model: modelInfo(predictor), api_version: config.version });
-      logPredictions(res, predictor, latencyMs, [features], [answeredId], [result!]);
-    }),
-  );
-
-  app.post(
-    '/predict/batch',
-    predictRoute(schemas.batchRequest, async ({ rows }, predictor, res) => {
-      const features = rows.map(({ [idField]: _id, ...values }) => values);
-      const results = await monitoring.predict(predictor, '/predict/batch', features);
-      const ids = rows.map((row) => row[idField] ?? randomUUID());
-      const latencyMs = latencySince(res);
-      res.json({
-        predictions: results.map((result, i) => ({ [idField]: ids[i], ...result })),
-        model: modelInfo(predictor),
-        api_version: config.version,
-      });
-      logPredictions(res, predictor, latencyMs, features, ids, results);
-    }),
-  );
-
+  app.post('/predict', predict);
+  app.post('/predict/batch', predictBatch);
+  const feedback = monitoring.feedbackSchemas;
   app.post(
     '/feedback',
-    predictRoute(monitoring.feedbackSchemas.feedbackRequest, async (body, predictor, res) => {
-      const { status, body: answer } = await monitoring.answerFeedback(predictor, body);
-      res.status(status).json(answer);
+    jsonRoute({
+      schema: feedback.feedbackRequest,
+      answer: async (body, predictor) => jsonAnswer(await monitoring.answerFeedback(predictor, body)),
     }),
   );
   app.post(
     '/feedback/batch',
-    predictRoute(monitoring.feedbackSchemas.feedbackBatchRequest, async ({ rows }, predictor, res) => {
-      const { status, body: answer } = await monitoring.answerFeedbackBatch(predictor, rows);
-      res.status(status).json(answer);
+    jsonRoute({
+      schema: feedback.feedbackBatchRequest,
+      answer: async ({ rows }, predictor) => jsonAnswer(await monitoring.answerFeedbackBatch(predictor, rows)),
     }),
   );
 
   app.use((req, res) => {
-    sendError(res, 404, 'not_found', `No route for ${req.method} ${req.path}; see /docs`);
+    guards.sendError(res, 404, { error: 'not_found', message: `No route for ${req.method} ${req.path}; see /docs` });
   });
 
-  const errorHandler: ErrorRequestHandler = (error: { type?: string; status?: number; message?: string }, _req, res, _next) => {
-    if (error.type === 'entity.too.large')
-      sendError(res, 413, 'payload_too_large', `The body is larger than ${config.server.body_limit_bytes} bytes`);
-    else if (error.type === 'entity.parse.failed') sendError(res, 400, 'malformed_json', `The body is not valid JSON: ${error.message}`);
-    else if (error.status && error.status >= 400 && error.status < 500)
-      sendError(res, error.status, 'bad_request', error.message ?? 'Bad request');
-    else {
-      const requestId = String(res.locals.requestId);
-      onError(error, requestId);
-      sendError(res, 500, 'internal_error', 'The prediction failed unexpectedly; the error is logged under this request id', {
-        request_id: requestId,
-      });
-    }
-  };
+  const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => guards.fail(res, error);
   app.use(errorHandler);
-  return app;
+  const fastRoutes = new Map([
+    ['/predict', predict],
+    ['/predict/batch', predictBatch],
+  ]);
+  return { app, guards, fastRoutes };
 }
 
-function modelInfo(predictor: Predictor) {
-  const { uuid, version, created_at } = predictor.metadata;
-  return { uuid, version, created_at };
+function jsonAnswer({ status, body }: { status: number; body: unknown }) {
+  return { status, json: JSON.stringify(body) };
 }

@@ -38,6 +38,18 @@ export function responseSchemas(spec: Spec) {
   return { predictResponse, batchResponse, errorResponse };
 }
 
+interface Operation {
+  responses: Record<string, unknown>;
+  security?: unknown[];
+  [key: string]: unknown;
+}
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, Operation>>;
+  security?: unknown[];
+  [key: string]: unknown;
+}
+
 export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Record<string, unknown> {
   const { config } = spec;
   const responses = responseSchemas(spec);
@@ -66,12 +78,24 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
   });
   const error = (description: string) => ({ description, content: json('Error') });
   const example = { [config.id_field]: 'req-0001', ...exampleRow(spec.features.features) };
+  const { auth, rate_limit: rateLimit } = config.server;
+  // What server.auth and server.rate_limit answer on every path they guard.
+  const guardedResponses = {
+    ...(auth.enabled ? { '401': error(`No valid API key in the ${auth.header} header`) } : {}),
+    ...(rateLimit.enabled
+      ? {
+          '429': error(
+            `More than ${rateLimit.requests} requests in ${rateLimit.window_seconds} s from this client; Retry-After says when to retry`,
+          ),
+        }
+      : {}),
+  };
   const predictErrors = {
     '400': error('Malformed JSON'),
     '413': error(`Body larger than ${config.server.body_limit_bytes} bytes`),
     '415': error('Body is not application/json'),
     '422': error('The body does not match features.yaml; `issues` lists every failing field'),
-    '503': error('The model is not loaded yet'),
+    '503': error(`The model is not loaded yet, or the request was not answered within ${config.server.request_timeout_ms} ms`),
   };
   const objectResponse = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
   const status = (description: string) => ({
@@ -79,11 +103,14 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
     content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } },
   });
 
-  return {
+  const document: OpenApiDocument = {
     openapi: '3.1.0',
     info: { title: config.name, version: config.version, description: config.description },
     tags: [
-      { name: 'Predictions', description: `Inputs are validated against features.yaml; unknown fields are rejected` },
+      {
+        name: 'Predictions',
+        description: `Inputs are validated against features.yaml; unknown fields are ${config.server.unknown_fields === 'strip' ? 'dropped' : 'rejected'}`,
+      },
       { name: 'Health', description: 'Probes for load balancers and Kubernetes' },
       { name: 'Monitoring', description: 'Prometheus metrics, data drift, and ground truth for live accuracy' },
     ],
@@ -165,10 +192,26 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
           summary: 'Readiness: the model is loaded and warmed up',
           tags: ['Health'],
           operationId: 'ready',
-          responses: { '200': status('Ready to serve predictions'), '503': status('Still loading the model') },
+          responses: {
+            '200': status('Ready to serve predictions'),
+            '503': status('Still loading the model (status loading), or it failed to load (status model_error, message says why)'),
+          },
         },
       },
     },
-    components: { schemas: components },
+    components: {
+      schemas: components,
+      ...(auth.enabled ? { securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: auth.header } } } : {}),
+    },
   };
+  if (auth.enabled) document.security = [{ ApiKey: [] }];
+  // Every operation needs the key and counts against the rate limit except those under server.auth.public_paths.
+  for (const [path, operations] of Object.entries(document.paths)) {
+    const open = auth.public_paths.some((publicPath) => path === publicPath || path.startsWith(`${publicPath}/`));
+    for (const operation of Object.values(operations)) {
+      if (!open) operation.responses = { ...operation.responses, ...guardedResponses };
+      else if (auth.enabled) operation.security = [];
+    }
+  }
+  return document;
 }

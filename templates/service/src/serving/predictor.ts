@@ -4,7 +4,7 @@
 // (src/model/onnxSignature.ts), so a model trained for another spec, or exported in a shape the service
 // cannot read, is refused at start-up with a message saying what differs, instead of answering nonsense.
 import * as ort from 'onnxruntime-node';
-import { ModelLoadError, readArtifacts, resolveModelDir, type ModelInfo } from '../model/artifacts.js';
+import { featureDifferences, ModelLoadError, readArtifacts, resolveModelDir, type ModelInfo } from '../model/artifacts.js';
 import { classIndex } from '../model/modelTypes.js';
 import { probabilityProblem, resolveSignature, softmax, type ModelSignature } from '../model/onnxSignature.js';
 import { encodeRows, encoderWidth, rawFeatureEncoders } from '../model/preprocessing.js';
@@ -31,14 +31,32 @@ export function specMismatches(metadata: Pick<ModelInfo, 'task' | 'target' | 'fe
   const { config } = spec;
   if (metadata.task !== config.task) problems.push(`model task is ${metadata.task}, config.yaml says ${config.task}`);
   if (metadata.target !== config.target) problems.push(`model target is "${metadata.target}", config.yaml says "${config.target}"`);
-  const declared = spec.features.features.map(({ name, type }) => `${name}:${type}`).join(', ');
-  const trained = (metadata.features ?? []).map(({ name, type }) => `${name}:${type}`).join(', ');
-  if (declared !== trained) problems.push(`model features [${trained}] differ from features.yaml [${declared}]`);
+  problems.push(...featureDifferences(metadata.features ?? [], spec.features.features));
   if (config.task === 'classification' && !metadata.classes?.length) problems.push('model.json lists no classes');
   return problems;
 }
 
-export class Predictor {
+/**
+ * What the API predicts with: an OnnxPredictor in this thread, or one of the wrappers around it that keep the
+ * same surface (InferencePool: worker threads, MicroBatcher: concurrent single rows share one run).
+ */
+export interface Predictor {
+  readonly metadata: ModelInfo;
+  /** The model folder served, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
+  readonly modelDir: string;
+  predict(rows: readonly FeatureValues[]): Promise<Prediction[]>;
+  /** Releases threads and timers (the pool); absent when there is nothing to release. */
+  close?(): Promise<void>;
+}
+
+/** A request value the model cannot compute with (its scaled value overflows); the API answers 422. */
+export class InputRangeError extends Error {
+  override name = 'InputRangeError';
+  readonly status = 422;
+}
+
+/** The model run in this thread by onnxruntime-node. */
+export class OnnxPredictor implements Predictor {
   private constructor(
     readonly metadata: ModelInfo,
     /** The model folder served, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
@@ -49,7 +67,7 @@ export class Predictor {
   ) {}
 
   /** Loads the model from `modelDir`: one model's folder, or the store holding version folders. */
-  static async load(modelDir: string, spec: Spec): Promise<Predictor> {
+  static async load(modelDir: string, spec: Spec): Promise<OnnxPredictor> {
     const dir = await resolveModelDir(modelDir, spec.config.server.model_version);
     const { onnx, preprocessor: state, metadata } = await readArtifacts(dir, spec.config.version);
     const refuse = (why: string, problems: string[]) => new ModelLoadError(`The model in ${dir} ${why}:\n  ${problems.join('\n  ')}`);
@@ -67,7 +85,9 @@ export class Predictor {
 
     let session: ort.InferenceSession;
     try {
-      // One thread per request keeps latency predictable; scale out with processes instead.
+      // One thread per run keeps latency predictable and leaves the other cores to other requests; scale out with
+      // server.workers (processes) or server.inference.worker_threads instead. Sequential execution: these
+      // models are small graphs where parallel branches cost more in scheduling than they save.
       session = await ort.InferenceSession.create(onnx, {
         intraOpNumThreads: 1,
         interOpNumThreads: 1,
@@ -79,7 +99,7 @@ export class Predictor {
     }
     const { signature, problems } = resolveSignature(session.inputMetadata, session.outputMetadata, metadata, encoder.outputSize);
     if (!signature) throw refuse('does not fit the project', problems);
-    const predictor = new Predictor(metadata, dir, session, encoder, signature);
+    const predictor = new OnnxPredictor(metadata, dir, session, encoder, signature);
     await predictor.checkOutputs(exampleRow(spec.features.features));
     return predictor;
   }
@@ -105,23 +125,34 @@ export class Predictor {
   private async run(rows: readonly FeatureValues[]): Promise<{ scores: Float32Array | Float64Array; rowCount: number }> {
     const matrix = this.encoder.transform(rows);
     const width = this.encoder.outputSize;
-    matrix.forEach((values, r) => {
-      const column = values.findIndex((value) => !Number.isFinite(value));
-      // NaN would come out as NaN probabilities and class 0: a preprocessor bug, never a valid answer.
-      if (values.length !== width || column >= 0) {
-        throw new Error(
-          `the preprocessor produced ${values.length !== width ? `${values.length} values (expected ${width})` : `${values[column]} in column ${column}`} for row ${r}`,
-        );
-      }
-    });
     const { input, output } = this.signature;
-    const batches = input.fixedBatch ? matrix.map((values) => [values]) : [matrix];
-    const parts: (Float32Array | Float64Array)[] = [];
-    for (const batch of batches) {
-      const data = input.type === 'float64' ? Float64Array.from(batch.flat()) : Float32Array.from(batch.flat());
-      const results = await this.session.run({ [input.name]: new ort.Tensor(input.type, data, [batch.length, width]) }, [output.name]);
-      parts.push(results[output.name]!.data as Float32Array | Float64Array);
+    // The rows go straight into the tensor's buffer, checked on the way (no flat() copy in between).
+    const data = input.type === 'float64' ? new Float64Array(matrix.length * width) : new Float32Array(matrix.length * width);
+    for (let r = 0; r < matrix.length; r++) {
+      const values = matrix[r]!;
+      if (values.length !== width) throw new Error(`the preprocessor produced ${values.length} values (expected ${width}) for row ${r}`);
+      for (let c = 0; c < width; c++) {
+        const value = values[c]!;
+        // NaN would come out as NaN probabilities and class 0: a preprocessor bug, never a valid answer.
+        if (Number.isNaN(value)) throw new Error(`the preprocessor produced ${value} in column ${c} for row ${r}`);
+        data[r * width + c] = value;
+        // ±Infinity (after scaling, or in a float32 tensor) comes from a request value too large to compute with.
+        if (!Number.isFinite(data[r * width + c]!))
+          throw new InputRangeError(`row ${r} holds a number too large for the model; bound it with min/max in features.yaml`);
+      }
     }
+    const feed = (start: number, count: number) =>
+      this.session.run(
+        { [input.name]: new ort.Tensor(input.type, data.subarray(start * width, (start + count) * width), [count, width]) },
+        [output.name],
+      );
+    if (!input.fixedBatch) {
+      const results = await feed(0, rows.length);
+      return { scores: results[output.name]!.data as Float32Array | Float64Array, rowCount: rows.length };
+    }
+    // A model exported with batch size 1 takes one row per run.
+    const parts: (Float32Array | Float64Array)[] = [];
+    for (let r = 0; r < rows.length; r++) parts.push((await feed(r, 1))[output.name]!.data as Float32Array | Float64Array);
     if (parts.length === 1) return { scores: parts[0]!, rowCount: rows.length };
     const scores = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
     let offset = 0;
@@ -145,5 +176,8 @@ export class Predictor {
     });
   }
 }
+
+/** `Predictor.load(modelDir, spec)` loads the in-process predictor; the name is kept for callers and tests. */
+export const Predictor = OnnxPredictor;
 
 export { ModelLoadError };

@@ -53,10 +53,12 @@ export function exampleRow(features: readonly Feature[]): Record<string, Feature
 }
 
 /** A caller-chosen request id (config.yaml id_field): what /predict echoes and /feedback joins on. */
-export const requestIdSchema = z.union([z.string().min(1).max(200), z.number().int()]);
+export const requestIdSchema = z.union([z.string().min(1).max(200), z.number().int()], {
+  error: 'expected a string of 1 to 200 characters or an integer',
+});
 
 export interface RequestSchemas {
-  /** POST /predict body: the features plus the optional id field. Unknown keys are rejected. */
+  /** POST /predict body: the features plus the optional id field. Unknown keys are rejected or stripped (server.unknown_fields). */
   predictRequest: z.ZodType<FeatureValues>;
   /** POST /predict/batch body: { rows: [...] } with at most server.max_batch_rows rows. */
   batchRequest: z.ZodType<{ rows: FeatureValues[] }>;
@@ -71,12 +73,12 @@ export function buildRequestSchemas(featuresFile: FeaturesFile, config: Config):
   };
   for (const feature of featuresFile.features) shape[feature.name] = featureValueSchema(feature);
   const example = { [config.id_field]: 'req-0001', ...exampleRow(featuresFile.features) };
-  const predictRequest = z.strictObject(shape).meta({ description: 'One row of model inputs', examples: [example] });
-  const batchRequest = z
-    .strictObject({
-      rows: z.array(predictRequest).min(1).max(config.server.max_batch_rows),
-    })
-    .meta({ description: `Up to ${config.server.max_batch_rows} rows`, examples: [{ rows: [example] }] });
+  // server.unknown_fields: reject answers 422 naming them; strip drops them. Either way they never reach the model.
+  const object = config.server.unknown_fields === 'strip' ? z.object : z.strictObject;
+  const predictRequest = object(shape).meta({ description: 'One row of model inputs', examples: [example] });
+  const batchRequest = object({
+    rows: z.array(predictRequest).min(1).max(config.server.max_batch_rows),
+  }).meta({ description: `Up to ${config.server.max_batch_rows} rows`, examples: [{ rows: [example] }] });
   // The shape is built from features.yaml, so zod cannot infer the row type statically; every value
   // schema above yields a FeatureValue (or undefined for a missing optional feature).
   return { predictRequest: predictRequest as z.ZodType<FeatureValues>, batchRequest: batchRequest as z.ZodType<{ rows: FeatureValues[] }> };

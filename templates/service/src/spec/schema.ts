@@ -321,7 +321,9 @@ const serverAuthSchema = z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name')
       .default('x-api-key'),
-    public_paths: z.array(z.string().startsWith('/')).default(['/health', '/ready', '/metrics']),
+    // Paths (and everything below them) served without a key and outside the rate limit: the probes, the Prometheus
+    // scrape and the API's documentation (Swagger UI's Authorize button then sends the key for "Try it out").
+    public_paths: z.array(z.string().startsWith('/')).default(['/health', '/ready', '/metrics', '/docs', '/openapi.json']),
   })
   .prefault({});
 
@@ -339,11 +341,15 @@ const serverInferenceSchema = z
   .strictObject({
     // 0: session.run in the event loop (fastest for small models); N: a pool of N worker threads for heavy models.
     worker_threads: z.number().int().min(0).max(64).default(0),
-    // Micro-batching: concurrent single-row requests wait up to max_wait_ms to share one session.run.
+    // Micro-batching: concurrent single-row requests share one model run (at most max_rows rows). With
+    // max_wait_ms 0 no request waits: a row that finds the model idle runs at once, and the rows that arrive
+    // while it runs share the next run (about twice the throughput under load, nothing changed at low load;
+    // BENCHMARKS.md). max_wait_ms > 0 (opt-in) makes the first row wait that long for others: for models whose
+    // run costs far more than a request.
     micro_batch: z
       .strictObject({
-        enabled: z.boolean().default(false),
-        max_wait_ms: z.number().min(0).max(1000).default(2),
+        enabled: z.boolean().default(true),
+        max_wait_ms: z.number().min(0).max(1000).default(0),
         max_rows: z.number().int().min(1).default(64),
       })
       .prefault({}),
@@ -436,7 +442,8 @@ export const configFileSchema = z.strictObject({
       unknown_fields: z.enum(['reject', 'strip']).default('reject'),
       // Processes serving the port (node:cluster); 0: one per CPU.
       workers: z.number().int().min(0).max(256).default(1),
-      // A model that cannot be loaded: exit (refuse to start) or keep serving with /ready at 503.
+      // A model that cannot be loaded (missing, corrupt, trained for other features): exit (exit 1 saying why) or
+      // not_ready (keep serving: /health 200, /ready 503 with the reason, /predict 503), so a pod is not restarted in a loop.
       on_model_error: z.enum(['exit', 'not_ready']).default('exit'),
       auth: serverAuthSchema,
       rate_limit: serverRateLimitSchema,

@@ -6,7 +6,7 @@
 // only emits 'error', and delivers them after a later emit reconnects. So each send has its own timeout, and
 // after any failure the sender (with its queue) is thrown away and the batch goes back to our queue, which
 // alone decides what is retried, so nothing is sent twice by two queues.
-import fluentLogger from 'fluent-logger';
+import { createRequire } from 'node:module';
 import type { Sink } from '../queue.js';
 import type { PredictionRecord } from '../record.js';
 
@@ -27,10 +27,13 @@ interface ForwardSender {
   end(label?: string, record?: object, callback?: () => void): void;
 }
 
-const { createFluentSender, EventTime } = fluentLogger as unknown as {
+interface FluentLogger {
   createFluentSender(tag: string, options: Record<string, unknown>): ForwardSender;
   EventTime: { fromTimestamp(milliseconds: number): unknown };
-};
+}
+let fluentLogger: FluentLogger | undefined;
+/** fluent-logger, loaded on first use: a service that logs elsewhere need not pay for it at start-up. */
+const fluent = (): FluentLogger => (fluentLogger ??= createRequire(import.meta.url)('fluent-logger') as FluentLogger);
 
 export class FluentdSink implements Sink<PredictionRecord> {
   readonly name = 'fluentd';
@@ -59,7 +62,7 @@ export class FluentdSink implements Sink<PredictionRecord> {
       this.failSend = fail;
       for (const record of records) {
         // An explicit event time: without one, fluent-logger has only whole seconds.
-        sender.emit(record, EventTime.fromTimestamp(Date.parse(record.timestamp)), (error) => {
+        sender.emit(record, fluent().EventTime.fromTimestamp(Date.parse(record.timestamp)), (error) => {
           if (error) fail(error);
           else if (--waiting === 0) settle();
         });
@@ -74,7 +77,7 @@ export class FluentdSink implements Sink<PredictionRecord> {
 
   private createSender(): ForwardSender {
     const { host, port, tag, ack, timeoutMs } = this.settings;
-    const sender = createFluentSender(tag, {
+    const sender = fluent().createFluentSender(tag, {
       host,
       port,
       eventMode: 'PackedForward', // one message (and one ack) per batch instead of per record

@@ -1,14 +1,43 @@
 // JSON lines on standard output: in Kubernetes the container runtime keeps them and Filebeat or Fluent Bit
 // ships them, with nothing to configure in the service.
+import cluster from 'node:cluster';
 import type { Writable } from 'node:stream';
 import type { Sink } from '../queue.js';
 import type { PredictionRecord } from '../record.js';
 
-/** One JSON object per line, a whole batch in one write. */
+/** One JSON object per line. */
 export function jsonLines(records: readonly PredictionRecord[]): string {
   let text = '';
   for (const record of records) text += `${JSON.stringify(record)}\n`;
   return text;
+}
+
+/**
+ * The most bytes a pipe takes in one atomic write (POSIX PIPE_BUF on Linux). With server.workers > 1 every
+ * worker writes to the same pipe, and a longer write may be split and interleaved with another worker's:
+ * so a batch goes in writes of whole lines, each at most this long (a single longer line goes alone).
+ */
+export const ATOMIC_WRITE_BYTES = 4096;
+
+/** The batch as JSON lines, grouped into chunks of whole lines of at most ATOMIC_WRITE_BYTES (UTF-8) each. */
+export function jsonLineChunks(records: readonly PredictionRecord[]): string[] {
+  const chunks: string[] = [];
+  let chunk = '';
+  let bytes = 0;
+  for (const record of records) {
+    const line = `${JSON.stringify(record)}\n`;
+    // Exact for ASCII, an overestimate never needed otherwise: count UTF-8 bytes only when it could matter.
+    const length = line.length * 3 <= ATOMIC_WRITE_BYTES ? line.length : Buffer.byteLength(line);
+    if (bytes > 0 && bytes + length > ATOMIC_WRITE_BYTES) {
+      chunks.push(chunk);
+      chunk = '';
+      bytes = 0;
+    }
+    chunk += line;
+    bytes += length;
+  }
+  if (chunk) chunks.push(chunk);
+  return chunks;
 }
 
 export class StdoutSink implements Sink<PredictionRecord> {
@@ -17,13 +46,23 @@ export class StdoutSink implements Sink<PredictionRecord> {
   // A closed pipe (EPIPE) emits 'error'; unhandled, that would end the process.
   private readonly onStreamError = (error: Error) => (this.streamError = error);
 
-  constructor(private readonly stream: Writable = process.stdout) {
+  /** `sharedPipe`: other processes write to the same stream (cluster workers); then a batch goes in atomic chunks. */
+  constructor(
+    private readonly stream: Writable = process.stdout,
+    private readonly sharedPipe = cluster.isWorker,
+  ) {
     stream.on('error', this.onStreamError);
   }
 
   send(records: readonly PredictionRecord[]): Promise<void> {
     if (this.streamError) return Promise.reject(new Error(`standard output is not writable: ${this.streamError.message}`));
-    return new Promise((resolve, reject) => this.stream.write(jsonLines(records), (error) => (error ? reject(error) : resolve())));
+    // Alone on the stream, one write per batch: fewest system calls.
+    const chunks = this.sharedPipe ? jsonLineChunks(records) : [jsonLines(records)];
+    const last = chunks.pop();
+    if (last === undefined) return Promise.resolve();
+    // Writes complete in order: the last one's callback says the whole batch is written.
+    for (const chunk of chunks) this.stream.write(chunk);
+    return new Promise((resolve, reject) => this.stream.write(last, (error) => (error ? reject(error) : resolve())));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,68 @@
+// server.inference.worker_threads: the model runs in a pool of worker threads (piscina), each with its own
+// onnxruntime session, so a heavy session.run does not hold up the event loop that serves HTTP (health
+// checks, metrics, other requests' parsing). For small models like iris the hop to a thread costs more than
+// the run itself: keep 0 (in-process) unless a run takes more than about a millisecond.
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { ModelLoadError, type ModelInfo } from '../model/artifacts.js';
+import type { Spec } from '../spec/load.js';
+import { exampleRow, type FeatureValues } from '../spec/requestSchema.js';
+import { InputRangeError, type Prediction, type Predictor } from './predictor.js';
+
+export interface InferenceWorkerData {
+  modelDir: string;
+  spec: Spec;
+}
+
+export type InferenceTask = { kind: 'describe' } | { kind: 'predict'; rows: readonly FeatureValues[] };
+
+/** What a thread answers: errors travel as messages (an Error's class does not survive the thread boundary). */
+export type InferenceAnswer =
+  { loadError: string } | { metadata: ModelInfo; modelDir: string } | { predictions: Prediction[] } | { inputRangeError: string };
+
+/** The worker module next to this one: .ts when run from source (tsx, tests), .js once built. */
+const workerFile = new URL(`./inferenceWorker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export class InferencePool implements Predictor {
+  private constructor(
+    private readonly pool: Piscina<InferenceTask, InferenceAnswer>,
+    readonly metadata: ModelInfo,
+    readonly modelDir: string,
+  ) {}
+
+  /** Starts `threads` threads (0: one per CPU), each loading the model; resolves once every one has run a prediction. */
+  static async start(modelDir: string, spec: Spec, threads: number): Promise<InferencePool> {
+    const size = threads || availableParallelism();
+    const pool = new Piscina<InferenceTask, InferenceAnswer>({
+      filename: workerFile.href,
+      workerData: { modelDir, spec } satisfies InferenceWorkerData,
+      minThreads: size,
+      maxThreads: size,
+      idleTimeout: Infinity, // a thread holds a loaded model: never let it go
+    });
+    try {
+      const described = await pool.run({ kind: 'describe' });
+      if ('loadError' in described) throw new ModelLoadError(described.loadError);
+      if (!('metadata' in described)) throw new Error('an inference thread answered describe with predictions');
+      const ready = new InferencePool(pool, described.metadata, described.modelDir);
+      // Warm-up: as many concurrent runs as threads, so each thread (idle ones take tasks first) has run once.
+      const example = [exampleRow(spec.features.features)];
+      await Promise.all(Array.from({ length: size }, () => ready.predict(example)));
+      return ready;
+    } catch (error) {
+      await pool.destroy();
+      throw error;
+    }
+  }
+
+  async predict(rows: readonly FeatureValues[]): Promise<Prediction[]> {
+    const answer = await this.pool.run({ kind: 'predict', rows });
+    if ('predictions' in answer) return answer.predictions;
+    if ('inputRangeError' in answer) throw new InputRangeError(answer.inputRangeError);
+    throw new Error('loadError' in answer ? answer.loadError : 'an inference thread answered predict without predictions');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

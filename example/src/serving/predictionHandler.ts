@@ -1,0 +1,264 @@
+// The JSON POST routes on plain node:http requests: content type (415), body within the byte limit (413),
+// JSON (400), the zod schema built once from features.yaml (422 with every failing field), the model (503 until
+// it is loaded), then the answer and, after it is sent, the prediction log. The server's fast path calls it
+// for POST /predict and /predict/batch before Express's router; Express mounts the very same handler, so
+// both ways answer byte for byte alike.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import type { Monitoring } from '../monitoring/index.js';
+import { predictionRecords, type PredictionLog } from '../predictionLog/index.js';
+import { fieldPath, type Spec } from '../spec/load.js';
+import type { FeatureValues, RequestSchemas } from '../spec/requestSchema.js';
+import type { Prediction, Predictor } from './predictor.js';
+import { exchangeOf, type Exchange, type RequestGuards } from './requestGuards.js';
+
+/** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
+export interface ModelState {
+  predictor?: Predictor;
+  /** Why the model could not be loaded (config.yaml server.on_model_error: not_ready keeps serving with /ready at 503). */
+  loadError?: string;
+}
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** The value at a zod issue path inside the request body (undefined when absent). */
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (value, key) =>
+      value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+    body,
+  );
+}
+
+/** Flattens zod issues into one entry per failing field, e.g. rows[3].petal_width: below min 0. */
+export function fieldIssues(error: z.ZodError, body: unknown): FieldIssue[] {
+  return error.issues.flatMap((issue) => {
+    const field = fieldPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: field ? `${field}.${key}` : key, message: 'unknown field (not in features.yaml)' }));
+    }
+    const missing = issue.path.length > 0 && valueAt(body, issue.path) === undefined;
+    return [
+      {
+        field: field || '(body)',
+        message: missing ? `required field is missing (${issue.message.replace(/^Invalid (input|option): /, '')})` : issue.message,
+      },
+    ];
+  });
+}
+
+/** What a route answers: a status and the JSON text; `afterSend` runs once it is sent (never delaying it). */
+export interface JsonAnswer {
+  status: number;
+  json: string;
+  afterSend?: () => void;
+}
+
+/** A JSON POST route: the schema its body must match, and how it answers a valid body once the model is loaded. */
+export interface JsonRoute<T> {
+  readonly schema: z.ZodType<T>;
+  answer(body: T, predictor: Predictor, exchange: Exchange): Promise<JsonAnswer>;
+}
+
+/** application/json, with no charset or UTF-8 (JSON's only charset in practice, RFC 8259). */
+function isUtf8Json(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const semicolon = contentType.indexOf(';');
+  const media = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  if (media !== 'application/json') return false;
+  if (semicolon < 0) return true;
+  const charset = /(?:^|;)\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType.slice(semicolon));
+  return !charset || /^utf-?8$/i.test(charset[1]!);
+}
+
+export class JsonRouteHandler {
+  private readonly limit: number;
+
+  constructor(
+    private readonly guards: RequestGuards,
+    private readonly model: ModelState,
+    config: Spec['config'],
+  ) {
+    this.limit = config.server.body_limit_bytes;
+  }
+
+  /** Serves one request on the route; every outcome, including an unexpected error, is a JSON answer. */
+  serve<T>(route: JsonRoute<T>, req: IncomingMessage, res: ServerResponse): void {
+    const { guards } = this;
+    const encoding = req.headers['content-encoding'];
+    if (!isUtf8Json(req.headers['content-type']) || (encoding !== undefined && encoding !== 'identity')) {
+      guards.sendError(res, 415, { error: 'unsupported_media_type', message: 'Send the body as application/json (UTF-8, not compressed)' });
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.limit) {
+      this.answerTooLarge(res); // node:http discards the unread body once the answer is sent
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > this.limit) return;
+      size += chunk.length;
+      if (size > this.limit) this.answerTooLarge(res);
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > this.limit) return;
+      try {
+        this.answer(route, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res);
+      } catch (error) {
+        this.guards.fail(res, error); // a bug in validation must cost this request, never the process
+      }
+    });
+    req.on('error', () => {}); // the client went away: there is no one to answer
+  }
+
+  private answerTooLarge(res: ServerResponse): void {
+    this.guards.sendError(res, 413, { error: 'payload_too_large', message: `The body is larger than ${this.limit} bytes` });
+  }
+
+  private answer<T>(route: JsonRoute<T>, bytes: Buffer, res: ServerResponse): void {
+    const { guards } = this;
+    let body: unknown;
+    try {
+      body = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      const message =
+        bytes.length === 0 ? 'The body is empty; send a JSON object' : `The body is not valid JSON: ${(error as Error).message}`;
+      guards.sendError(res, 400, { error: 'malformed_json', message });
+      return;
+    }
+    const parsed = route.schema.safeParse(body);
+    if (!parsed.success) {
+      const issues = fieldIssues(parsed.error, body);
+      guards.sendError(res, 422, {
+        error: 'validation_failed',
+        message: `The request body is invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}`,
+        issues,
+      });
+      return;
+    }
+    const predictor = this.model.predictor;
+    if (!predictor) {
+      const message = this.model.loadError
+        ? 'The model could not be loaded; GET /ready says why'
+        : 'The model is still loading; retry shortly';
+      guards.sendError(res, 503, { error: 'not_ready', message });
+      return;
+    }
+    const exchange = exchangeOf(res)!;
+    route
+      .answer(parsed.data, predictor, exchange)
+      .then((answer) => {
+        if (guards.send(res, answer.status, answer.json)) answer.afterSend?.();
+      })
+      .catch((error: unknown) => guards.fail(res, error));
+  }
+}
+
+export interface PredictionRouteOptions {
+  spec: Spec;
+  schemas: RequestSchemas;
+  monitoring: Monitoring;
+  predictionLog: PredictionLog;
+  onError: (error: unknown, requestId: string) => void;
+}
+
+/** POST /predict and POST /predict/batch. */
+export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }: PredictionRouteOptions) {
+  const { config } = spec;
+  const idField = config.id_field;
+  const apiVersion = config.version;
+  const featureNames = spec.features.features.map((feature) => feature.name);
+  const idKey = `{${JSON.stringify(idField)}:`;
+  const modelInfos = new WeakMap<Predictor, { info: ModelInfo; jsonTail: string }>();
+  /** The model's identity, and the end of every /predict answer (it only changes with the model), made once. */
+  const describe = (predictor: Predictor) => {
+    let described = modelInfos.get(predictor);
+    if (!described) {
+      const info = modelInfo(predictor);
+      described = { info, jsonTail: `,"model":${JSON.stringify(info)},"api_version":${JSON.stringify(apiVersion)}}` };
+      modelInfos.set(predictor, described);
+    }
+    return described;
+  };
+  const infoOf = (predictor: Predictor) => describe(predictor).info;
+  /** The row without the id field: a plain loop, as object rest with a computed key is a slow path in V8. */
+  const featuresOf = (row: FeatureValues) => {
+    const features: FeatureValues = {};
+    for (const name of featureNames) if (row[name] !== undefined) features[name] = row[name];
+    return features;
+  };
+
+  /** Runs right after the answer is sent: queues the records (never awaited) and never fails the request. */
+  const logPredictions = (
+    exchange: Exchange,
+    predictor: Predictor,
+    latencyMs: number,
+    rows: Record<string, unknown>[],
+    ids: unknown[],
+    results: Prediction[],
+  ) => {
+    try {
+      monitoring.recordPredictions(predictor, rows, ids, results);
+      if (!predictionLog.enabled) return;
+      predictionLog.log(predictionRecords({ idField, ids, rows, results, model: infoOf(predictor), apiVersion, latencyMs }));
+    } catch (error) {
+      onError(error, exchange.requestId);
+    }
+  };
+
+  const predict: JsonRoute<FeatureValues> = {
+    schema: schemas.predictRequest,
+    async answer(body, predictor, exchange) {
+      const features = featuresOf(body);
+      const [result] = await monitoring.predict(predictor, '/predict', [features]);
+      const answeredId = body[idField] ?? randomUUID();
+      const latencyMs = performance.now() - exchange.startedAt;
+      // {id, ...result, model, api_version} as JSON.stringify would write it, with the constant tail made once.
+      const resultJson = JSON.stringify(result);
+      return {
+        status: 200,
+        json: `${idKey}${JSON.stringify(answeredId)},${resultJson.slice(1, -1)}${describe(predictor).jsonTail}`,
+        afterSend: () => logPredictions(exchange, predictor, latencyMs, [features], [answeredId], [result!]),
+      };
+    },
+  };
+
+  const predictBatch: JsonRoute<{ rows: FeatureValues[] }> = {
+    schema: schemas.batchRequest,
+    async answer({ rows }, predictor, exchange) {
+      const features = rows.map(featuresOf);
+      const results = await monitoring.predict(predictor, '/predict/batch', features);
+      const ids = rows.map((row) => row[idField] ?? randomUUID());
+      const latencyMs = performance.now() - exchange.startedAt;
+      return {
+        status: 200,
+        json: JSON.stringify({
+          predictions: results.map((result, i) => ({ [idField]: ids[i], ...result })),
+          model: infoOf(predictor),
+          api_version: apiVersion,
+        }),
+        afterSend: () => logPredictions(exchange, predictor, latencyMs, features, ids, results),
+      };
+    },
+  };
+
+  return { '/predict': predict, '/predict/batch': predictBatch };
+}
+
+interface ModelInfo {
+  uuid: string;
+  version: string;
+  created_at: string;
+}
+
+export function modelInfo(predictor: Predictor): ModelInfo {
+  const { uuid, version, created_at } = predictor.metadata;
+  return { uuid, version, created_at };
+}

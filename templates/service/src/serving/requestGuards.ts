@@ -1,0 +1,273 @@
+// What every request goes through before a route runs, shared by the fast prediction path and Express so both
+// answer alike: the request id, helmet's security headers, API keys, the rate limit, the request timeout, and
+// the JSON answers themselves (errors included). Everything that can be computed once is computed here once.
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import helmet from 'helmet';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { EnvironmentError } from '../environment.js';
+import type { ServiceMetrics } from '../monitoring/metrics.js';
+import type { Config } from '../spec/schema.js';
+
+/** One request from its arrival to its answer. */
+export class Exchange {
+  /** The prediction log's latency_ms and the request duration metric count from here. */
+  readonly startedAt = performance.now();
+  timer: NodeJS.Timeout | undefined = undefined;
+  constructor(
+    readonly requestId: string,
+    /** Set on the fast path, which counts its requests in the metrics itself; under Express countRequests does. */
+    readonly route: string | undefined,
+  ) {}
+}
+
+export interface JsonError {
+  error: string;
+  message: string;
+  [extra: string]: unknown;
+}
+
+const EXCHANGE = Symbol('exchange');
+type TrackedResponse = ServerResponse & { [EXCHANGE]?: Exchange };
+
+/** The exchange that RequestGuards.begin opened for this response. */
+export function exchangeOf(res: ServerResponse): Exchange | undefined {
+  return (res as TrackedResponse)[EXCHANGE];
+}
+
+/** A caller's X-Request-Id is echoed only when it is a plain token; anything else gets a fresh id. */
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** helmet's headers, taken once from helmet itself: they do not depend on the request. */
+function helmetHeaders(): [string, string][] {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => headers.push([name, value]),
+    removeHeader: () => {},
+  };
+  // The service speaks plain HTTP (TLS ends at the ingress), so no upgrade of its own asset requests to https.
+  const middleware = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
+  return headers;
+}
+
+/** The node:http server settings that bound slow clients: headers and body must arrive within the request timeout. */
+export function serverTimeouts(config: Config): Pick<ServerOptions, 'requestTimeout' | 'headersTimeout'> {
+  const requestTimeout = config.server.request_timeout_ms;
+  return { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000) };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/** API keys kept as digests and compared in constant time, so neither timing nor length tells how close a guess was. */
+class ApiKeys {
+  private readonly digests: Buffer[];
+
+  constructor(keys: readonly string[]) {
+    this.digests = keys.map(sha256);
+  }
+
+  /** The index of the matching key, or -1. Every key is compared, whichever matches. */
+  match(presented: string): number {
+    const digest = sha256(presented);
+    let found = -1;
+    this.digests.forEach((key, i) => {
+      if (timingSafeEqual(digest, key) && found < 0) found = i;
+    });
+    return found;
+  }
+}
+
+export interface GuardOptions {
+  config: Config;
+  /** Needed when config.yaml server.auth.enabled is true (see apiKeys in ../environment.ts). */
+  apiKeys?: readonly string[];
+  metrics: ServiceMetrics;
+  onError: (error: unknown, requestId: string) => void;
+}
+
+export class RequestGuards {
+  private readonly securityHeaders = helmetHeaders();
+  /** The same headers as one flat [name, value, …] list for writeHead, which the fast path answers with. */
+  private readonly securityHeaderList = this.securityHeaders.flat();
+  private readonly timeoutMs: number;
+  private readonly keys: ApiKeys | undefined;
+  private readonly keyHeader: string;
+  private readonly publicPaths: readonly string[];
+  private readonly unauthorizedHint: string;
+  private readonly limiter: RateLimiterMemory | undefined;
+  /** Label objects of the fast path's request metrics, reused rather than built per request. */
+  private readonly labels = new Map<string, { method: string; route: string; status: string }>();
+
+  constructor(private readonly options: GuardOptions) {
+    const { server } = options.config;
+    this.timeoutMs = server.request_timeout_ms;
+    this.keyHeader = server.auth.header.toLowerCase();
+    this.publicPaths = server.auth.public_paths;
+    this.unauthorizedHint = `ApiKey header="${server.auth.header}"`;
+    if (server.auth.enabled) {
+      if (!options.apiKeys?.length) throw new EnvironmentError('config.yaml server.auth.enabled is true but no API key is set (API_KEYS)');
+      this.keys = new ApiKeys(options.apiKeys);
+    }
+    if (server.rate_limit.enabled) {
+      this.limiter = new RateLimiterMemory({ points: server.rate_limit.requests, duration: server.rate_limit.window_seconds });
+    }
+  }
+
+  /** Opens the exchange: request id and security headers on the response, and the timer that answers 503 if nothing else does. */
+  begin(req: IncomingMessage, res: ServerResponse, route?: string): Exchange {
+    const sent = req.headers['x-request-id'];
+    const exchange = new Exchange(typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID(), route);
+    (res as TrackedResponse)[EXCHANGE] = exchange;
+    exchange.timer = setTimeout(answerTimedOut, this.timeoutMs, this, res);
+    // The fast path answers only through send(), which writes these headers in one go; Express's own answers
+    // (res.json) need them set now, and stop the timer when they close.
+    if (route === undefined) {
+      for (const [name, value] of this.securityHeaders) res.setHeader(name, value);
+      res.setHeader('x-request-id', exchange.requestId);
+      res.once('close', stopTimer);
+    }
+    return exchange;
+  }
+
+  /**
+   * Checks the API key and the rate limit, answering 401 or 429 itself; calls `next` when the request may go on.
+   * Paths in server.auth.public_paths (and below them) skip both, so probes and scrapes always get through.
+   */
+  admit(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): void {
+    if (!this.keys && !this.limiter) return next(req, res);
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    if (this.publicPaths.some((open) => path === open || path.startsWith(`${open}/`))) return next(req, res);
+    let client: string;
+    if (this.keys) {
+      const presented = req.headers[this.keyHeader];
+      const key = typeof presented === 'string' && presented.length > 0 ? this.keys.match(presented) : -1;
+      if (key < 0) {
+        res.setHeader('www-authenticate', this.unauthorizedHint);
+        this.sendError(res, 401, {
+          error: 'unauthorized',
+          message: presented
+            ? `The API key in the ${this.options.config.server.auth.header} header is not valid`
+            : `This path needs an API key in the ${this.options.config.server.auth.header} header`,
+        });
+        return;
+      }
+      client = `key:${key}`; // never the key itself: it would sit in the limiter's memory
+    } else client = `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+    if (!this.limiter) return next(req, res);
+    this.limiter.consume(client).then(
+      () => {
+        try {
+          next(req, res);
+        } catch (error) {
+          this.fail(res, error);
+        }
+      },
+      (rejection: unknown) => {
+        if (!(rejection instanceof RateLimiterRes)) {
+          this.fail(res, rejection);
+          return;
+        }
+        const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        res.setHeader('retry-after', String(seconds));
+        const { requests, window_seconds } = this.options.config.server.rate_limit;
+        this.sendError(res, 429, {
+          error: 'rate_limited',
+          message: `More than ${requests} requests in ${window_seconds} s from this client; retry in ${seconds} s`,
+        });
+      },
+    );
+  }
+
+  /**
+   * Answers with a JSON text, unless the request was answered already (the timeout) or its client is gone.
+   * Returns whether it answered.
+   */
+  send(res: ServerResponse, status: number, json: string): boolean {
+    const exchange = exchangeOf(res);
+    if (exchange?.timer) {
+      clearTimeout(exchange.timer);
+      exchange.timer = undefined;
+    }
+    if (res.headersSent || res.destroyed) return false;
+    const length = Buffer.byteLength(json);
+    if (exchange?.route === undefined) {
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.setHeader('content-length', length);
+      res.end(json);
+      return true;
+    }
+    res.writeHead(status, [
+      ...this.securityHeaderList,
+      'x-request-id',
+      exchange.requestId,
+      'content-type',
+      'application/json; charset=utf-8',
+      'content-length',
+      String(length),
+    ]);
+    res.end(json);
+    this.count(exchange, exchange.route, status);
+    return true;
+  }
+
+  sendError(res: ServerResponse, status: number, error: JsonError): boolean {
+    return this.send(res, status, JSON.stringify(error));
+  }
+
+  /**
+   * An error thrown while answering. One that carries a 4xx `status` is the request's fault (an unknown category,
+   * a malformed URL) and is answered with it; anything else is logged under the request id and answered 500 with
+   * that id. Either way the process keeps serving.
+   */
+  fail(res: ServerResponse, error: unknown): void {
+    try {
+      const status = (error as { status?: unknown } | null)?.status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        const message = error instanceof Error && error.message ? error.message : 'Bad request';
+        this.sendError(res, status, { error: status === 422 ? 'validation_failed' : 'bad_request', message });
+        return;
+      }
+      const requestId = exchangeOf(res)?.requestId ?? randomUUID();
+      this.options.onError(error, requestId);
+      this.sendError(res, 500, {
+        error: 'internal_error',
+        message: 'The request failed unexpectedly; the error is logged under this request id',
+        request_id: requestId,
+      });
+    } catch {
+      res.destroy(); // not even an error answer can be written: drop this connection, keep the process
+    }
+  }
+
+  answerTimedOut(res: ServerResponse): void {
+    const exchange = exchangeOf(res);
+    if (exchange) exchange.timer = undefined;
+    this.sendError(res, 503, {
+      error: 'timeout',
+      message: `The request was not answered within ${this.timeoutMs} ms (server.request_timeout_ms); retry later`,
+    });
+  }
+
+  private count(exchange: Exchange, route: string, status: number): void {
+    const key = `${route} ${status}`;
+    let labels = this.labels.get(key);
+    // The fast path serves POST only.
+    if (!labels) this.labels.set(key, (labels = { method: 'POST', route, status: String(status) }));
+    const { httpRequests, httpDuration } = this.options.metrics;
+    httpRequests.inc(labels);
+    httpDuration.observe(labels, (performance.now() - exchange.startedAt) / 1000);
+  }
+}
+
+function answerTimedOut(guards: RequestGuards, res: ServerResponse): void {
+  guards.answerTimedOut(res);
+}
+
+function stopTimer(this: ServerResponse): void {
+  const exchange = exchangeOf(this);
+  if (exchange?.timer) clearTimeout(exchange.timer);
+}
