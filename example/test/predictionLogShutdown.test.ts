@@ -1,17 +1,15 @@
 // Graceful shutdown of the real `npm start` process: on SIGTERM it stops accepting connections, finishes the
 // request in flight, flushes the prediction log to every sink (here Fluentd and MongoDB at once), and exits 0.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { projectPaths } from '../src/environment.js';
 import { FluentdReceiver } from './support/fluentdReceiver.js';
 import { MongoTestServer } from './support/mongoServer.js';
-import { environmentWithoutPredictionLog, predictBody, predictMany, sleep, until } from './support/predictionLoad.js';
+import { predictBody, predictMany, sleep } from './support/predictionLoad.js';
+import { spawnService, writeConfig, type ServiceProcess } from './support/serviceProcess.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 
 /** Resolves true when a TCP connection to the port is refused (nothing listens any more). */
@@ -31,7 +29,7 @@ describe('graceful shutdown with prediction logging', () => {
   let receiver: FluentdReceiver;
   let mongo: MongoTestServer;
   let directory: string;
-  let child: ChildProcess | undefined;
+  let service: ServiceProcess | undefined;
 
   before(async () => {
     project = await trainedProject();
@@ -40,7 +38,7 @@ describe('graceful shutdown with prediction logging', () => {
     directory = mkdtempSync(join(tmpdir(), 'shutdown-'));
   });
   after(async () => {
-    if (child?.exitCode === null) child.kill('SIGKILL');
+    service?.kill();
     await receiver.stop();
     await mongo.stop();
     rmSync(directory, { recursive: true, force: true });
@@ -48,35 +46,21 @@ describe('graceful shutdown with prediction logging', () => {
 
   it('on SIGTERM stops accepting, finishes the request in flight, flushes every sink and exits 0', async () => {
     // Records are only sent in batches of 1000 or after 10 minutes: what arrives below arrives by the flush.
-    const config = parse(readFileSync(projectPaths().config, 'utf8'));
-    config.prediction_log = { sinks: ['fluentd', 'mongodb'], batch_size: 1000, flush_interval_ms: 600_000, shutdown_timeout_ms: 10_000 };
-    writeFileSync(join(directory, 'config.yaml'), stringify(config));
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/serving/server.ts'], {
-      env: {
-        ...environmentWithoutPredictionLog(),
-        CONFIG_PATH: join(directory, 'config.yaml'),
-        MODEL_DIR: project.modelDir,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        FLUENTD_HOST: '127.0.0.1',
-        FLUENTD_PORT: String(receiver.port),
-        MONGODB_URL: mongo.url,
-        MONGODB_DB: 'logs',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const configPath = writeConfig(directory, (config) => {
+      config.prediction_log = { sinks: ['fluentd', 'mongodb'], batch_size: 1000, flush_interval_ms: 600_000, shutdown_timeout_ms: 10_000 };
     });
-    let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    await until(
-      'the server to be ready',
-      () => output,
-      (text) => /ready/.test(text) || child!.exitCode !== null,
-      60_000,
-    );
-    const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
-    assert.ok(url, output);
+    service = spawnService({
+      CONFIG_PATH: configPath,
+      MODEL_DIR: project.modelDir,
+      PREDICTION_LOG_SINKS: '', // config.yaml's sinks
+      FLUENTD_HOST: '127.0.0.1',
+      FLUENTD_PORT: String(receiver.port),
+      MONGODB_URL: mongo.url,
+      MONGODB_DB: 'logs',
+    });
+    const { child, exited, output } = service;
+    const url = await service.listening();
+    await service.waitForOutput(/warmed up: ready/);
     const port = Number(new URL(url).port);
 
     const before = await predictMany(url, project.spec, 20, 'before');
@@ -107,8 +91,8 @@ describe('graceful shutdown with prediction logging', () => {
     assert.equal(status, 200, text);
     assert.equal(JSON.parse(text)[project.spec.config.id_field], 'in-flight');
 
-    assert.equal(await exited, 0, output);
-    assert.match(output, /SIGTERM: finishing in-flight requests and flushing the prediction log/);
+    assert.equal(await exited, 0, output());
+    assert.match(output(), /SIGTERM: finishing in-flight requests and flushing the prediction log/);
     const expected = [...before.ids, 'in-flight'].sort();
     const idField = project.spec.config.id_field;
     assert.deepEqual(receiver.events.map((event) => event.record[idField]).sort(), expected);

@@ -2,14 +2,11 @@
 // answer a run of its own row would give, the worker-thread pool predicts what the model in this thread
 // predicts, and in cluster mode every worker serves and SIGTERM stops them all cleanly.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { parse, stringify } from 'yaml';
 import { loadData } from '../src/data/dataLoader.js';
-import { projectPaths } from '../src/environment.js';
 import { ModelLoadError } from '../src/model/artifacts.js';
 import { InferencePool } from '../src/serving/inferencePool.js';
 import { predictionRecords } from '../src/predictionLog/index.js';
@@ -17,7 +14,8 @@ import { ATOMIC_WRITE_BYTES, jsonLineChunks, jsonLines, StdoutSink } from '../sr
 import { MicroBatcher } from '../src/serving/microBatcher.js';
 import { InputRangeError, Predictor, type Prediction } from '../src/serving/predictor.js';
 import type { FeatureValues } from '../src/spec/requestSchema.js';
-import { environmentWithoutPredictionLog, until } from './support/predictionLoad.js';
+import { until } from './support/predictionLoad.js';
+import { spawnService, writeConfig, type ServiceProcess } from './support/serviceProcess.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 
 /** Same class (or value within float32 rounding) and probabilities within 1e-6: a batched run may round differently. */
@@ -207,12 +205,12 @@ describe('scaling out', () => {
 
   describe('cluster mode (server.workers: 2)', () => {
     let directory: string;
-    let child: ChildProcess | undefined;
+    let service: ServiceProcess | undefined;
     before(() => {
       directory = mkdtempSync(join(tmpdir(), 'cluster-'));
     });
     after(() => {
-      if (child?.exitCode === null) child.kill('SIGKILL');
+      service?.kill();
       rmSync(directory, { recursive: true, force: true });
     });
 
@@ -228,30 +226,14 @@ describe('scaling out', () => {
     }
 
     it('serves from every worker, replaces a worker that dies, and stops all on SIGTERM with exit 0', async () => {
-      const config = parse(readFileSync(projectPaths().config, 'utf8'));
-      config.server = { ...config.server, workers: 2 };
-      writeFileSync(join(directory, 'config.yaml'), stringify(config));
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/serving/server.ts'], {
-        env: {
-          ...environmentWithoutPredictionLog(),
-          CONFIG_PATH: join(directory, 'config.yaml'),
-          MODEL_DIR: project.modelDir,
-          HOST: '127.0.0.1',
-          PORT: '0', // the workers share the one port the primary picks
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const configPath = writeConfig(directory, (config) => {
+        config.server = { ...(config.server as object), workers: 2 };
       });
-      let output = '';
-      child.stdout!.on('data', (chunk) => (output += chunk));
-      child.stderr!.on('data', (chunk) => (output += chunk));
-      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-      const readyCount = () => output.match(/warmed up: ready/g)?.length ?? 0;
-      await until(
-        'both workers to be ready',
-        () => output,
-        () => readyCount() >= 2 || child!.exitCode !== null,
-        60_000,
-      );
+      // PORT 0: the workers share the one port the primary picks.
+      service = spawnService({ CONFIG_PATH: configPath, MODEL_DIR: project.modelDir });
+      const { child, output: read, exited } = service;
+      const readyCount = () => read().match(/warmed up: ready/g)?.length ?? 0;
+      let output = await service.waitForOutput(/warmed up: ready[\s\S]*warmed up: ready/);
       const urls = new Set([...output.matchAll(/listening on (http:\/\/\S+)/g)].map((match) => match[1]));
       assert.equal(urls.size, 1, output);
       const url = [...urls][0]!;
@@ -263,19 +245,15 @@ describe('scaling out', () => {
       const workerPids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
       assert.equal(workerPids.length, 2);
       process.kill(workerPids[0]!, 'SIGKILL');
-      await until(
-        'a replacement worker to be ready',
-        () => output,
-        () => readyCount() >= 3 || child!.exitCode !== null,
-        60_000,
-      );
+      await until('a replacement worker to be ready', read, () => readyCount() >= 3 || child.exitCode !== null, 60_000);
+      output = read();
       assert.match(output, /exited unexpectedly \(signal SIGKILL\); starting a new one/);
       const after = await answeringWorkers(url, 6);
       assert.ok(after.has('3') && after.size === 2, `workers answering after the restart: ${[...after].join(', ')}\n${output}`);
 
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, output);
-      assert.equal(output.match(/Stopped\./g)?.length, 2, output);
+      assert.equal(await exited, 0, read());
+      assert.equal(read().match(/Stopped\./g)?.length, 2, read());
     });
   });
 });
