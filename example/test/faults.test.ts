@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -16,40 +16,26 @@ import { LATEST_FILE, METADATA_FILE, MODEL_FILE, PREPROCESSOR_FILE } from '../sr
 import type { PredictionLogStats } from '../src/predictionLog/index.js';
 import { predictBody, predictMany, sleep, until } from './support/predictionLoad.js';
 import { spawnService, writeConfig, type ServiceProcess } from './support/serviceProcess.js';
+import { TcpTestServer } from './support/tcpTestServer.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 
 /** A stack trace line, e.g. "    at main (/app/src/serving/server.ts:12:3)". */
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** A TCP server that accepts connections and reads what is sent, but never answers: a sink that hangs. */
-class SilentServer {
+class SilentServer extends TcpTestServer {
   connections = 0;
   bytesReceived = 0;
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(private readonly server: Server) {}
 
   static async start(): Promise<SilentServer> {
-    const server = createServer();
-    const silent = new SilentServer(server);
-    server.on('connection', (socket) => {
-      silent.connections++;
-      silent.sockets.add(socket);
-      socket.on('data', (chunk) => (silent.bytesReceived += chunk.length));
-      socket.on('error', () => {});
-      socket.on('close', () => silent.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const silent = new SilentServer(0);
+    await silent.listen();
     return silent;
   }
 
-  get port(): number {
-    return (this.server.address() as { port: number }).port;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  protected serve(socket: Socket): void {
+    this.connections++;
+    socket.on('data', (chunk: Buffer) => (this.bytesReceived += chunk.length));
   }
 }
 
