@@ -91,10 +91,15 @@ function buildService({
   app.set('json spaces', 0);
 
   app.use((req, res, next) => {
-    res.locals.requestId = guards.begin(req, res).requestId;
+    const exchange = guards.begin(req, res);
+    res.locals.requestId = exchange.requestId;
+    res.once('finish', () => {
+      // The route pattern, never the raw path, so unknown paths cannot grow the label set.
+      const route: string = req.route ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched';
+      guards.count(exchange, req.method, route, res.statusCode);
+    });
     next();
   });
-  app.use(monitoring.countRequests);
   app.use((req, res, next) => guards.admit(req, res, () => next()));
 
   app.get('/health', (_req, res) => {

@@ -16,7 +16,7 @@ export class Exchange {
   timer: NodeJS.Timeout | undefined = undefined;
   constructor(
     readonly requestId: string,
-    /** Set on the fast path, which counts its requests in the metrics itself; under Express countRequests does. */
+    /** Set on the fast path, which counts its answer in send(); under Express the app counts it when it finishes. */
     readonly route: string | undefined,
   ) {}
 }
@@ -96,7 +96,7 @@ export class RequestGuards {
   private readonly publicPaths: readonly string[];
   private readonly unauthorizedHint: string;
   private readonly limiter: RateLimiterMemory | undefined;
-  /** Label objects of the fast path's request metrics, reused rather than built per request. */
+  /** Label objects of the request metrics, reused rather than built per request. */
   private readonly labels = new Map<string, { method: string; route: string; status: string }>();
 
   constructor(private readonly options: GuardOptions) {
@@ -210,7 +210,7 @@ export class RequestGuards {
       String(length),
     ]);
     res.end(json);
-    this.count(exchange, exchange.route, status);
+    this.count(exchange, 'POST', exchange.route, status); // the fast path serves POST only
     return true;
   }
 
@@ -252,11 +252,11 @@ export class RequestGuards {
     });
   }
 
-  private count(exchange: Exchange, route: string, status: number): void {
-    const key = `${route} ${status}`;
+  /** Counts and times an answered request by method, route pattern and status (label objects made once per combination). */
+  count(exchange: Exchange, method: string, route: string, status: number): void {
+    const key = `${method} ${route} ${status}`;
     let labels = this.labels.get(key);
-    // The fast path serves POST only.
-    if (!labels) this.labels.set(key, (labels = { method: 'POST', route, status: String(status) }));
+    if (!labels) this.labels.set(key, (labels = { method, route, status: String(status) }));
     const { httpRequests, httpDuration } = this.options.metrics;
     httpRequests.inc(labels);
     httpDuration.observe(labels, (performance.now() - exchange.startedAt) / 1000);

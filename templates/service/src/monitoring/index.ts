@@ -2,7 +2,7 @@
 // rows and live accuracy from ground-truth feedback (GET /monitoring, POST /feedback). Settings come from
 // config.yaml's monitoring section. The request path only does constant work per row here: count, put the
 // row's buckets in the drift window, remember the prediction by id; scores are computed when read.
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { PredictionLog } from '../predictionLog/index.js';
 import type { Prediction, Predictor } from '../serving/predictor.js';
 import type { Spec } from '../spec/load.js';
@@ -103,19 +103,6 @@ export class Monitoring {
   get registry() {
     return this.metrics.registry;
   }
-
-  /** Express middleware: counts and times every request by method, route pattern and status. */
-  readonly countRequests = (req: Request, res: Response, next: NextFunction): void => {
-    const started = performance.now();
-    res.once('finish', () => {
-      // The route pattern, never the raw path, so unknown paths cannot grow the label set.
-      const route: string = req.route ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched';
-      const labels = { method: req.method, route, status: String(res.statusCode) };
-      this.metrics.httpRequests.inc(labels);
-      this.metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
-    });
-    next();
-  };
 
   /** Runs the model on the rows, timing it (and counting the batch size of /predict/batch). */
   async predict(predictor: Predictor, route: '/predict' | '/predict/batch', rows: readonly FeatureValues[]): Promise<Prediction[]> {
