@@ -13,7 +13,7 @@ export type RequestId = string | number;
 /** Ids are compared as text, so a label sent for 42 joins the prediction made for "42" and back. */
 export const idKey = (id: unknown): string => (typeof id === 'string' ? id : String(id));
 
-/** The last `capacity` predictions by id: a Map keeps insertion order, so the oldest is the first key. */
+/** The last `capacity` predictions by id; the oldest goes first when a new one comes. */
 export class PredictionStore {
   private readonly predictions = new Map<string, { prediction: PredictionValue; slot: number }>();
   /** Keys in arrival order, as a ring: the oldest is evicted in O(1) (Map.keys().next() slows down after deletes). */
