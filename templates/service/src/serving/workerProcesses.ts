@@ -43,7 +43,8 @@ export function superviseWorkers(count: number, shutdownLimitMs: number): void {
     for (const worker of Object.values(cluster.workers ?? {})) {
       // A message, not a signal: after Ctrl-C the workers got SIGINT from the terminal already, and a second
       // signal would make them exit at once.
-      if (worker?.isConnected()) worker.send({ shutdown: signal } satisfies PrimaryMessage);
+      // A worker may be exiting already (its channel closing): that send fails, and its exit is handled below.
+      if (worker?.isConnected()) worker.send({ shutdown: signal } satisfies PrimaryMessage, () => {});
     }
     // Backstop: each worker bounds its own shutdown; one that hangs anyway is killed.
     setTimeout(() => {
