@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { EnvironmentError, predictionLogSettings } from '../src/environment.js';
+import fc from 'fast-check';
 import { PredictionLog, type PredictionRecord } from '../src/predictionLog/index.js';
 import { SinkQueue, type QueueOptions, type Sink } from '../src/predictionLog/queue.js';
+import { predictionLines, predictionRecords, rowAnswerJson, stamp, type PredictionsToLog } from '../src/predictionLog/record.js';
 import { createApp } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
 import { exampleRow } from '../src/spec/requestSchema.js';
@@ -134,6 +136,73 @@ describe('prediction log', () => {
           .map((problem) => problem.message)
           .join(),
         /id_field "timestamp" is a key of the prediction log record/,
+      );
+    });
+  });
+
+  describe('records', () => {
+    const identifier = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/);
+    const number = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ min: 0, max: 1, noNaN: true }).map(Math.fround));
+    const result = fc.oneof(
+      fc.record({ prediction: fc.string(), probabilities: fc.dictionary(fc.string(), fc.double({ min: 0, max: 1, noNaN: true }).map(Math.fround)) }),
+      fc.record({ prediction: number }),
+    );
+    /** One request's predictions: any id field, ids, feature values, results, model identity and latency. */
+    const predictionsToLog: fc.Arbitrary<PredictionsToLog> = fc
+      .record({
+        idField: identifier.filter((name) => !PREDICTION_RECORD_KEYS.includes(name)),
+        rows: fc.array(
+          fc.record({
+            id: fc.oneof(fc.string(), fc.integer(), fc.uuid()),
+            features: fc.dictionary(identifier, fc.oneof(number, fc.string(), fc.boolean())),
+            result,
+          }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        model: fc.record({ uuid: fc.uuid(), version: fc.string(), created_at: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()) }),
+        apiVersion: fc.string(),
+        latencyMs: fc.double({ min: 0, max: 1e7, noNaN: true }),
+        withAnswers: fc.boolean(),
+      })
+      .map(({ idField, rows, withAnswers, ...rest }) => ({
+        idField,
+        ids: rows.map((row) => row.id),
+        rows: rows.map((row) => row.features),
+        results: rows.map((row) => row.result),
+        ...(withAnswers ? { answers: rows.map((row) => rowAnswerJson(idField, row.id, row.result)) } : {}),
+        ...rest,
+      }));
+
+    it('answers a row as JSON.stringify writes {id, ...result}', () => {
+      fc.assert(
+        fc.property(identifier, fc.oneof(fc.string(), fc.integer()), result, (idField, id, row) => {
+          assert.equal(rowAnswerJson(idField, id, row), JSON.stringify({ [idField]: id, ...row }));
+        }),
+      );
+    });
+
+    it('gives every record an id of its own, in UUID form', () => {
+      const predictions = { idField: 'id', ids: [1, 2], rows: [{}, {}], results: [{ prediction: 1 }, { prediction: 2 }] };
+      const ids = Array.from({ length: 5000 }, () => stamp({ ...predictions, model: { uuid: 'u', version: '1', created_at: 't' }, apiVersion: '1', latencyMs: 1 }).recordIds).flat();
+      assert.equal(new Set(ids).size, 10_000);
+      for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    });
+
+    it('writes each JSON line exactly as JSON.stringify writes the record, with the same record id and time', () => {
+      fc.assert(
+        fc.property(predictionsToLog, (predictions) => {
+          const stamped = stamp(predictions);
+          const records = predictionRecords(predictions, stamped);
+          assert.deepEqual(
+            predictionLines(predictions, stamped),
+            records.map((record) => `${JSON.stringify(record)}\n`),
+          );
+          assert.equal(new Set(records.map((record) => record.record_id)).size, records.length);
+          for (const record of records) {
+            assert.deepEqual(Object.keys(record).filter((key) => key !== predictions.idField && !PREDICTION_RECORD_KEYS.includes(key)), []);
+          }
+        }),
+        { numRuns: 500 },
       );
     });
   });

@@ -9,8 +9,8 @@ import { Writable } from 'node:stream';
 import { loadData } from '../src/data/dataLoader.js';
 import { ModelLoadError } from '../src/model/artifacts.js';
 import { InferencePool } from '../src/serving/inferencePool.js';
-import { predictionRecords } from '../src/predictionLog/index.js';
-import { ATOMIC_WRITE_BYTES, jsonLineChunks, jsonLines, StdoutSink } from '../src/predictionLog/sinks/stdout.js';
+import { predictionLines, stamp } from '../src/predictionLog/record.js';
+import { ATOMIC_WRITE_BYTES, jsonLineChunks, StdoutSink } from '../src/predictionLog/sinks/stdout.js';
 import { MicroBatcher } from '../src/serving/microBatcher.js';
 import { InputRangeError, Predictor, type Prediction } from '../src/serving/predictor.js';
 import type { FeatureValues } from '../src/spec/requestSchema.js';
@@ -177,7 +177,7 @@ describe('scaling out', () => {
   });
 
   it('writes the stdout prediction log in whole lines of at most PIPE_BUF bytes when workers share the pipe', async () => {
-    const records = predictionRecords({
+    const predictions = {
       idField: 'request_id',
       ids: rows.map((_, i) => `id-${i}-é`), // non-ASCII: chunks are measured in bytes
       rows,
@@ -185,7 +185,8 @@ describe('scaling out', () => {
       model: { uuid: 'u', version: '1', created_at: 't' },
       apiVersion: '1',
       latencyMs: 1,
-    });
+    };
+    const lines = predictionLines(predictions, stamp(predictions));
     const chunks: string[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -193,10 +194,10 @@ describe('scaling out', () => {
         callback();
       },
     });
-    await new StdoutSink(stream, true).send(records);
+    await new StdoutSink(stream, true).send(lines);
     assert.ok(chunks.length > 1);
-    assert.deepEqual(chunks, jsonLineChunks(records));
-    assert.equal(chunks.join(''), jsonLines(records));
+    assert.deepEqual(chunks, jsonLineChunks(lines));
+    assert.equal(chunks.join(''), lines.join(''));
     for (const chunk of chunks) {
       assert.ok(Buffer.byteLength(chunk) <= ATOMIC_WRITE_BYTES);
       assert.ok(chunk.endsWith('\n'));

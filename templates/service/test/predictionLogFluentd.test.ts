@@ -2,7 +2,6 @@
 // receiver (test/support/fluentdReceiver.ts). With FLUENTD_HOST set, one more test runs against that Fluentd.
 import assert from 'node:assert/strict';
 import { PredictionLog, type PredictionRecord } from '../src/predictionLog/index.js';
-import { predictionRecords } from '../src/predictionLog/record.js';
 import type { RunningServer } from '../src/serving/startServer.js';
 import { FluentdReceiver } from './support/fluentdReceiver.js';
 import { keepPredicting, logSettings, type LoadResult, predictMany, sleep, startLoggingServer, until } from './support/predictionLoad.js';
@@ -124,18 +123,15 @@ describe('prediction log to Fluentd', () => {
     it('gets every record acknowledged by Fluentd', async () => {
       const settings = logSettings(project.spec, { sinks: ['fluentd'], flush_interval_ms: 20, fluentd: { ack: true } }, process.env);
       const log = PredictionLog.create({ ...settings, sinks: ['fluentd'] });
-      const records = Array.from({ length: 100 }, (_, i) =>
-        predictionRecords({
-          idField: idField(),
-          ids: [`integration-${Date.now()}-${i}`],
-          rows: [{ example: i }],
-          results: [{ prediction: 'integration-test' }],
-          model: { uuid: project.metadata.uuid, version: project.metadata.version, created_at: project.metadata.created_at },
-          apiVersion: project.spec.config.version,
-          latencyMs: 1,
-        }),
-      ).flat();
-      log.log(records);
+      log.log({
+        idField: idField(),
+        ids: Array.from({ length: 100 }, (_, i) => `integration-${Date.now()}-${i}`),
+        rows: Array.from({ length: 100 }, (_, i) => ({ example: i })),
+        results: Array.from({ length: 100 }, () => ({ prediction: 'integration-test' })),
+        model: { uuid: project.metadata.uuid, version: project.metadata.version, created_at: project.metadata.created_at },
+        apiVersion: project.spec.config.version,
+        latencyMs: 1,
+      });
       assert.equal(await log.close(15_000), 0, `last error: ${log.stats().sinks.fluentd?.last_error}`);
       assert.equal(log.stats().sinks.fluentd!.sent, 100);
     });

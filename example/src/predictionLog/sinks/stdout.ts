@@ -3,14 +3,6 @@
 import cluster from 'node:cluster';
 import type { Writable } from 'node:stream';
 import type { Sink } from '../queue.js';
-import type { PredictionRecord } from '../record.js';
-
-/** One JSON object per line. */
-export function jsonLines(records: readonly PredictionRecord[]): string {
-  let text = '';
-  for (const record of records) text += `${JSON.stringify(record)}\n`;
-  return text;
-}
 
 /**
  * The most bytes a pipe takes in one atomic write (POSIX PIPE_BUF on Linux). With server.workers > 1 every
@@ -19,13 +11,12 @@ export function jsonLines(records: readonly PredictionRecord[]): string {
  */
 export const ATOMIC_WRITE_BYTES = 4096;
 
-/** The batch as JSON lines, grouped into chunks of whole lines of at most ATOMIC_WRITE_BYTES (UTF-8) each. */
-export function jsonLineChunks(records: readonly PredictionRecord[]): string[] {
+/** The JSON lines (each newline-terminated) grouped into chunks of whole lines of at most ATOMIC_WRITE_BYTES (UTF-8) each. */
+export function jsonLineChunks(lines: readonly string[]): string[] {
   const chunks: string[] = [];
   let chunk = '';
   let bytes = 0;
-  for (const record of records) {
-    const line = `${JSON.stringify(record)}\n`;
+  for (const line of lines) {
     // Exact for ASCII, an overestimate never needed otherwise: count UTF-8 bytes only when it could matter.
     const length = line.length * 3 <= ATOMIC_WRITE_BYTES ? line.length : Buffer.byteLength(line);
     if (bytes > 0 && bytes + length > ATOMIC_WRITE_BYTES) {
@@ -40,7 +31,8 @@ export function jsonLineChunks(records: readonly PredictionRecord[]): string[] {
   return chunks;
 }
 
-export class StdoutSink implements Sink<PredictionRecord> {
+/** Writes JSON lines (predictionLines in ../record.ts), each newline-terminated. */
+export class StdoutSink implements Sink<string> {
   readonly name = 'stdout';
   private streamError: Error | undefined;
   // A closed pipe (EPIPE) emits 'error'; unhandled, that would end the process.
@@ -54,10 +46,10 @@ export class StdoutSink implements Sink<PredictionRecord> {
     stream.on('error', this.onStreamError);
   }
 
-  send(records: readonly PredictionRecord[]): Promise<void> {
+  send(lines: readonly string[]): Promise<void> {
     if (this.streamError) return Promise.reject(new Error(`standard output is not writable: ${this.streamError.message}`));
     // Alone on the stream, one write per batch: fewest system calls.
-    const chunks = this.sharedPipe ? jsonLineChunks(records) : [jsonLines(records)];
+    const chunks = this.sharedPipe ? jsonLineChunks(lines) : [lines.join('')];
     const last = chunks.pop();
     if (last === undefined) return Promise.resolve();
     // Writes complete in order: the last one's callback says the whole batch is written.

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
-import { predictionRecords, type PredictionLog } from '../predictionLog/index.js';
+import { rowAnswerJson, type PredictionLog } from '../predictionLog/index.js';
 import { fieldPath, type Spec } from '../spec/load.js';
 import type { FeatureValues, RequestSchemas } from '../spec/requestSchema.js';
 import type { Prediction, Predictor } from './predictor.js';
@@ -175,9 +175,8 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
   const idField = config.id_field;
   const apiVersion = config.version;
   const featureNames = spec.features.features.map((feature) => feature.name);
-  const idKey = `{${JSON.stringify(idField)}:`;
   const modelInfos = new WeakMap<Predictor, { info: ModelInfo; jsonTail: string }>();
-  /** The model's identity, and the end of every /predict answer (it only changes with the model), made once. */
+  /** The model's identity, and the end of every answer (it only changes with the model), made once. */
   const describe = (predictor: Predictor) => {
     let described = modelInfos.get(predictor);
     if (!described) {
@@ -195,7 +194,10 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
     return features;
   };
 
-  /** Runs right after the answer is sent: queues the records (never awaited) and never fails the request. */
+  /**
+   * Runs right after the answer is sent: queues the records (never awaited) and never fails the request.
+   * `answers`: each row's answer as sent (rowAnswerJson), which the JSON-line sinks reuse.
+   */
   const logPredictions = (
     exchange: Exchange,
     predictor: Predictor,
@@ -203,11 +205,12 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
     rows: Record<string, unknown>[],
     ids: unknown[],
     results: Prediction[],
+    answers: string[],
   ) => {
     try {
       monitoring.recordPredictions(predictor, rows, ids, results);
       if (!predictionLog.enabled) return;
-      predictionLog.log(predictionRecords({ idField, ids, rows, results, model: infoOf(predictor), apiVersion, latencyMs }));
+      predictionLog.log({ idField, ids, rows, results, answers, model: infoOf(predictor), apiVersion, latencyMs });
     } catch (error) {
       onError(error, exchange.requestId);
     }
@@ -221,11 +224,11 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
       const answeredId = body[idField] ?? randomUUID();
       const latencyMs = performance.now() - exchange.startedAt;
       // {id, ...result, model, api_version} as JSON.stringify would write it, with the constant tail made once.
-      const resultJson = JSON.stringify(result);
+      const answer = rowAnswerJson(idField, answeredId, result!);
       return {
         status: 200,
-        json: `${idKey}${JSON.stringify(answeredId)},${resultJson.slice(1, -1)}${describe(predictor).jsonTail}`,
-        afterSend: () => logPredictions(exchange, predictor, latencyMs, [features], [answeredId], [result!]),
+        json: `${answer.slice(0, -1)}${describe(predictor).jsonTail}`,
+        afterSend: () => logPredictions(exchange, predictor, latencyMs, [features], [answeredId], [result!], [answer]),
       };
     },
   };
@@ -237,14 +240,12 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
       const results = await monitoring.predict(predictor, '/predict/batch', features);
       const ids = rows.map((row) => row[idField] ?? randomUUID());
       const latencyMs = performance.now() - exchange.startedAt;
+      const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
       return {
         status: 200,
-        json: JSON.stringify({
-          predictions: results.map((result, i) => ({ [idField]: ids[i], ...result })),
-          model: infoOf(predictor),
-          api_version: apiVersion,
-        }),
-        afterSend: () => logPredictions(exchange, predictor, latencyMs, features, ids, results),
+        // {predictions: [{id, ...result}, …], model, api_version}, as JSON.stringify would write it.
+        json: `{"predictions":[${answers.join(',')}]${describe(predictor).jsonTail}`,
+        afterSend: () => logPredictions(exchange, predictor, latencyMs, features, ids, results, answers),
       };
     },
   };

@@ -3,21 +3,21 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Sink } from '../queue.js';
-import type { PredictionRecord } from '../record.js';
-import { jsonLines } from './stdout.js';
 
-export class FileSink implements Sink<PredictionRecord> {
+/** Appends JSON lines (predictionLines in ../record.ts), each newline-terminated. */
+export class FileSink implements Sink<string> {
   readonly name = 'file';
 
   constructor(readonly path: string) {}
 
-  async send(records: readonly PredictionRecord[]): Promise<void> {
+  async send(lines: readonly string[]): Promise<void> {
+    const text = lines.join('');
     try {
-      await appendFile(this.path, jsonLines(records));
+      await appendFile(this.path, text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await mkdir(dirname(this.path), { recursive: true });
-      await appendFile(this.path, jsonLines(records));
+      await appendFile(this.path, text);
     }
   }
 
