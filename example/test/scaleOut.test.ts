@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { loadData } from '../src/data/dataLoader.js';
 import { ModelLoadError } from '../src/model/artifacts.js';
 import { InferencePool } from '../src/serving/inferencePool.js';
-import { predictionLines, stamp } from '../src/predictionLog/record.js';
+import { loggedPredictions, predictionLine } from '../src/predictionLog/record.js';
 import { ATOMIC_WRITE_BYTES, jsonLineChunks, StdoutSink } from '../src/predictionLog/sinks/stdout.js';
 import { MicroBatcher } from '../src/serving/microBatcher.js';
 import { InputRangeError, Predictor, type Prediction } from '../src/serving/predictor.js';
@@ -186,7 +186,8 @@ describe('scaling out', () => {
       apiVersion: '1',
       latencyMs: 1,
     };
-    const lines = predictionLines(predictions, stamp(predictions));
+    const logged = loggedPredictions(predictions);
+    const lines = logged.map(predictionLine);
     const chunks: string[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -194,7 +195,7 @@ describe('scaling out', () => {
         callback();
       },
     });
-    await new StdoutSink(stream, true).send(lines);
+    await new StdoutSink(stream, true).send(logged);
     assert.ok(chunks.length > 1);
     assert.deepEqual(chunks, jsonLineChunks(lines));
     assert.equal(chunks.join(''), lines.join(''));

@@ -1,9 +1,10 @@
 // One prediction, as it is logged: which model answered, what came in, how long it took, and the answer itself.
-// Sinks that store objects (fluentd, mongodb) get it as a PredictionRecord; sinks that write JSON lines (stdout,
-// file) get it as text, spliced from parts already serialized: the answer the client was sent and the model's
-// identity, made once. predictionLines(p)[i] is exactly JSON.stringify(predictionRecords(p)[i]) + '\n' (a
-// property test holds the two to it), for a fraction of the cost: under load a prediction costs 40–50 µs
-// in all, and printing every record afresh cost about a tenth of that.
+// A request's predictions are queued as they are (LoggedPrediction: a reference to the request's rows and
+// answers, a record id and the time), and each sink makes them into what it sends, off the request path and a
+// whole batch at a time: JSON lines for stdout and file, record objects for fluentd and mongodb. A line is
+// spliced from parts already serialized (the answer the client was sent, the model's identity made once) and is
+// exactly JSON.stringify of the record plus a newline (a property test holds the two to it). Under load a
+// prediction costs 40–50 µs in all, so these few microseconds per record are what logging costs.
 import { randomUUID } from 'node:crypto';
 import type { Prediction } from '../serving/predictor.js';
 
@@ -46,14 +47,6 @@ export interface PredictionsToLog {
   latencyMs: number;
 }
 
-/** What the log adds to the predictions of one request: a record id per row, and the time. */
-export interface LogStamp {
-  recordIds: readonly string[];
-  timestamp: string;
-  /** The timestamp as a JSON string. */
-  timestampJson: string;
-}
-
 /** A row's answer, as /predict sends it and /predict/batch lists it: {id, prediction, probabilities}. */
 export function rowAnswerJson(idField: string, id: unknown, result: Prediction): string {
   const resultJson = JSON.stringify(result);
@@ -61,15 +54,20 @@ export function rowAnswerJson(idField: string, id: unknown, result: Prediction):
   return id === undefined ? resultJson : `{${JSON.stringify(idField)}:${JSON.stringify(id)},${resultJson.slice(1)}`;
 }
 
-/** The ISO 8601 time and its JSON, made once per millisecond: under load many records share them (toISOString costs ~1 µs). */
-let clock = { ms: 0, iso: '', json: '""' };
-function now(): typeof clock {
+/** When a request was answered, made once per millisecond: under load many records share it (toISOString costs ~1 µs). */
+export interface LogTime {
+  iso: string;
+  /** The ISO time as a JSON string. */
+  json: string;
+}
+let clock = { ms: 0, time: { iso: '', json: '""' } as LogTime };
+function now(): LogTime {
   const ms = Date.now();
   if (ms !== clock.ms) {
     const iso = new Date(ms).toISOString();
-    clock = { ms, iso, json: `"${iso}"` };
+    clock = { ms, time: { iso, json: `"${iso}"` } };
   }
-  return clock;
+  return clock.time;
 }
 
 /**
@@ -80,33 +78,39 @@ const recordIdPrefix = randomUUID().slice(0, 24);
 let recordCount = 0;
 const nextRecordId = () => recordIdPrefix + (recordCount++).toString(16).padStart(12, '0');
 
-/** Stamps the predictions of one request once: every sink then logs the same record ids and time. */
-export function stamp(predictions: PredictionsToLog): LogStamp {
-  const { iso, json } = now();
-  return { recordIds: predictions.results.map(nextRecordId), timestamp: iso, timestampJson: json };
+/** One row of a logged request, as every sink's queue holds it (sinks must never mutate it). */
+export interface LoggedPrediction {
+  readonly predictions: PredictionsToLog;
+  /** Which of the request's rows. */
+  readonly row: number;
+  readonly recordId: string;
+  readonly time: LogTime;
+}
+
+/** The rows of one request, each with its record id, all with one time: every sink logs the same. */
+export function loggedPredictions(predictions: PredictionsToLog): LoggedPrediction[] {
+  const time = now();
+  return predictions.results.map((_, row) => ({ predictions, row, recordId: nextRecordId(), time }));
 }
 
 const roundLatency = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** One record per row. */
-export function predictionRecords(p: PredictionsToLog, { recordIds, timestamp }: LogStamp): PredictionRecord[] {
-  const latency_ms = roundLatency(p.latencyMs);
-  return p.results.map((result, i) => {
-    // The answer's keys are added after the literal, in this order: a computed key or a spread in it is a slow path in V8.
-    const record = {
-      record_id: recordIds[i]!,
-      timestamp,
-      model: p.model,
-      api_version: p.apiVersion,
-      features: p.rows[i]!,
-      latency_ms,
-      batch_size: p.results.length,
-    } as PredictionRecord;
-    record[p.idField] = p.ids[i];
-    record.prediction = result.prediction;
-    if (result.probabilities) record.probabilities = result.probabilities;
-    return record;
-  });
+export function predictionRecord({ predictions: p, row, recordId, time }: LoggedPrediction): PredictionRecord {
+  const result = p.results[row]!;
+  // The answer's keys are added after the literal, in this order: a computed key or a spread in it is a slow path in V8.
+  const record = {
+    record_id: recordId,
+    timestamp: time.iso,
+    model: p.model,
+    api_version: p.apiVersion,
+    features: p.rows[row]!,
+    latency_ms: roundLatency(p.latencyMs),
+    batch_size: p.results.length,
+  } as PredictionRecord;
+  record[p.idField] = p.ids[row];
+  record.prediction = result.prediction;
+  if (result.probabilities) record.probabilities = result.probabilities;
+  return record;
 }
 
 /** `"model":{…},"api_version":"…"`, made once per model. */
@@ -120,14 +124,13 @@ function modelJson(model: ModelIdentity, apiVersion: string): string {
   return cached.json;
 }
 
-/** One JSON line per row: the text of predictionRecords(p), newline-terminated, with the answers spliced in. */
-export function predictionLines(p: PredictionsToLog, { recordIds, timestampJson }: LogStamp): string[] {
-  const { idField, ids, rows, results, answers } = p;
-  const head = `,"timestamp":${timestampJson},${modelJson(p.model, p.apiVersion)},"features":`;
-  const tail = `,"latency_ms":${roundLatency(p.latencyMs)},"batch_size":${results.length},`;
-  return results.map((result, i) => {
-    const answer = answers?.[i] ?? rowAnswerJson(idField, ids[i], result);
-    // The answer's opening brace gives way to the record's own keys.
-    return `{"record_id":${JSON.stringify(recordIds[i])}${head}${JSON.stringify(rows[i])}${tail}${answer.slice(1)}\n`;
-  });
+/** The record as a JSON line: JSON.stringify(predictionRecord(logged)) + '\n', with the answer spliced in. */
+export function predictionLine({ predictions: p, row, recordId, time }: LoggedPrediction): string {
+  const answer = p.answers?.[row] ?? rowAnswerJson(p.idField, p.ids[row], p.results[row]!);
+  // The answer's opening brace gives way to the record's own keys.
+  return (
+    `{"record_id":${JSON.stringify(recordId)},"timestamp":${time.json},${modelJson(p.model, p.apiVersion)},` +
+    `"features":${JSON.stringify(p.rows[row])},"latency_ms":${roundLatency(p.latencyMs)},"batch_size":${p.results.length},` +
+    `${answer.slice(1)}\n`
+  );
 }

@@ -11,7 +11,7 @@ import { EnvironmentError, predictionLogSettings } from '../src/environment.js';
 import fc from 'fast-check';
 import { PredictionLog, type PredictionRecord } from '../src/predictionLog/index.js';
 import { SinkQueue, type QueueOptions, type Sink } from '../src/predictionLog/queue.js';
-import { predictionLines, predictionRecords, rowAnswerJson, stamp, type PredictionsToLog } from '../src/predictionLog/record.js';
+import { loggedPredictions, predictionLine, predictionRecord, rowAnswerJson, type PredictionsToLog } from '../src/predictionLog/record.js';
 import { createApp } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
 import { exampleRow } from '../src/spec/requestSchema.js';
@@ -181,26 +181,36 @@ describe('prediction log', () => {
       );
     });
 
-    it('gives every record an id of its own, in UUID form', () => {
-      const predictions = { idField: 'id', ids: [1, 2], rows: [{}, {}], results: [{ prediction: 1 }, { prediction: 2 }] };
-      const ids = Array.from({ length: 5000 }, () => stamp({ ...predictions, model: { uuid: 'u', version: '1', created_at: 't' }, apiVersion: '1', latencyMs: 1 }).recordIds).flat();
+    it('gives every record an id of its own, in UUID form, and all rows of a request one time', () => {
+      const predictions = {
+        idField: 'id',
+        ids: [1, 2],
+        rows: [{}, {}],
+        results: [{ prediction: 1 }, { prediction: 2 }],
+        model: { uuid: 'u', version: '1', created_at: 't' },
+        apiVersion: '1',
+        latencyMs: 1,
+      };
+      const logged = Array.from({ length: 5000 }, () => loggedPredictions(predictions));
+      const ids = logged.flat().map((prediction) => prediction.recordId);
       assert.equal(new Set(ids).size, 10_000);
       for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      for (const [first, second] of logged) assert.equal(first!.time, second!.time);
     });
 
-    it('writes each JSON line exactly as JSON.stringify writes the record, with the same record id and time', () => {
+    it('writes each JSON line exactly as JSON.stringify writes the record', () => {
       fc.assert(
         fc.property(predictionsToLog, (predictions) => {
-          const stamped = stamp(predictions);
-          const records = predictionRecords(predictions, stamped);
+          const logged = loggedPredictions(predictions);
+          const records = logged.map(predictionRecord);
           assert.deepEqual(
-            predictionLines(predictions, stamped),
+            logged.map(predictionLine),
             records.map((record) => `${JSON.stringify(record)}\n`),
           );
-          assert.equal(new Set(records.map((record) => record.record_id)).size, records.length);
-          for (const record of records) {
+          records.forEach((record, row) => {
+            assert.equal(record[predictions.idField], predictions.ids[row]);
             assert.deepEqual(Object.keys(record).filter((key) => key !== predictions.idField && !PREDICTION_RECORD_KEYS.includes(key)), []);
-          }
+          });
         }),
         { numRuns: 500 },
       );

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
 import { PredictionLog, type PredictionRecord } from '../src/predictionLog/index.js';
-import { predictionRecords, stamp, type PredictionsToLog } from '../src/predictionLog/record.js';
+import { loggedPredictions, type PredictionsToLog } from '../src/predictionLog/record.js';
 import { MongodbSink } from '../src/predictionLog/sinks/mongodb.js';
 import type { RunningServer } from '../src/serving/startServer.js';
 import { MongoTestServer } from './support/mongoServer.js';
@@ -47,10 +47,7 @@ describe('prediction log to MongoDB', () => {
     apiVersion: project.spec.config.version,
     latencyMs: 1,
   });
-  const records = (count: number, prefix: string) => {
-    const batch = predictions(count, prefix);
-    return predictionRecords(batch, stamp(batch));
-  };
+  const logged = (count: number, prefix: string) => loggedPredictions(predictions(count, prefix));
 
   it('stores every prediction once, in batched inserts, with its indexes, readable through the driver', async () => {
     running = await startLoggingServer(project.spec, project.modelDir, mongoSettings({ mongodb: { timeout_ms: 500, ttl_days: 30 } }));
@@ -124,10 +121,10 @@ describe('prediction log to MongoDB', () => {
   it('counts a re-sent batch as delivered without storing it twice', async () => {
     const sink = new MongodbSink(mongoSettings().mongodb);
     try {
-      const batch = records(20, 'again');
+      const batch = logged(20, 'again');
       await sink.send(batch.slice(0, 8)); // as if the reply to this insert had been lost …
       await sink.send(batch); // … so the whole batch comes again
-      assert.deepEqual(storedIds().sort(), batch.map((record) => record[idField()] as string).sort());
+      assert.deepEqual(storedIds().sort(), batch.map((logged) => logged.predictions.ids[logged.row] as string).sort());
     } finally {
       await sink.close();
     }
@@ -136,10 +133,10 @@ describe('prediction log to MongoDB', () => {
   it('keeps storing when the indexes cannot be created, and says why', async () => {
     const warnings: string[] = [];
     const first = new MongodbSink(mongoSettings().mongodb);
-    await first.send(records(1, 'plain')); // creates timestamp_1 without TTL
+    await first.send(logged(1, 'plain')); // creates timestamp_1 without TTL
     await first.close();
     const withTtl = new MongodbSink({ ...mongoSettings().mongodb, ttlDays: 7 }, (message) => warnings.push(message));
-    await withTtl.send(records(3, 'ttl'));
+    await withTtl.send(logged(3, 'ttl'));
     await withTtl.close();
     assert.equal(storedIds().length, 4);
     assert.match(warnings.join('\n'), /could not create the indexes on logs\.predictions .*different name.*drop the old timestamp index/);
@@ -149,7 +146,7 @@ describe('prediction log to MongoDB', () => {
     await mongo.stop();
     const sink = new MongodbSink(mongoSettings({ mongodb: { timeout_ms: 200 } }).mongodb);
     try {
-      await assert.rejects(sink.send(records(1, 'down')), /Server selection timed out|ECONNREFUSED/);
+      await assert.rejects(sink.send(logged(1, 'down')), /Server selection timed out|ECONNREFUSED/);
     } finally {
       await sink.close();
     }

@@ -3,15 +3,16 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Sink } from '../queue.js';
+import { predictionLine, type LoggedPrediction } from '../record.js';
 
-/** Appends JSON lines (predictionLines in ../record.ts), each newline-terminated. */
-export class FileSink implements Sink<string> {
+/** Appends each prediction as a JSON line. */
+export class FileSink implements Sink<LoggedPrediction> {
   readonly name = 'file';
 
   constructor(readonly path: string) {}
 
-  async send(lines: readonly string[]): Promise<void> {
-    const text = lines.join('');
+  async send(predictions: readonly LoggedPrediction[]): Promise<void> {
+    const text = predictions.map(predictionLine).join('');
     try {
       await appendFile(this.path, text);
     } catch (error) {

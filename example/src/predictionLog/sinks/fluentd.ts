@@ -8,7 +8,7 @@
 // alone decides what is retried, so nothing is sent twice by two queues.
 import { createRequire } from 'node:module';
 import type { Sink } from '../queue.js';
-import type { PredictionRecord } from '../record.js';
+import { predictionRecord, type LoggedPrediction } from '../record.js';
 
 export interface FluentdSettings {
   host: string;
@@ -35,7 +35,7 @@ let fluentLogger: FluentLogger | undefined;
 /** fluent-logger, loaded on first use: a service that logs elsewhere need not pay for it at start-up. */
 const fluent = (): FluentLogger => (fluentLogger ??= createRequire(import.meta.url)('fluent-logger') as FluentLogger);
 
-export class FluentdSink implements Sink<PredictionRecord> {
+export class FluentdSink implements Sink<LoggedPrediction> {
   readonly name = 'fluentd';
   private sender: ForwardSender | undefined;
   /** Fails the send in progress; set while one is. */
@@ -43,7 +43,8 @@ export class FluentdSink implements Sink<PredictionRecord> {
 
   constructor(readonly settings: FluentdSettings) {}
 
-  send(records: readonly PredictionRecord[]): Promise<void> {
+  send(predictions: readonly LoggedPrediction[]): Promise<void> {
+    const records = predictions.map(predictionRecord);
     const sender = (this.sender ??= this.createSender());
     const { host, port, ack, timeoutMs } = this.settings;
     return new Promise<void>((resolve, reject) => {

@@ -6,13 +6,13 @@ import type { Writable } from 'node:stream';
 import { EnvironmentError } from '../environment.js';
 import type { PredictionLogSinkName } from '../spec/schema.js';
 import { SinkQueue, type QueueOptions, type Sink, type SinkCounts } from './queue.js';
-import { predictionLines, predictionRecords, stamp, type PredictionRecord, type PredictionsToLog } from './record.js';
+import { loggedPredictions, type LoggedPrediction, type PredictionsToLog } from './record.js';
 import { FileSink } from './sinks/file.js';
 import { FluentdSink, type FluentdSettings } from './sinks/fluentd.js';
 import { MongodbSink, type MongodbSettings } from './sinks/mongodb.js';
 import { StdoutSink } from './sinks/stdout.js';
 
-export { rowAnswerJson, type PredictionRecord, type PredictionsToLog } from './record.js';
+export { rowAnswerJson, type LoggedPrediction, type PredictionRecord, type PredictionsToLog } from './record.js';
 export type { SinkCounts } from './queue.js';
 export type SinkName = PredictionLogSinkName;
 
@@ -41,12 +41,7 @@ export interface PredictionLogOptions {
 
 export class PredictionLog {
   private constructor(
-    /** Every sink's queue, in the configured order … */
-    private readonly queues: readonly (SinkQueue<string> | SinkQueue<PredictionRecord>)[],
-    /** … by what the sink takes: a prediction is made into a JSON line once for all of these (stdout, file) … */
-    private readonly lineQueues: readonly SinkQueue<string>[],
-    /** … and into a record object once for all of these (fluentd, mongodb). */
-    private readonly recordQueues: readonly SinkQueue<PredictionRecord>[],
+    private readonly queues: SinkQueue<LoggedPrediction>[],
     private readonly shutdownTimeoutMs: number,
     private readonly warn: (message: string) => void,
   ) {}
@@ -64,24 +59,17 @@ export class PredictionLog {
         ),
       onRecovered: (sink, failedSends) => warn(`prediction log: ${sink} delivers again after ${failedSends} failed send(s)`),
     };
-    const lineQueues: SinkQueue<string>[] = [];
-    const recordQueues: SinkQueue<PredictionRecord>[] = [];
-    const queueOf = <T>(queues: SinkQueue<T>[], sink: Sink<T>) => {
-      const queue = new SinkQueue(sink, queueOptions);
-      queues.push(queue);
-      return queue;
-    };
-    const queues = settings.sinks.map((name) => {
+    const sinks = settings.sinks.map((name): Sink<LoggedPrediction> => {
       switch (name) {
         case 'stdout':
-          return queueOf(lineQueues, new StdoutSink(stdout));
+          return new StdoutSink(stdout);
         case 'file':
-          return queueOf(lineQueues, new FileSink(settings.file.path));
+          return new FileSink(settings.file.path);
         case 'fluentd':
-          return queueOf(recordQueues, new FluentdSink(settings.fluentd));
+          return new FluentdSink(settings.fluentd);
         case 'mongodb':
           try {
-            return queueOf(recordQueues, new MongodbSink(settings.mongodb, warn));
+            return new MongodbSink(settings.mongodb, warn);
           } catch (error) {
             // The driver may quote the URL, which can hold credentials: never print it.
             const reason = (error as Error).message.replaceAll(settings.mongodb.url, '(the URL)');
@@ -89,12 +77,16 @@ export class PredictionLog {
           }
       }
     });
-    return new PredictionLog(queues, lineQueues, recordQueues, settings.shutdownTimeoutMs, warn);
+    return new PredictionLog(
+      sinks.map((sink) => new SinkQueue(sink, queueOptions)),
+      settings.shutdownTimeoutMs,
+      warn,
+    );
   }
 
   /** Logs nothing: for tests and for `sinks: []`. */
   static disabled(): PredictionLog {
-    return new PredictionLog([], [], [], 0, () => {});
+    return new PredictionLog([], 0, () => {});
   }
 
   get enabled(): boolean {
@@ -107,15 +99,9 @@ export class PredictionLog {
 
   /** Queues the predictions of one request on every sink and returns at once; never throws. */
   log(predictions: PredictionsToLog): void {
-    const stamped = stamp(predictions);
-    if (this.lineQueues.length > 0) {
-      const lines = predictionLines(predictions, stamped);
-      for (const queue of this.lineQueues) for (const line of lines) queue.push(line);
-    }
-    if (this.recordQueues.length > 0) {
-      const records = predictionRecords(predictions, stamped);
-      for (const queue of this.recordQueues) for (const record of records) queue.push(record);
-    }
+    if (this.queues.length === 0) return;
+    const logged = loggedPredictions(predictions);
+    for (const queue of this.queues) for (const prediction of logged) queue.push(prediction);
   }
 
   stats(): PredictionLogStats {

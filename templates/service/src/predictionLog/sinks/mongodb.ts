@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type * as Mongodb from 'mongodb';
 import type { Collection, MongoBulkWriteError, MongoClient } from 'mongodb';
 import type { Sink } from '../queue.js';
-import type { PredictionRecord } from '../record.js';
+import { predictionRecord, type LoggedPrediction, type PredictionRecord } from '../record.js';
 
 let driver: typeof Mongodb | undefined;
 /**
@@ -54,7 +54,7 @@ function onlyDuplicatesRefused(error: MongoBulkWriteError, documents: number): b
   );
 }
 
-export class MongodbSink implements Sink<PredictionRecord> {
+export class MongodbSink implements Sink<LoggedPrediction> {
   readonly name = 'mongodb';
   private readonly client: MongoClient;
   private readonly collection: Collection<PredictionDocument>;
@@ -75,12 +75,13 @@ export class MongodbSink implements Sink<PredictionRecord> {
     this.collection = this.client.db(db).collection<PredictionDocument>(collection);
   }
 
-  async send(records: readonly PredictionRecord[]): Promise<void> {
+  async send(predictions: readonly LoggedPrediction[]): Promise<void> {
+    const documents = predictions.map((prediction) => predictionDocument(predictionRecord(prediction)));
     if (!this.indexesChecked) await this.createIndexes();
     try {
-      await this.collection.insertMany(records.map(predictionDocument), { ordered: false });
+      await this.collection.insertMany(documents, { ordered: false });
     } catch (error) {
-      if (error instanceof mongodbDriver().MongoBulkWriteError && onlyDuplicatesRefused(error, records.length)) return;
+      if (error instanceof mongodbDriver().MongoBulkWriteError && onlyDuplicatesRefused(error, documents.length)) return;
       throw error;
     }
   }

@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import type { Writable } from 'node:stream';
 import type { Sink } from '../queue.js';
+import { predictionLine, type LoggedPrediction } from '../record.js';
 
 /**
  * The most bytes a pipe takes in one atomic write (POSIX PIPE_BUF on Linux). With server.workers > 1 every
@@ -31,8 +32,8 @@ export function jsonLineChunks(lines: readonly string[]): string[] {
   return chunks;
 }
 
-/** Writes JSON lines (predictionLines in ../record.ts), each newline-terminated. */
-export class StdoutSink implements Sink<string> {
+/** Writes each prediction as a JSON line. */
+export class StdoutSink implements Sink<LoggedPrediction> {
   readonly name = 'stdout';
   private streamError: Error | undefined;
   // A closed pipe (EPIPE) emits 'error'; unhandled, that would end the process.
@@ -46,8 +47,9 @@ export class StdoutSink implements Sink<string> {
     stream.on('error', this.onStreamError);
   }
 
-  send(lines: readonly string[]): Promise<void> {
+  send(predictions: readonly LoggedPrediction[]): Promise<void> {
     if (this.streamError) return Promise.reject(new Error(`standard output is not writable: ${this.streamError.message}`));
+    const lines = predictions.map(predictionLine);
     // Alone on the stream, one write per batch: fewest system calls.
     const chunks = this.sharedPipe ? jsonLineChunks(lines) : [lines.join('')];
     const last = chunks.pop();
