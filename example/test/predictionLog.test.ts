@@ -142,9 +142,16 @@ describe('prediction log', () => {
 
   describe('records', () => {
     const identifier = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/);
-    const number = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ min: 0, max: 1, noNaN: true }).map(Math.fround));
+    const number = fc.oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }).map(Math.fround),
+    );
     const result = fc.oneof(
-      fc.record({ prediction: fc.string(), probabilities: fc.dictionary(fc.string(), fc.double({ min: 0, max: 1, noNaN: true }).map(Math.fround)) }),
+      fc.record({
+        prediction: fc.string(),
+        probabilities: fc.dictionary(fc.string(), fc.double({ min: 0, max: 1, noNaN: true }).map(Math.fround)),
+      }),
       fc.record({ prediction: number }),
     );
     /** One request's predictions: any id field, ids, feature values, results, model identity and latency. */
@@ -159,7 +166,11 @@ describe('prediction log', () => {
           }),
           { minLength: 1, maxLength: 5 },
         ),
-        model: fc.record({ uuid: fc.uuid(), version: fc.string(), created_at: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()) }),
+        model: fc.record({
+          uuid: fc.uuid(),
+          version: fc.string(),
+          created_at: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+        }),
         apiVersion: fc.string(),
         latencyMs: fc.double({ min: 0, max: 1e7, noNaN: true }),
         withAnswers: fc.boolean(),
@@ -209,7 +220,10 @@ describe('prediction log', () => {
           );
           records.forEach((record, row) => {
             assert.equal(record[predictions.idField], predictions.ids[row]);
-            assert.deepEqual(Object.keys(record).filter((key) => key !== predictions.idField && !PREDICTION_RECORD_KEYS.includes(key)), []);
+            assert.deepEqual(
+              Object.keys(record).filter((key) => key !== predictions.idField && !PREDICTION_RECORD_KEYS.includes(key)),
+              [],
+            );
           });
         }),
         { numRuns: 500 },
