@@ -19,7 +19,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { freePort } from '../test/support/process.js';
+import { exited, freePort, waitForStatus } from '../test/support/process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -174,21 +174,6 @@ function peakRssMb(pid: number): number {
   );
 }
 
-/** Polls /ready every 10 ms: start-up is measured from spawn to the first 200. */
-async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode} before it was ready`);
-    const status = await fetch(url).then(
-      (res) => res.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`${url} was not ready within ${timeoutMs} ms`);
-}
-
 async function start(server: Server, port: number): Promise<{ child: ChildProcess; startupMs: number; closeStdout: () => void }> {
   const stdout = server.stdoutFile ? openSync(server.stdoutFile, 'w') : 'ignore';
   const started = performance.now();
@@ -197,15 +182,14 @@ async function start(server: Server, port: number): Promise<{ child: ChildProces
     env: { ...process.env, ...server.env, PORT: String(port) },
     stdio: ['ignore', stdout, 'ignore'],
   });
-  await waitUntilReady(`http://127.0.0.1:${port}/ready`, child, 60_000);
+  // Polled every 10 ms: start-up is measured from spawn to the first 200.
+  await waitForStatus(`http://127.0.0.1:${port}/ready`, 200, 60_000, { intervalMs: 10, child });
   return { child, startupMs: performance.now() - started, closeStdout: () => typeof stdout === 'number' && closeSync(stdout) };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  await exited(child);
 }
 
 async function measure(server: Server, single: string, scripts: string): Promise<Measured> {

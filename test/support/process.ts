@@ -44,11 +44,26 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `url` until it answers with `status`, or fails after `timeoutMs`. */
-export async function waitForStatus(url: string, status: number, timeoutMs = 30_000): Promise<void> {
+export interface WaitOptions {
+  /** How often to ask (the benchmark measures start-up time with it). */
+  intervalMs?: number;
+  /** The process that should answer: give up at once when it exits. */
+  child?: ChildProcess;
+}
+
+/** Polls `url` until it answers with `status`, or fails after `timeoutMs` (or when `child` exits). */
+export async function waitForStatus(
+  url: string,
+  status: number,
+  timeoutMs = 30_000,
+  { intervalMs = 100, child }: WaitOptions = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`the process exited (${child.exitCode ?? child.signalCode}) before ${url} answered ${status}`);
+    }
     try {
       const res = await fetch(url);
       if (res.status === status) return;
@@ -56,7 +71,7 @@ export async function waitForStatus(url: string, status: number, timeoutMs = 30_
     } catch (error) {
       last = (error as Error).message;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})`);
 }
