@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const paths = projectPaths();
   const spec = loadSpec(paths.features, paths.config);
   const predictionLog = predictionLogSettings(spec.config);
-  apiKeys(spec.config); // server.auth on without API_KEYS: refuse here, before any worker is forked
+  const keys = apiKeys(spec.config); // server.auth on without API_KEYS: refuse here, before any worker is forked
   const address = listenAddress(spec.config);
   // Bounded wait: requests that never finish must not keep the pod from terminating.
   const shutdownLimitMs = 10_000 + predictionLog.shutdownTimeoutMs;
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   }
   // Imported here: a cluster primary needs none of the server's modules.
   const { startServer } = await import('./startServer.js');
-  const running = await startServer(spec, paths.modelDir, address, { predictionLog });
+  const running = await startServer(spec, paths.modelDir, address, { predictionLog, apiKeys: keys });
   const worker = workerId();
   if (worker !== undefined) {
     // Which worker answered: for checking that they share the load, and for reading their logs.
