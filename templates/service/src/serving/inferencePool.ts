@@ -45,7 +45,8 @@ export class InferencePool implements Predictor {
       if ('loadError' in described) throw new ModelLoadError(described.loadError);
       if (!('metadata' in described)) throw new Error('an inference thread answered describe with predictions');
       const ready = new InferencePool(pool, described.metadata, described.modelDir);
-      // Warm-up: as many concurrent runs as threads, so each thread (idle ones take tasks first) has run once.
+      // Ready once every thread has loaded its model (load's own example run is its warm-up): as many concurrent
+      // runs as threads, one each, as a thread takes one task at a time and waits for its model before answering.
       const example = [exampleRow(spec.features.features)];
       await Promise.all(Array.from({ length: size }, () => ready.predict(example)));
       return ready;
