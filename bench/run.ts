@@ -3,18 +3,22 @@
 // python3-uvicorn, python3-sklearn; `def` and `async def` endpoints) and a bare node:http server answering a
 // fixed JSON (the ceiling). Each is loaded with wrk (Debian) on loopback with the same valid /predict body
 // at 1, 16 and 64 connections. The generated service also runs in the variants its config.yaml offers:
-// prediction log to stdout (redirected to a file, as a container runtime does with it), micro-batching off,
-// and two worker processes. Prints requests/s, p50, p99, the server's CPU time per request and peak RSS per
-// server, the ratios the targets are stated in, /predict/batch rows/s, and start-up time to /ready.
-// Figures only: nothing here asserts.
+// micro-batching off and two worker processes. Prints requests/s, p50, p99, the server's CPU time per request
+// and peak RSS per server, the ratios the targets are stated in, /predict/batch rows/s, and start-up time to
+// /ready. Figures only: nothing here asserts.
 //
 // A shared machine is noisy: every server is measured once per round, rounds alternate between servers, and
 // the median over rounds is printed. CPU µs per request (from /proc) depends less on what else runs.
 //
+// What the stdout prediction log costs is measured on its own (measureLoggingCost): the effect (a few µs of a
+// 35–50 µs request) is smaller than what two loads of one and the same server differ by here, so it takes
+// paired rounds, with a second server without logging as the control.
+//
 //   BENCH_SECONDS (default 5) per load; BENCH_CONNECTIONS (default "1,16,64"); BENCH_ROUNDS (default 3);
+//   BENCH_LOG_ROUNDS (default 12) and BENCH_LOG_SECONDS (default 2): the logging cost's paired rounds;
 //   BENCH_PROJECT: a generated iris project to measure instead of the committed example/ (it is trained and built).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,13 +29,18 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LOG_ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 12);
+const LOG_SECONDS = Number(process.env.BENCH_LOG_SECONDS ?? 2);
 const PYTHON = '/usr/bin/python3';
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: the unit of utime and stime in /proc/<pid>/stat on Linux
 
 const ROW = { sepal_length: 6.1, sepal_width: 2.8, petal_length: 4.7, petal_width: 1.2 };
 
 const OURS = 'generated service';
-const STDOUT_LOG = 'generated, stdout log to a file';
+const LOG_OFF = 'generated, log off';
+const LOG_OFF_CONTROL = 'generated, log off (control)';
+const LOG_STDOUT_PIPE = 'generated, stdout log to a pipe';
+const LOG_STDOUT_FILE = 'generated, stdout log to a file';
 const MICRO_BATCH_OFF = 'generated, micro-batch off';
 const TWO_WORKERS = 'generated, 2 workers';
 const FASTAPI_DEF = 'FastAPI + sklearn (def)';
@@ -46,8 +55,11 @@ interface Server {
   env?: NodeJS.ProcessEnv;
   /** Also measure /predict/batch. */
   batch?: boolean;
-  /** Where its standard output goes: a file (counted afterwards) or nowhere. */
-  stdoutFile?: string;
+  /**
+   * Where its standard output goes: nowhere (the default); a pipe, read by `wc -l` as a container runtime reads
+   * it; or a file. Either way its lines are counted, so a logging run cannot silently log nothing.
+   */
+  stdout?: { pipe: true } | { file: string };
 }
 
 interface Load {
@@ -67,8 +79,6 @@ interface Measured {
   batch?: Map<number, number>;
   /** … and after the /predict/batch loads too (bodies of 1000 rows), where measured. */
   batchRssMb?: number;
-  /** Lines the server wrote to its standard output file (the stdout prediction log). */
-  stdoutLines?: number;
 }
 
 function requireTools(): void {
@@ -174,17 +184,44 @@ function peakRssMb(pid: number): number {
   );
 }
 
-async function start(server: Server, port: number): Promise<{ child: ChildProcess; startupMs: number; closeStdout: () => void }> {
-  const stdout = server.stdoutFile ? openSync(server.stdoutFile, 'w') : 'ignore';
+interface Started {
+  child: ChildProcess;
+  startupMs: number;
+  /** After the server has stopped: the lines it wrote to standard output (undefined when it went nowhere). */
+  stdoutLines: () => Promise<number | undefined>;
+}
+
+async function start(server: Server, port: number): Promise<Started> {
+  const file = server.stdout && 'file' in server.stdout ? server.stdout.file : undefined;
+  const stdout = file ? openSync(file, 'w') : server.stdout ? 'pipe' : 'ignore';
   const started = performance.now();
   const child = spawn(server.command, [...server.args], {
     cwd: server.cwd,
     env: { ...process.env, ...server.env, PORT: String(port) },
     stdio: ['ignore', stdout, 'ignore'],
   });
-  // Polled every 10 ms: start-up is measured from spawn to the first 200.
-  await waitForStatus(`http://127.0.0.1:${port}/ready`, 200, 60_000, { intervalMs: 10, child });
-  return { child, startupMs: performance.now() - started, closeStdout: () => typeof stdout === 'number' && closeSync(stdout) };
+  // The reader is a process of its own: this one blocks in execFileSync while wrk runs.
+  const counter = child.stdout ? spawn('wc', ['-l'], { stdio: [child.stdout, 'pipe', 'ignore'] }) : undefined;
+  child.stdout?.destroy(); // wc holds the pipe now; this process must not read from it
+  const counted = counter && new Promise<string>((resolve) => counter.stdout!.on('data', (data) => resolve(String(data))));
+  const stdoutLines = async () => {
+    if (typeof stdout === 'number') {
+      closeSync(stdout);
+      return readFileSync(file!, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('{')).length;
+    }
+    return counted && Number(await counted);
+  };
+  try {
+    // Polled every 10 ms: start-up is measured from spawn to the first 200.
+    await waitForStatus(`http://127.0.0.1:${port}/ready`, 200, 60_000, { intervalMs: 10, child });
+  } catch (error) {
+    await stop(child);
+    await stdoutLines();
+    throw error;
+  }
+  return { child, startupMs: performance.now() - started, stdoutLines };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -196,7 +233,7 @@ async function measure(server: Server, single: string, scripts: string): Promise
   const port = await freePort();
   // Each peer takes its port as an argument (the placeholder PORT) or from the PORT variable.
   const args = server.args.map((arg) => (arg === 'PORT' ? String(port) : arg));
-  const { child, startupMs, closeStdout } = await start({ ...server, args }, port);
+  const { child, startupMs } = await start({ ...server, args }, port);
   const url = `http://127.0.0.1:${port}/predict`;
   try {
     runWrk(url, single, 16, 1, child.pid!); // warm-up: JIT, connection setup, allocator
@@ -212,26 +249,88 @@ async function measure(server: Server, single: string, scripts: string): Promise
       }
     }
     const batchRssMb = server.batch ? peakRssMb(child.pid!) : undefined;
-    await stop(child);
-    const stdoutLines =
-      server.stdoutFile && existsSync(server.stdoutFile) && statSync(server.stdoutFile).size > 0
-        ? readFileSync(server.stdoutFile, 'utf8')
-            .split('\n')
-            .filter((line) => line.startsWith('{')).length
-        : undefined;
-    return { loads, rssMb, startupMs, batch, batchRssMb, stdoutLines };
+    return { loads, rssMb, startupMs, batch, batchRssMb };
   } finally {
     await stop(child);
-    closeStdout();
   }
 }
 
-const median = (values: number[]) => {
+/** One logging variant's cost against the service without logging, per connection count, over paired rounds. */
+interface LoggingCost {
+  label: string;
+  /** Per connection count: each round's 1 − req/s ÷ req/s without logging, and CPU µs/request ÷ that without − 1. */
+  throughputCost: Map<number, number[]>;
+  cpuCost: Map<number, number[]>;
+  /** Prediction lines it wrote (undefined for the control, which logs nothing). */
+  lines?: number;
+}
+
+/**
+ * The stdout prediction log's cost. Two loads of one and the same server differ here by up to ±15%, more than
+ * the 10% bound, so: the servers run side by side for the whole measurement; each round loads every one of them
+ * for a short while, in an order that rotates from round to round; each round's ratios are taken within it
+ * (against the round's load of the service without logging) and the median and quartiles over the rounds are
+ * reported. A second server without logging, measured the same way, is the control: its "cost" is what
+ * identical servers differ by. Standard output goes to a pipe read by another process, as a container runtime
+ * reads it, and, separately, to a file on this machine's disk.
+ */
+async function measureLoggingCost(
+  generated: (label: string, env: NodeJS.ProcessEnv, extra?: Partial<Server>) => Server,
+  single: string,
+  scripts: string,
+): Promise<LoggingCost[]> {
+  const servers = [
+    generated(LOG_OFF, {}),
+    generated(LOG_OFF_CONTROL, {}),
+    generated(LOG_STDOUT_PIPE, { PREDICTION_LOG_SINKS: 'stdout' }, { stdout: { pipe: true } }),
+    generated(LOG_STDOUT_FILE, { PREDICTION_LOG_SINKS: 'stdout' }, { stdout: { file: join(scripts, 'stdout.jsonl') } }),
+  ];
+  const running: (Started & { url: string })[] = [];
+  try {
+    for (const server of servers) {
+      const port = await freePort();
+      running.push({ ...(await start(server, port)), url: `http://127.0.0.1:${port}/predict` });
+    }
+    for (const { child, url } of running) runWrk(url, single, 16, 1, child.pid!); // warm-up
+    const costs: LoggingCost[] = servers.slice(1).map(({ label }) => ({ label, throughputCost: new Map(), cpuCost: new Map() }));
+    for (const connections of CONNECTIONS) {
+      for (const cost of costs) {
+        cost.throughputCost.set(connections, []);
+        cost.cpuCost.set(connections, []);
+      }
+      for (let round = 0; round < LOG_ROUNDS; round++) {
+        const loads: Load[] = [];
+        for (let i = 0; i < running.length; i++) {
+          const index = (i + round) % running.length;
+          loads[index] = runWrk(running[index]!.url, single, connections, LOG_SECONDS, running[index]!.child.pid!);
+        }
+        const [off, ...others] = loads;
+        others.forEach((load, i) => {
+          costs[i]!.throughputCost.get(connections)!.push(1 - load.requestsPerSecond / off!.requestsPerSecond);
+          costs[i]!.cpuCost.get(connections)!.push(load.cpuUsPerRequest / off!.cpuUsPerRequest - 1);
+        });
+      }
+      console.log(`  measured the logging cost at ${connections} connections (${LOG_ROUNDS} rounds)`);
+    }
+    for (const [i, { child, stdoutLines }] of running.entries()) {
+      await stop(child);
+      if (i >= 2) costs[i - 1]!.lines = await stdoutLines();
+    }
+    return costs;
+  } finally {
+    for (const { child } of running) await stop(child);
+  }
+}
+
+/** The q-quantile, interpolating between the two nearest values (q = 0.5: the median). */
+const quantile = (values: number[], q: number) => {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   if (!sorted.length) return NaN;
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  return sorted[below]! + (sorted[Math.min(below + 1, sorted.length - 1)]! - sorted[below]!) * (position - below);
 };
+const median = (values: number[]) => quantile(values, 0.5);
 
 /** The median of every figure over the rounds; peak RSS is the highest seen. */
 function combine(rounds: Measured[]): Measured {
@@ -254,7 +353,6 @@ function combine(rounds: Measured[]): Measured {
     startupMs: median(rounds.map((round) => round.startupMs)),
     batch,
     batchRssMb: rounds[0]!.batchRssMb === undefined ? undefined : Math.max(...rounds.map((round) => round.batchRssMb!)),
-    stdoutLines: rounds[0]!.stdoutLines,
   };
 }
 
@@ -282,7 +380,6 @@ async function main(): Promise<void> {
   try {
     const servers: Server[] = [
       generated(OURS, {}, { batch: true }),
-      generated(STDOUT_LOG, { PREDICTION_LOG_SINKS: 'stdout' }, { stdoutFile: join(scripts, 'stdout.jsonl') }),
       generated(MICRO_BATCH_OFF, {
         CONFIG_PATH: configVariant(project, 'microbatch', { inference: { micro_batch: { enabled: false } } }),
       }),
@@ -311,6 +408,7 @@ async function main(): Promise<void> {
       }
     }
     const results = new Map([...rounds].map(([label, measured]) => [label, combine(measured)]));
+    const loggingCosts = await measureLoggingCost(generated, single, scripts);
 
     console.log('\nPOST /predict, one row (median over rounds; peak RSS: the highest, summed over a server’s processes)');
     console.log(
@@ -334,19 +432,31 @@ async function main(): Promise<void> {
       const o = at(OURS, connections);
       const peer = at(FASTAPI_DEF, connections);
       const ceiling = at(CEILING, connections);
-      const logged = at(STDOUT_LOG, connections);
       console.log(
         `  ${String(connections).padStart(2)} conns: throughput ×${fmt(o.requestsPerSecond / peer.requestsPerSecond, 2)} FastAPI def [≥ 4 at 16]` +
           `, ${fmt(o.requestsPerSecond / ceiling.requestsPerSecond, 2)} of the node:http ceiling [≥ 0.33]` +
-          `, p50 ${fmt(o.p50Ms / peer.p50Ms, 2)} of FastAPI's [≤ 0.33]` +
-          `, stdout logging costs ${percent(1 - logged.requestsPerSecond / o.requestsPerSecond)} throughput` +
-          ` / ${percent(logged.cpuUsPerRequest / o.cpuUsPerRequest - 1)} CPU per request [≤ 10%]`,
+          `, p50 ${fmt(o.p50Ms / peer.p50Ms, 2)} of FastAPI's [≤ 0.33]`,
       );
     }
     console.log(`  peak RSS ${fmt(ours.rssMb, 1)} MB under single-row load [≤ 150]; start-up to /ready ${fmt(ours.startupMs)} ms [≤ 1000]`);
     console.log(`  FastAPI def start-up to /ready ${fmt(results.get(FASTAPI_DEF)!.startupMs)} ms (includes training its model)`);
-    const lines = results.get(STDOUT_LOG)!.stdoutLines;
-    console.log(`  the stdout log run wrote ${fmt(lines ?? 0)} prediction lines in its last round (0 would mean it logged nothing)`);
+
+    console.log(
+      `\nWhat the stdout prediction log costs [≤ 10% throughput]: against the service without logging, ${LOG_ROUNDS} paired rounds of` +
+        ` ${LOG_SECONDS} s each; the median over the rounds [quartiles]. The control logs nothing: it shows what identical servers differ by.`,
+    );
+    for (const connections of CONNECTIONS) {
+      for (const cost of loggingCosts) {
+        const spread = (values: number[]) =>
+          `${percent(median(values))} [${percent(quantile(values, 0.25))} to ${percent(quantile(values, 0.75))}]`;
+        console.log(
+          `  ${String(connections).padStart(2)} conns, ${cost.label.padEnd(32)} throughput ${spread(cost.throughputCost.get(connections)!)}` +
+            `, CPU per request ${spread(cost.cpuCost.get(connections)!)}`,
+        );
+      }
+    }
+    for (const cost of loggingCosts.filter((cost) => cost.lines !== undefined))
+      console.log(`  ${cost.label} wrote ${fmt(cost.lines!)} prediction lines (0 would mean it logged nothing)`);
 
     console.log('\nScaling out (the same service, one setting changed)');
     for (const connections of CONNECTIONS) {
