@@ -48,6 +48,11 @@ const SPEC_CASES: SpecCase[] = [
     expected: /f\.yaml:6:\d+ +features\[1\]\.name: duplicate feature name "a"/,
   },
   {
+    title: 'a name that is not an ordinary key in JavaScript',
+    features: FEATURES.replace('name: a', 'name: __proto__'),
+    expected: /f\.yaml:2:\d+ +features\[0\]\.name: "__proto__" cannot be a name/,
+  },
+  {
     title: 'min greater than max',
     features: FEATURES.replace('min: 0', 'min: 20'),
     expected: /f\.yaml:4:\d+ +features\[0\]\.min: min \(20\) must not be greater than max \(10\)/,

@@ -9,7 +9,9 @@ export type FeatureType = (typeof FEATURE_TYPES)[number];
 /** A feature (or id/target) name: usable as a JSON key, a CSV column and a Prometheus label. */
 const identifier = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a name of letters, digits and underscores, not starting with a digit');
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a name of letters, digits and underscores, not starting with a digit')
+  // Assigning it to an object sets the object's prototype instead of a key: the value would be lost.
+  .refine((name) => name !== '__proto__', '"__proto__" cannot be a name: in JavaScript it is not an ordinary key');
 
 const scalar = z.union([z.number(), z.string(), z.boolean()]);
 
