@@ -141,7 +141,7 @@ describe('prediction log', () => {
   });
 
   describe('records', () => {
-    const identifier = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/);
+    const identifier = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/).filter((name) => name !== '__proto__'); // the spec's rule
     const number = fc.oneof(
       fc.integer(),
       fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -154,14 +154,18 @@ describe('prediction log', () => {
       }),
       fc.record({ prediction: number }),
     );
-    /** One request's predictions: any id field, ids, feature values, results, model identity and latency. */
+    /**
+     * One request's predictions: any id field, feature names, ids, feature values (each row made as the handler
+     * makes it: the names in order, those without a value left out), results, model identity and latency.
+     */
     const predictionsToLog: fc.Arbitrary<PredictionsToLog> = fc
       .record({
         idField: identifier.filter((name) => !PREDICTION_RECORD_KEYS.includes(name)),
+        featureNames: fc.uniqueArray(identifier, { maxLength: 8 }),
         rows: fc.array(
           fc.record({
             id: fc.oneof(fc.string(), fc.integer(), fc.uuid()),
-            features: fc.dictionary(identifier, fc.oneof(number, fc.string(), fc.boolean())),
+            values: fc.array(fc.option(fc.oneof(number, fc.string(), fc.boolean()), { nil: undefined }), { minLength: 8, maxLength: 8 }),
             result,
           }),
           { minLength: 1, maxLength: 5 },
@@ -175,10 +179,17 @@ describe('prediction log', () => {
         latencyMs: fc.double({ min: 0, max: 1e7, noNaN: true }),
         withAnswers: fc.boolean(),
       })
-      .map(({ idField, rows, withAnswers, ...rest }) => ({
+      .map(({ idField, featureNames, rows, withAnswers, ...rest }) => ({
         idField,
+        featureNames,
         ids: rows.map((row) => row.id),
-        rows: rows.map((row) => row.features),
+        rows: rows.map(({ values }) => {
+          const features: Record<string, unknown> = {};
+          featureNames.forEach((name, i) => {
+            if (values[i] !== undefined) features[name] = values[i];
+          });
+          return features;
+        }),
         results: rows.map((row) => row.result),
         ...(withAnswers ? { answers: rows.map((row) => rowAnswerJson(idField, row.id, row.result)) } : {}),
         ...rest,
@@ -195,6 +206,7 @@ describe('prediction log', () => {
     it('gives every record an id of its own, in UUID form, and all rows of a request one time', () => {
       const predictions = {
         idField: 'id',
+        featureNames: [],
         ids: [1, 2],
         rows: [{}, {}],
         results: [{ prediction: 1 }, { prediction: 2 }],

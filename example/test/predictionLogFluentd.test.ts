@@ -125,6 +125,7 @@ describe('prediction log to Fluentd', () => {
       const log = PredictionLog.create({ ...settings, sinks: ['fluentd'] });
       log.log({
         idField: idField(),
+        featureNames: ['example'],
         ids: Array.from({ length: 100 }, (_, i) => `integration-${Date.now()}-${i}`),
         rows: Array.from({ length: 100 }, (_, i) => ({ example: i })),
         results: Array.from({ length: 100 }, () => ({ prediction: 'integration-test' })),

@@ -40,6 +40,7 @@ describe('prediction log to MongoDB', () => {
   /** A batch request of `count` rows, as the service logs it. */
   const predictions = (count: number, prefix: string): PredictionsToLog => ({
     idField: idField(),
+    featureNames: ['example'],
     ids: Array.from({ length: count }, (_, i) => `${prefix}-${i}`),
     rows: Array.from({ length: count }, (_, i) => ({ example: i })),
     results: Array.from({ length: count }, () => ({ prediction: 'test' })),

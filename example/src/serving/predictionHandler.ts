@@ -210,7 +210,7 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
     try {
       monitoring.recordPredictions(predictor, rows, ids, results);
       if (!predictionLog.enabled) return;
-      predictionLog.log({ idField, ids, rows, results, answers, model: infoOf(predictor), apiVersion, latencyMs });
+      predictionLog.log({ idField, featureNames, ids, rows, results, answers, model: infoOf(predictor), apiVersion, latencyMs });
     } catch (error) {
       onError(error, exchange.requestId);
     }

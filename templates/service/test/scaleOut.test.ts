@@ -179,6 +179,7 @@ describe('scaling out', () => {
   it('writes the stdout prediction log in whole lines of at most PIPE_BUF bytes when workers share the pipe', async () => {
     const predictions = {
       idField: 'request_id',
+      featureNames: project.spec.features.features.map((feature) => feature.name),
       ids: rows.map((_, i) => `id-${i}-é`), // non-ASCII: chunks are measured in bytes
       rows,
       results: rows.map(() => ({ prediction: 'a' })),
