@@ -12,7 +12,7 @@ import { FluentdSink, type FluentdSettings } from './sinks/fluentd.js';
 import { MongodbSink, type MongodbSettings } from './sinks/mongodb.js';
 import { StdoutSink } from './sinks/stdout.js';
 
-export { rowAnswerJson, type LoggedPrediction, type PredictionRecord, type PredictionsToLog } from './record.js';
+export { type LoggedPrediction, type PredictionRecord, type PredictionsToLog } from './record.js';
 export type { SinkCounts } from './queue.js';
 export type SinkName = PredictionLogSinkName;
 

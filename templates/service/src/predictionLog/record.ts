@@ -6,6 +6,7 @@
 // exactly JSON.stringify of the record plus a newline (a property test holds the two to it). Under load a
 // prediction costs 40–50 µs in all, so these few microseconds per record are what logging costs.
 import { randomUUID } from 'node:crypto';
+import { rowAnswerJson } from '../serving/answerJson.js';
 import type { Prediction } from '../serving/predictor.js';
 
 export interface ModelIdentity {
@@ -47,13 +48,6 @@ export interface PredictionsToLog {
   model: ModelIdentity;
   apiVersion: string;
   latencyMs: number;
-}
-
-/** A row's answer, as /predict sends it and /predict/batch lists it: {id, prediction, probabilities}. */
-export function rowAnswerJson(idField: string, id: unknown, result: Prediction): string {
-  const resultJson = JSON.stringify(result);
-  // JSON.stringify({ [idField]: id, ...result }) without building that object (a computed key is a slow path in V8).
-  return id === undefined ? resultJson : `{${JSON.stringify(idField)}:${JSON.stringify(id)},${resultJson.slice(1)}`;
 }
 
 /** When a request was answered, made once per millisecond: under load many records share it (toISOString costs ~1 µs). */
