@@ -18,7 +18,7 @@
 //   BENCH_LOG_ROUNDS (default 12) and BENCH_LOG_SECONDS (default 2): the logging cost's paired rounds;
 //   BENCH_PROJECT: a generated iris project to measure instead of the committed example/ (it is trained and built).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +255,90 @@ async function measure(server: Server, single: string, scripts: string): Promise
   }
 }
 
+/** Where a server's busy time went, from a V8 CPU profile (--cpu-prof) of it under load. */
+interface BusyTime {
+  /** Sampled time not idle, in ms. */
+  busyMs: number;
+  /** Shares of the busy time: in the prediction log's code (any frame in src/predictionLog/ on the stack) … */
+  logShare: number;
+  /** … and in garbage collection. */
+  gcShare: number;
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function busyTime(profileDir: string): BusyTime {
+  const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no CPU profile was written to ${profileDir}`);
+  const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const logging = new Map<number, boolean>();
+  const inLog = (id: number): boolean => {
+    let known = logging.get(id);
+    if (known === undefined) {
+      const parent = parents.get(id);
+      known = /[\\/]predictionLog[\\/]/.test(nodes.get(id)!.callFrame.url) || (parent !== undefined && inLog(parent));
+      logging.set(id, known);
+    }
+    return known;
+  };
+  let busy = 0;
+  let log = 0;
+  let gc = 0;
+  profile.samples.forEach((id, i) => {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    const name = nodes.get(id)!.callFrame.functionName;
+    if (name === '(idle)') return;
+    busy += ms;
+    if (name === '(garbage collector)') gc += ms;
+    else if (inLog(id)) log += ms;
+  });
+  return { busyMs: busy, logShare: log / busy, gcShare: gc / busy };
+}
+
+/**
+ * The logging cost from inside the server, where the machine's noise cancels out: the service with and without
+ * the stdout log, each under load with V8's sampling profiler on, and the share of its busy time spent in the
+ * prediction log's code, plus the garbage collection it adds. When the server is what limits throughput, a share
+ * s of its time costs s of its throughput. Not counted: the reader of the pipe (a container runtime's work, not
+ * the service's), and any slowdown of other code the log causes indirectly (caches).
+ */
+async function profileLoggingCost(
+  generated: (label: string, env: NodeJS.ProcessEnv, extra?: Partial<Server>) => Server,
+  single: string,
+  scripts: string,
+): Promise<Map<number, { off: BusyTime; stdout: BusyTime }>> {
+  const results = new Map<number, { off: BusyTime; stdout: BusyTime }>();
+  for (const connections of CONNECTIONS) {
+    const measured: BusyTime[] = [];
+    for (const [name, env, stdout] of [
+      ['off', {}, undefined],
+      ['stdout', { PREDICTION_LOG_SINKS: 'stdout' }, { pipe: true }],
+    ] as const) {
+      const profileDir = join(scripts, `profile-${name}-${connections}`);
+      const server = generated(`${name} (profiled)`, env, { stdout });
+      const port = await freePort();
+      const { child } = await start({ ...server, args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...server.args] }, port);
+      try {
+        const url = `http://127.0.0.1:${port}/predict`;
+        runWrk(url, single, connections, 1, child.pid!); // warm-up
+        runWrk(url, single, connections, SECONDS, child.pid!);
+      } finally {
+        await stop(child); // the profile is written as the process exits
+      }
+      measured.push(busyTime(profileDir));
+    }
+    results.set(connections, { off: measured[0]!, stdout: measured[1]! });
+  }
+  return results;
+}
+
 /** One logging variant's cost against the service without logging, per connection count, over paired rounds. */
 interface LoggingCost {
   label: string;
@@ -409,6 +493,7 @@ async function main(): Promise<void> {
     }
     const results = new Map([...rounds].map(([label, measured]) => [label, combine(measured)]));
     const loggingCosts = await measureLoggingCost(generated, single, scripts);
+    const loggingProfiles = await profileLoggingCost(generated, single, scripts);
 
     console.log('\nPOST /predict, one row (median over rounds; peak RSS: the highest, summed over a server’s processes)');
     console.log(
@@ -454,6 +539,17 @@ async function main(): Promise<void> {
             `, CPU per request ${spread(cost.cpuCost.get(connections)!)}`,
         );
       }
+    }
+    console.log(
+      '  From CPU profiles of the service under load (with and without the stdout log to a pipe), the share of its busy time' +
+        ' spent in the prediction log’s code, and in garbage collection:',
+    );
+    for (const [connections, { off, stdout }] of loggingProfiles) {
+      const extraGc = stdout.gcShare - off.gcShare;
+      console.log(
+        `  ${String(connections).padStart(2)} conns: log code ${percent(stdout.logShare)}, GC ${percent(stdout.gcShare)} vs ${percent(off.gcShare)}` +
+          ` without logging: stdout logging takes ${percent(stdout.logShare + extraGc)} of the server's time [≤ 10%]`,
+      );
     }
     for (const cost of loggingCosts.filter((cost) => cost.lines !== undefined))
       console.log(`  ${cost.label} wrote ${fmt(cost.lines!)} prediction lines (0 would mean it logged nothing)`);
