@@ -302,9 +302,16 @@ function busyTime(profileDir: string): BusyTime {
   return { busyMs: busy, logShare: log / busy, gcShare: gc / busy };
 }
 
+/** The service's busy time under one load: without logging, and with the stdout log to a pipe and to a file. */
+interface ProfiledLogging {
+  off: BusyTime;
+  pipe: BusyTime;
+  file: BusyTime;
+}
+
 /**
  * The logging cost from inside the server, where the machine's noise cancels out: the service with and without
- * the stdout log, each under load with V8's sampling profiler on, and the share of its busy time spent in the
+ * the stdout log (to a pipe, and to a file), each under load with V8's sampling profiler on, and the share of its busy time spent in the
  * prediction log's code, plus the garbage collection it adds. When the server is what limits throughput, a share
  * s of its time costs s of its throughput. Not counted: the reader of the pipe (a container runtime's work, not
  * the service's), and any slowdown of other code the log causes indirectly (caches).
@@ -313,13 +320,14 @@ async function profileLoggingCost(
   generated: (label: string, env: NodeJS.ProcessEnv, extra?: Partial<Server>) => Server,
   single: string,
   scripts: string,
-): Promise<Map<number, { off: BusyTime; stdout: BusyTime }>> {
-  const results = new Map<number, { off: BusyTime; stdout: BusyTime }>();
+): Promise<Map<number, ProfiledLogging>> {
+  const results = new Map<number, ProfiledLogging>();
   for (const connections of CONNECTIONS) {
     const measured: BusyTime[] = [];
     for (const [name, env, stdout] of [
       ['off', {}, undefined],
-      ['stdout', { PREDICTION_LOG_SINKS: 'stdout' }, { pipe: true }],
+      ['pipe', { PREDICTION_LOG_SINKS: 'stdout' }, { pipe: true }],
+      ['file', { PREDICTION_LOG_SINKS: 'stdout' }, { file: join(scripts, 'profiled.jsonl') }],
     ] as const) {
       const profileDir = join(scripts, `profile-${name}-${connections}`);
       const server = generated(`${name} (profiled)`, env, { stdout });
@@ -334,7 +342,7 @@ async function profileLoggingCost(
       }
       measured.push(busyTime(profileDir));
     }
-    results.set(connections, { off: measured[0]!, stdout: measured[1]! });
+    results.set(connections, { off: measured[0]!, pipe: measured[1]!, file: measured[2]! });
   }
   return results;
 }
@@ -541,15 +549,14 @@ async function main(): Promise<void> {
       }
     }
     console.log(
-      '  From CPU profiles of the service under load (with and without the stdout log to a pipe), the share of its busy time' +
-        ' spent in the prediction log’s code, and in garbage collection:',
+      '  From CPU profiles of the service under load, with and without the stdout log: the share of its busy time spent in' +
+        ' the prediction log’s code, plus the garbage collection it adds (GC with logging − without):',
     );
-    for (const [connections, { off, stdout }] of loggingProfiles) {
-      const extraGc = stdout.gcShare - off.gcShare;
-      console.log(
-        `  ${String(connections).padStart(2)} conns: log code ${percent(stdout.logShare)}, GC ${percent(stdout.gcShare)} vs ${percent(off.gcShare)}` +
-          ` without logging: stdout logging takes ${percent(stdout.logShare + extraGc)} of the server's time [≤ 10%]`,
-      );
+    for (const [connections, { off, pipe, file }] of loggingProfiles) {
+      const share = (logged: BusyTime) =>
+        `${percent(logged.logShare + logged.gcShare - off.gcShare)} of the server's time` +
+        ` (log code ${percent(logged.logShare)}, GC ${percent(logged.gcShare)} vs ${percent(off.gcShare)})`;
+      console.log(`  ${String(connections).padStart(2)} conns: to a pipe ${share(pipe)}; to a file ${share(file)} [≤ 10%]`);
     }
     for (const cost of loggingCosts.filter((cost) => cost.lines !== undefined))
       console.log(`  ${cost.label} wrote ${fmt(cost.lines!)} prediction lines (0 would mean it logged nothing)`);
