@@ -17,7 +17,7 @@
 //   BENCH_SECONDS (default 5) per load; BENCH_CONNECTIONS (default "1,16,64"); BENCH_ROUNDS (default 3);
 //   BENCH_LOG_ROUNDS (default 12) and BENCH_LOG_SECONDS (default 2): the logging cost's paired rounds;
 //   BENCH_PROJECT: a generated iris project to measure instead of the committed example/ (it is trained and built).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,7 @@ interface Server {
   /** Also measure /predict/batch. */
   batch?: boolean;
   /**
-   * Where its standard output goes: nowhere (the default); a pipe, read by `wc -l` as a container runtime reads
+   * Where its standard output goes: nowhere (the default); a pipe, read by grep as a container runtime reads
    * it; or a file. Either way its lines are counted, so a logging run cannot silently log nothing.
    */
   stdout?: { pipe: true } | { file: string };
@@ -200,16 +200,17 @@ async function start(server: Server, port: number): Promise<Started> {
     env: { ...process.env, ...server.env, PORT: String(port) },
     stdio: ['ignore', stdout, 'ignore'],
   });
-  // The reader is a process of its own: this one blocks in execFileSync while wrk runs.
-  const counter = child.stdout ? spawn('wc', ['-l'], { stdio: [child.stdout, 'pipe', 'ignore'] }) : undefined;
-  child.stdout?.destroy(); // wc holds the pipe now; this process must not read from it
+  // JSON lines are counted by grep (the file may be larger than a string can be). The pipe's reader is a
+  // process of its own: this one blocks in execFileSync while wrk runs.
+  const jsonLines = ['-c', '^{'];
+  const counter = child.stdout ? spawn('grep', jsonLines, { stdio: [child.stdout, 'pipe', 'ignore'] }) : undefined;
+  child.stdout?.destroy(); // grep holds the pipe now; this process must not read from it
   const counted = counter && new Promise<string>((resolve) => counter.stdout!.on('data', (data) => resolve(String(data))));
   const stdoutLines = async () => {
     if (typeof stdout === 'number') {
       closeSync(stdout);
-      return readFileSync(file!, 'utf8')
-        .split('\n')
-        .filter((line) => line.startsWith('{')).length;
+      // grep exits 1 when it counts none; its output is the count either way.
+      return Number(spawnSync('grep', [...jsonLines, file!], { encoding: 'utf8' }).stdout);
     }
     return counted && Number(await counted);
   };
