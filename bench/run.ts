@@ -10,9 +10,9 @@
 // A shared machine is noisy: every server is measured once per round, rounds alternate between servers, and
 // the median over rounds is printed. CPU µs per request (from /proc) depends less on what else runs.
 //
-// What the stdout prediction log costs is measured on its own (measureLoggingCost): the effect (a few µs of a
-// 35–50 µs request) is smaller than what two loads of one and the same server differ by here, so it takes
-// paired rounds, with a second server without logging as the control.
+// What the stdout prediction log costs is measured on its own: the effect (a few µs of a 35–50 µs request) is
+// smaller than what two loads of one and the same server differ by here, so it takes paired rounds with a
+// second server without logging as the control (measureLoggingCost), and CPU profiles (profileLoggingCost).
 //
 //   BENCH_SECONDS (default 5) per load; BENCH_CONNECTIONS (default "1,16,64"); BENCH_ROUNDS (default 3);
 //   BENCH_LOG_ROUNDS (default 12) and BENCH_LOG_SECONDS (default 2): the logging cost's paired rounds;
@@ -312,10 +312,10 @@ interface ProfiledLogging {
 
 /**
  * The logging cost from inside the server, where the machine's noise cancels out: the service with and without
- * the stdout log (to a pipe, and to a file), each under load with V8's sampling profiler on, and the share of its busy time spent in the
- * prediction log's code, plus the garbage collection it adds. When the server is what limits throughput, a share
- * s of its time costs s of its throughput. Not counted: the reader of the pipe (a container runtime's work, not
- * the service's), and any slowdown of other code the log causes indirectly (caches).
+ * the stdout log (to a pipe, and to a file), each under load with V8's sampling profiler on, and the share of
+ * its busy time spent in the prediction log's code, plus the garbage collection it adds. When the server is what
+ * limits throughput, a share s of its time costs s of its throughput. Not counted: the reader of the pipe (a
+ * container runtime's work, not the service's), and any slowdown of other code the log causes indirectly (caches).
  */
 async function profileLoggingCost(
   generated: (label: string, env: NodeJS.ProcessEnv, extra?: Partial<Server>) => Server,
@@ -333,13 +333,14 @@ async function profileLoggingCost(
       const profileDir = join(scripts, `profile-${name}-${connections}`);
       const server = generated(`${name} (profiled)`, env, { stdout });
       const port = await freePort();
-      const { child } = await start({ ...server, args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...server.args] }, port);
+      const { child, stdoutLines } = await start({ ...server, args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...server.args] }, port);
       try {
         const url = `http://127.0.0.1:${port}/predict`;
         runWrk(url, single, connections, 1, child.pid!); // warm-up
         runWrk(url, single, connections, SECONDS, child.pid!);
       } finally {
         await stop(child); // the profile is written as the process exits
+        await stdoutLines(); // releases the file or the pipe's reader
       }
       measured.push(busyTime(profileDir));
     }
