@@ -62,6 +62,9 @@ interface Server {
   stdout?: { pipe: true } | { file: string };
 }
 
+/** The generated service with a label, environment and settings of its own (made in main, for its project). */
+type GeneratedServer = (label: string, env: NodeJS.ProcessEnv, extra?: Partial<Server>) => Server;
+
 interface Load {
   requestsPerSecond: number;
   p50Ms: number;
@@ -186,16 +189,23 @@ function peakRssMb(pid: number): number {
 
 interface Started {
   child: ChildProcess;
+  /** http://127.0.0.1:<its port> */
+  baseUrl: string;
   startupMs: number;
   /** After the server has stopped: the lines it wrote to standard output (undefined when it went nowhere). */
   stdoutLines: () => Promise<number | undefined>;
 }
 
-async function start(server: Server, port: number): Promise<Started> {
+/** Starts the server on a free port and waits until it is ready. */
+async function start(server: Server): Promise<Started> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  // Each peer takes its port as an argument (the placeholder PORT) or from the PORT variable.
+  const args = server.args.map((arg) => (arg === 'PORT' ? String(port) : arg));
   const file = server.stdout && 'file' in server.stdout ? server.stdout.file : undefined;
   const stdout = file ? openSync(file, 'w') : server.stdout ? 'pipe' : 'ignore';
   const started = performance.now();
-  const child = spawn(server.command, [...server.args], {
+  const child = spawn(server.command, args, {
     cwd: server.cwd,
     env: { ...process.env, ...server.env, PORT: String(port) },
     stdio: ['ignore', stdout, 'ignore'],
@@ -216,13 +226,13 @@ async function start(server: Server, port: number): Promise<Started> {
   };
   try {
     // Polled every 10 ms: start-up is measured from spawn to the first 200.
-    await waitForStatus(`http://127.0.0.1:${port}/ready`, 200, 60_000, { intervalMs: 10, child });
+    await waitForStatus(`${baseUrl}/ready`, 200, 60_000, { intervalMs: 10, child });
   } catch (error) {
     await stop(child);
     await stdoutLines();
     throw error;
   }
-  return { child, startupMs: performance.now() - started, stdoutLines };
+  return { child, baseUrl, startupMs: performance.now() - started, stdoutLines };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -231,11 +241,8 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function measure(server: Server, single: string, scripts: string): Promise<Measured> {
-  const port = await freePort();
-  // Each peer takes its port as an argument (the placeholder PORT) or from the PORT variable.
-  const args = server.args.map((arg) => (arg === 'PORT' ? String(port) : arg));
-  const { child, startupMs } = await start({ ...server, args }, port);
-  const url = `http://127.0.0.1:${port}/predict`;
+  const { child, baseUrl, startupMs } = await start(server);
+  const url = `${baseUrl}/predict`;
   try {
     runWrk(url, single, 16, 1, child.pid!); // warm-up: JIT, connection setup, allocator
     const loads = new Map<number, Load>();
@@ -246,7 +253,7 @@ async function measure(server: Server, single: string, scripts: string): Promise
       batch = new Map();
       for (const rows of [100, 1000]) {
         const script = wrkScript(scripts, `batch${rows}`, { rows: Array.from({ length: rows }, () => ROW) });
-        batch.set(rows, runWrk(`http://127.0.0.1:${port}/predict/batch`, script, 4, SECONDS, child.pid!).requestsPerSecond * rows);
+        batch.set(rows, runWrk(`${baseUrl}/predict/batch`, script, 4, SECONDS, child.pid!).requestsPerSecond * rows);
       }
     }
     const batchRssMb = server.batch ? peakRssMb(child.pid!) : undefined;
@@ -317,11 +324,7 @@ interface ProfiledLogging {
  * limits throughput, a share s of its time costs s of its throughput. Not counted: the reader of the pipe (a
  * container runtime's work, not the service's), and any slowdown of other code the log causes indirectly (caches).
  */
-async function profileLoggingCost(
-  generated: (label: string, env: NodeJS.ProcessEnv, extra?: Partial<Server>) => Server,
-  single: string,
-  scripts: string,
-): Promise<Map<number, ProfiledLogging>> {
+async function profileLoggingCost(generated: GeneratedServer, single: string, scripts: string): Promise<Map<number, ProfiledLogging>> {
   const results = new Map<number, ProfiledLogging>();
   for (const connections of CONNECTIONS) {
     const measured: BusyTime[] = [];
@@ -332,10 +335,12 @@ async function profileLoggingCost(
     ] as const) {
       const profileDir = join(scripts, `profile-${name}-${connections}`);
       const server = generated(`${name} (profiled)`, env, { stdout });
-      const port = await freePort();
-      const { child, stdoutLines } = await start({ ...server, args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...server.args] }, port);
+      const { child, baseUrl, stdoutLines } = await start({
+        ...server,
+        args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...server.args],
+      });
       try {
-        const url = `http://127.0.0.1:${port}/predict`;
+        const url = `${baseUrl}/predict`;
         runWrk(url, single, connections, 1, child.pid!); // warm-up
         runWrk(url, single, connections, SECONDS, child.pid!);
       } finally {
@@ -368,11 +373,7 @@ interface LoggingCost {
  * identical servers differ by. Standard output goes to a pipe read by another process, as a container runtime
  * reads it, and, separately, to a file on this machine's disk.
  */
-async function measureLoggingCost(
-  generated: (label: string, env: NodeJS.ProcessEnv, extra?: Partial<Server>) => Server,
-  single: string,
-  scripts: string,
-): Promise<LoggingCost[]> {
+async function measureLoggingCost(generated: GeneratedServer, single: string, scripts: string): Promise<LoggingCost[]> {
   const servers = [
     generated(LOG_OFF, {}),
     generated(LOG_OFF_CONTROL, {}),
@@ -382,8 +383,8 @@ async function measureLoggingCost(
   const running: (Started & { url: string })[] = [];
   try {
     for (const server of servers) {
-      const port = await freePort();
-      running.push({ ...(await start(server, port)), url: `http://127.0.0.1:${port}/predict` });
+      const started = await start(server);
+      running.push({ ...started, url: `${started.baseUrl}/predict` });
     }
     for (const { child, url } of running) runWrk(url, single, 16, 1, child.pid!); // warm-up
     const costs: LoggingCost[] = servers.slice(1).map(({ label }) => ({ label, throughputCost: new Map(), cpuCost: new Map() }));
@@ -463,7 +464,7 @@ async function main(): Promise<void> {
   const project = prepareProject();
   const scripts = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
   const single = wrkScript(scripts, 'single', { ...ROW, request_id: 'bench' });
-  const generated = (label: string, env: NodeJS.ProcessEnv, extra: Partial<Server> = {}): Server => ({
+  const generated: GeneratedServer = (label, env, extra = {}) => ({
     label,
     command: 'node',
     args: ['dist/serving/server.js'],
