@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { PredictionLog, type PredictionRecord } from '../src/predictionLog/index.js';
 import type { RunningServer } from '../src/serving/startServer.js';
 import { FluentdReceiver } from './support/fluentdReceiver.js';
-import { keepPredicting, logSettings, type LoadResult, predictMany, sleep, startLoggingServer, until } from './support/predictionLoad.js';
+import {
+  keepPredicting,
+  logSettings,
+  type LoadResult,
+  predictionsToLog,
+  predictMany,
+  sleep,
+  startLoggingServer,
+  until,
+} from './support/predictionLoad.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 
 describe('prediction log to Fluentd', () => {
@@ -123,16 +132,7 @@ describe('prediction log to Fluentd', () => {
     it('gets every record acknowledged by Fluentd', async () => {
       const settings = logSettings(project.spec, { sinks: ['fluentd'], flush_interval_ms: 20, fluentd: { ack: true } }, process.env);
       const log = PredictionLog.create({ ...settings, sinks: ['fluentd'] });
-      log.log({
-        idField: idField(),
-        featureNames: ['example'],
-        ids: Array.from({ length: 100 }, (_, i) => `integration-${Date.now()}-${i}`),
-        rows: Array.from({ length: 100 }, (_, i) => ({ example: i })),
-        results: Array.from({ length: 100 }, () => ({ prediction: 'integration-test' })),
-        model: { uuid: project.metadata.uuid, version: project.metadata.version, created_at: project.metadata.created_at },
-        apiVersion: project.spec.config.version,
-        latencyMs: 1,
-      });
+      log.log(predictionsToLog(project, 100, `integration-${Date.now()}`));
       assert.equal(await log.close(15_000), 0, `last error: ${log.stats().sinks.fluentd?.last_error}`);
       assert.equal(log.stats().sinks.fluentd!.sent, 100);
     });

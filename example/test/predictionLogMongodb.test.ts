@@ -3,11 +3,20 @@
 import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
 import { PredictionLog, type PredictionRecord } from '../src/predictionLog/index.js';
-import { loggedPredictions, type PredictionsToLog } from '../src/predictionLog/record.js';
+import { loggedPredictions } from '../src/predictionLog/record.js';
 import { MongodbSink } from '../src/predictionLog/sinks/mongodb.js';
 import type { RunningServer } from '../src/serving/startServer.js';
 import { MongoTestServer } from './support/mongoServer.js';
-import { keepPredicting, logSettings, type LoadResult, predictMany, sleep, startLoggingServer, until } from './support/predictionLoad.js';
+import {
+  keepPredicting,
+  logSettings,
+  type LoadResult,
+  predictionsToLog,
+  predictMany,
+  sleep,
+  startLoggingServer,
+  until,
+} from './support/predictionLoad.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 
 describe('prediction log to MongoDB', () => {
@@ -37,18 +46,7 @@ describe('prediction log to MongoDB', () => {
   const idField = () => project.spec.config.id_field;
   const storedIds = () => mongo.documents('logs', 'predictions').map((document) => document[idField()] as string);
   const mongoCounts = () => running!.predictionLog.stats().sinks.mongodb!;
-  /** A batch request of `count` rows, as the service logs it. */
-  const predictions = (count: number, prefix: string): PredictionsToLog => ({
-    idField: idField(),
-    featureNames: ['example'],
-    ids: Array.from({ length: count }, (_, i) => `${prefix}-${i}`),
-    rows: Array.from({ length: count }, (_, i) => ({ example: i })),
-    results: Array.from({ length: count }, () => ({ prediction: 'test' })),
-    model: { uuid: project.metadata.uuid, version: project.metadata.version, created_at: project.metadata.created_at },
-    apiVersion: project.spec.config.version,
-    latencyMs: 1,
-  });
-  const logged = (count: number, prefix: string) => loggedPredictions(predictions(count, prefix));
+  const logged = (count: number, prefix: string) => loggedPredictions(predictionsToLog(project, count, prefix));
 
   it('stores every prediction once, in batched inserts, with its indexes, readable through the driver', async () => {
     running = await startLoggingServer(project.spec, project.modelDir, mongoSettings({ mongodb: { timeout_ms: 500, ttl_days: 30 } }));
@@ -171,7 +169,7 @@ describe('prediction log to MongoDB', () => {
         { ...process.env, MONGODB_COLLECTION: collection },
       );
       const log = PredictionLog.create({ ...settings, sinks: ['mongodb'] });
-      log.log(predictions(100, `integration-${Date.now()}`));
+      log.log(predictionsToLog(project, 100, `integration-${Date.now()}`));
       assert.equal(await log.close(15_000), 0, `last error: ${log.stats().sinks.mongodb?.last_error}`);
       const client = new MongoClient(settings.mongodb.url);
       try {

@@ -2,11 +2,12 @@
 // + environment), a server on a free port, and HTTP load on real sockets.
 import type { z } from 'zod';
 import { predictionLogSettings } from '../../src/environment.js';
-import type { PredictionLogSettings } from '../../src/predictionLog/index.js';
+import type { PredictionLogSettings, PredictionsToLog } from '../../src/predictionLog/index.js';
 import { startServer, type RunningServer } from '../../src/serving/startServer.js';
 import type { Spec } from '../../src/spec/load.js';
 import { exampleRow } from '../../src/spec/requestSchema.js';
 import { configFileSchema, type Config } from '../../src/spec/schema.js';
+import type { TrainedProject } from '../trainedModel.js';
 
 type PredictionLogSection = z.input<typeof configFileSchema>['prediction_log'];
 
@@ -40,6 +41,20 @@ export function environmentWithoutPredictionLog(env: NodeJS.ProcessEnv = process
     'MONGODB_COLLECTION',
   ];
   return Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
+}
+
+/** A batch request of `count` rows (ids `<prefix>-<i>`, one feature "example"), as the service hands it to the log. */
+export function predictionsToLog({ spec, metadata }: TrainedProject, count: number, prefix: string): PredictionsToLog {
+  return {
+    idField: spec.config.id_field,
+    featureNames: ['example'],
+    ids: Array.from({ length: count }, (_, i) => `${prefix}-${i}`),
+    rows: Array.from({ length: count }, (_, i) => ({ example: i })),
+    results: Array.from({ length: count }, () => ({ prediction: 'test' })),
+    model: { uuid: metadata.uuid, version: metadata.version, created_at: metadata.created_at },
+    apiVersion: spec.config.version,
+    latencyMs: 1,
+  };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
