@@ -380,13 +380,12 @@ async function measureLoggingCost(generated: GeneratedServer, single: string, sc
     generated(LOG_STDOUT_PIPE, { PREDICTION_LOG_SINKS: 'stdout' }, { stdout: { pipe: true } }),
     generated(LOG_STDOUT_FILE, { PREDICTION_LOG_SINKS: 'stdout' }, { stdout: { file: join(scripts, 'stdout.jsonl') } }),
   ];
-  const running: (Started & { url: string })[] = [];
+  const running: Started[] = [];
   try {
     for (const server of servers) {
-      const started = await start(server);
-      running.push({ ...started, url: `${started.baseUrl}/predict` });
+      running.push(await start(server));
     }
-    for (const { child, url } of running) runWrk(url, single, 16, 1, child.pid!); // warm-up
+    for (const { child, baseUrl } of running) runWrk(`${baseUrl}/predict`, single, 16, 1, child.pid!); // warm-up
     const costs: LoggingCost[] = servers.slice(1).map(({ label }) => ({ label, throughputCost: new Map(), cpuCost: new Map() }));
     for (const connections of CONNECTIONS) {
       for (const cost of costs) {
@@ -397,7 +396,8 @@ async function measureLoggingCost(generated: GeneratedServer, single: string, sc
         const loads: Load[] = [];
         for (let i = 0; i < running.length; i++) {
           const index = (i + round) % running.length;
-          loads[index] = runWrk(running[index]!.url, single, connections, LOG_SECONDS, running[index]!.child.pid!);
+          const { baseUrl, child } = running[index]!;
+          loads[index] = runWrk(`${baseUrl}/predict`, single, connections, LOG_SECONDS, child.pid!);
         }
         const [off, ...others] = loads;
         others.forEach((load, i) => {
