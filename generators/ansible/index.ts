@@ -1,6 +1,6 @@
 // yo ml-microservice:ansible — renders ansible/: the playbooks verbatim from templates/ansible, and the
 // inventory (hosts, user and the deployment's names as group variables) from config.yaml in code.
-import { Document } from 'yaml';
+import { Document, Scalar } from 'yaml';
 import type { Spec } from '../../templates/service/src/spec/load.js';
 import type { Config } from '../../templates/service/src/spec/schema.js';
 import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
@@ -11,26 +11,36 @@ export const MICROK8S_ADDONS = ['dns', 'ingress', 'registry', 'helm3', 'metrics-
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
 
+/**
+ * A value from config.yaml as Ansible data that is never evaluated as a Jinja2 template (`!unsafe`): config.yaml's
+ * schema already refuses template markers, and this keeps a value that slipped past it inert.
+ */
+export function unsafe(value: string): Scalar<string> {
+  const scalar = new Scalar(value);
+  scalar.tag = '!unsafe';
+  return scalar;
+}
+
 export function inventoryYaml(config: Config, names: PartContext): string {
   const { ansible } = config;
   const hosts = Object.fromEntries(
     ansible.hosts.map((host) => [
       host.name,
       LOOPBACK.test(host.address)
-        ? { ansible_host: host.address, ansible_connection: 'local' }
-        : { ansible_host: host.address, ansible_user: host.user ?? ansible.user },
+        ? { ansible_host: unsafe(host.address), ansible_connection: 'local' }
+        : { ansible_host: unsafe(host.address), ansible_user: unsafe(host.user ?? ansible.user) },
     ]),
   );
   const doc = new Document({
     microk8s: {
       hosts,
       vars: {
-        microk8s_channel: ansible.microk8s_channel,
-        microk8s_user: ansible.user,
+        microk8s_channel: unsafe(ansible.microk8s_channel),
+        microk8s_user: unsafe(ansible.user),
         microk8s_addons: [...MICROK8S_ADDONS],
-        service_release: names.release,
-        service_namespace: names.namespace,
-        service_image_tag: names.version,
+        service_release: unsafe(names.release),
+        service_namespace: unsafe(names.namespace),
+        service_image_tag: unsafe(names.version),
         service_chart: `../${CHART_PATH}`,
       },
     },
@@ -38,6 +48,7 @@ export function inventoryYaml(config: Config, names: PartContext): string {
   doc.commentBefore = [
     ' The MicroK8s hosts, rendered from config.yaml (ansible.hosts, ansible.user, ansible.microk8s_channel) by',
     ' `yo ml-microservice:ansible`. A loopback address is managed without SSH (ansible_connection: local).',
+    ' The values from config.yaml are !unsafe: Ansible uses them as they are and never evaluates them as Jinja2.',
     ' Secrets do not belong here: see deploy.yaml.',
   ].join('\n');
   return `---\n${doc.toString({ lineWidth: 0 })}`;

@@ -86,6 +86,8 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
 
   initializing(): void {
     const output = this.#value(SETTINGS.output);
+    const outputValid = output === undefined ? true : SETTINGS.output.validate(output, this.#settingContext());
+    if (outputValid !== true) throw new Error(`--output ${JSON.stringify(output)}: ${outputValid}`);
     // Inside an existing project (or --output pointing at one) a bare re-run regenerates from its own files.
     this.#project = findProject(output ? resolve(this.contextRoot, output) : this.contextRoot);
     if (output && this.#project && this.#project.root !== resolve(this.contextRoot, output)) this.#project = undefined;

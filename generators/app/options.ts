@@ -2,7 +2,7 @@
 // validation and (for answers) its prompt — and the generator derives its options, its prompts, the
 // non-interactive checks and the --help text from these declarations.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { CliOptionSpec, PromptQuestion } from 'yeoman-generator';
 import { configFileSchema, TASKS, type Task } from '../../templates/service/src/spec/schema.js';
 import { templatesRoot } from '../packageRoot.js';
@@ -64,6 +64,20 @@ const csvFile = (value: string, { cwd }: SettingContext): true | string => {
   if (!existsSync(path)) return `no such file: ${path}`;
   if (!statSync(path).isFile()) return `not a file: ${path}`;
   return true;
+};
+
+/** Longest file name most file systems take (ext4, APFS, NTFS): a longer one fails with ENAMETOOLONG. */
+const MAX_FILE_NAME_BYTES = 255;
+
+/** The folder to generate into must be a folder, or a path where one can be made: no file on the way. */
+const outputFolder = (value: string, { cwd }: SettingContext): true | string => {
+  const path = resolve(cwd, value);
+  const tooLong = path.split(sep).find((part) => Buffer.byteLength(part) > MAX_FILE_NAME_BYTES);
+  if (tooLong) return `a folder name is longer than ${MAX_FILE_NAME_BYTES} bytes: ${tooLong.slice(0, 40)}…`;
+  for (let folder = path; ; folder = dirname(folder)) {
+    if (existsSync(folder)) return statSync(folder).isDirectory() ? true : `not a folder: ${folder} is a file`;
+    if (dirname(folder) === folder) return true;
+  }
 };
 
 /** The column must exist in the CSV header (when the header is known). */
@@ -149,6 +163,7 @@ export const SETTINGS = {
     flag: 'output',
     type: String,
     description: 'Folder to generate into (default: ./<name>/, or the project around the current folder)',
+    validate: outputFolder,
   },
 } as const satisfies Record<string, Setting>;
 
