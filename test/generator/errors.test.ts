@@ -84,6 +84,53 @@ const SPEC_CASES: SpecCase[] = [
   },
 ];
 
+/** Hostile values for every config.yaml string that reaches YAML, Jinja2, a shell or a Jenkinsfile (issue 13). */
+const HOSTILE_VALUES = [
+  'x\ndefaultBackend: {}',
+  "10.0.0.5{{ lookup('pipe','touch /tmp/x') }}",
+  'a{% if 1 %}b',
+  '$(touch /tmp/x)',
+  'a"b',
+  "a'b",
+];
+const RENDERED_FIELDS: [field: string, yaml: (value: string) => string, line: number][] = [
+  ['ansible.hosts[0].address', (v) => `ansible:\n  hosts:\n    - name: n1\n      address: ${JSON.stringify(v)}\n`, 11],
+  ['helm.ingress.class_name', (v) => `helm:\n  ingress:\n    class_name: ${JSON.stringify(v)}\n`, 10],
+  ['server.host', (v) => `server:\n  host: ${JSON.stringify(v)}\n`, 9],
+  ['ci.argocd.revision', (v) => `ci:\n  argocd:\n    revision: ${JSON.stringify(v)}\n`, 10],
+  ['ci.argocd.repo_url', (v) => `ci:\n  argocd:\n    repo_url: ${JSON.stringify(`https://git.example.com/${v}`)}\n`, 10],
+  ['helm.retrain_webhook_url', (v) => `helm:\n  retrain_webhook_url: ${JSON.stringify(`http://r.example.com/${v}`)}\n`, 9],
+  ['helm.namespace', (v) => `helm:\n  namespace: ${JSON.stringify(v)}\n`, 9],
+  ['docker.registry', (v) => `docker:\n  registry: ${JSON.stringify(v)}\n`, 9],
+  ['name', () => '', 1],
+];
+for (const [field, yaml, line] of RENDERED_FIELDS)
+  for (const value of HOSTILE_VALUES) {
+    const config = field === 'name' ? CONFIG.replace('name: demo', `name: ${JSON.stringify(value)}`) : CONFIG + yaml(value);
+    SPEC_CASES.push({
+      title: `a hostile ${field} is refused: ${JSON.stringify(value)}`,
+      config,
+      expected: new RegExp(`c\\.yaml:${line}:\\d+ +${field.replace(/[.[\]]/g, '\\$&')}: `),
+    });
+  }
+SPEC_CASES.push(
+  {
+    title: 'a YAML alias bomb names the file and line',
+    config: `${CONFIG}a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+    expected: /c\.yaml:9:\d+ +\(top level\): cannot be read: Excessive alias count/,
+  },
+  {
+    title: 'a name longer than a Helm release name (53)',
+    config: CONFIG.replace('name: demo', `name: ${'a'.repeat(54)}`),
+    expected: /c\.yaml:1:\d+ +name: at most 53 characters/,
+  },
+  {
+    title: 'a name ending with a dash',
+    config: CONFIG.replace('name: demo', 'name: demo-'),
+    expected: /c\.yaml:1:\d+ +name: expected .*not ending with a dash/,
+  },
+);
+
 describe('app generator: bad input writes nothing', () => {
   let dir: string;
   let cleanup: () => void;
@@ -106,6 +153,22 @@ describe('app generator: bad input writes nothing', () => {
       await expectFailure({ features: 'f.yaml', config: 'c.yaml' }, expected);
     });
   }
+
+  it('--output pointing at a file', async () => {
+    writeFiles(dir, { 'f.yaml': FEATURES, 'c.yaml': CONFIG, 'taken.txt': 'x' });
+    await expectFailure(
+      { features: 'f.yaml', config: 'c.yaml', output: 'taken.txt/demo' },
+      /--output "taken\.txt\/demo": not a folder: .*taken\.txt is a file/,
+    );
+  });
+
+  it('a 300-character folder name in --output', async () => {
+    writeFiles(dir, { 'f.yaml': FEATURES, 'c.yaml': CONFIG });
+    await expectFailure(
+      { features: 'f.yaml', config: 'c.yaml', output: 'a'.repeat(300) },
+      /--output "a+": a folder name is longer than 255 bytes/,
+    );
+  });
 
   it('missing file', async () => {
     writeFiles(dir, { 'c.yaml': CONFIG });

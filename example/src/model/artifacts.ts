@@ -224,6 +224,35 @@ function parseJson(path: string, content: Buffer): unknown {
   }
 }
 
+/**
+ * What preprocessor.json must hold for the project's Preprocessor (PreprocessorState: the column encoders of
+ * src/model/preprocessing.ts). Checked on load, so a damaged file is refused naming the file and field instead of
+ * failing later inside the encoders. Keys beyond these are kept, for a Preprocessor that stores more.
+ */
+const finiteNumber = z.number().refine(Number.isFinite, 'expected a finite number');
+const preprocessorStateSchema = z.looseObject({
+  encoders: z.array(
+    z.discriminatedUnion('kind', [
+      z.looseObject({ kind: z.literal('numeric'), feature: z.string(), offset: finiteNumber, scale: finiteNumber, fill: finiteNumber }),
+      z.looseObject({
+        kind: z.literal('one-hot'),
+        feature: z.string(),
+        categories: z.array(z.string()),
+        fill: z.string().nullable(),
+        unknown: z.enum(['zeros', 'error']),
+      }),
+      z.looseObject({ kind: z.literal('boolean'), feature: z.string(), fill: finiteNumber }),
+    ]),
+  ),
+});
+
+function readPreprocessorState(path: string, content: Buffer): PreprocessorState {
+  const parsed = preprocessorStateSchema.safeParse(parseJson(path, content));
+  if (parsed.success) return parsed.data as PreprocessorState;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  throw new ModelLoadError(`${path} is not a valid preprocessor state (retrain with \`npm run train\`):\n  ${problems.join('\n  ')}`);
+}
+
 /** Reads one model folder, checking model.json's fields; fills uuid, version and created_at when it leaves them out. */
 export async function readArtifacts(dir: string, projectVersion: string): Promise<LoadedArtifacts> {
   const [onnx, preprocessor, metadataBytes] = await Promise.all([
@@ -255,7 +284,7 @@ export async function readArtifacts(dir: string, projectVersion: string): Promis
   };
   return {
     onnx: onnx!,
-    preprocessor: preprocessor ? (parseJson(join(dir, PREPROCESSOR_FILE), preprocessor) as PreprocessorState) : undefined,
+    preprocessor: preprocessor ? readPreprocessorState(join(dir, PREPROCESSOR_FILE), preprocessor) : undefined,
     metadata,
   };
 }

@@ -10,7 +10,7 @@ import type { Monitoring } from '../monitoring/index.js';
 import type { PredictionLog } from '../predictionLog/index.js';
 import { rowAnswerJson } from './answerJson.js';
 import { fieldPath, type Spec } from '../spec/load.js';
-import type { FeatureValues, RequestSchemas } from '../spec/requestSchema.js';
+import { inheritedNames, ownValue, withoutPrototypes, type FeatureValues, type RequestSchemas } from '../spec/requestSchema.js';
 import type { Prediction, Predictor } from './predictor.js';
 import { exchangeOf, type Exchange, type RequestGuards } from './requestGuards.js';
 
@@ -62,6 +62,8 @@ export interface JsonAnswer {
 /** A JSON POST route: the schema its body must match, and how it answers a valid body once the model is loaded. */
 export interface JsonRoute<T> {
   readonly schema: z.ZodType<T>;
+  /** Readies the parsed JSON for the schema (see withoutPrototypes), when the route needs it. */
+  readonly prepare?: (body: unknown) => unknown;
   answer(body: T, predictor: Predictor, exchange: Exchange): Promise<JsonAnswer>;
 }
 
@@ -134,7 +136,7 @@ export class JsonRouteHandler {
       guards.sendError(res, 400, { error: 'malformed_json', message });
       return;
     }
-    const parsed = route.schema.safeParse(body);
+    const parsed = route.schema.safeParse(route.prepare ? route.prepare(body) : body);
     if (!parsed.success) {
       const issues = fieldIssues(parsed.error, body);
       guards.sendError(res, 422, {
@@ -188,10 +190,16 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
     return described;
   };
   const infoOf = (predictor: Predictor) => describe(predictor).info;
-  /** The row without the id field: a plain loop, as object rest with a computed key is a slow path in V8. */
+  // A feature or id field named like an Object.prototype member (constructor, toString): the body's objects lose
+  // their prototype before validation, and every read below is of own properties only.
+  const prepare = inheritedNames([...featureNames, idField]).length ? withoutPrototypes : undefined;
+  /**
+   * The row without the id field: a plain loop, as object rest with a computed key is a slow path in V8. Every
+   * feature is an own key (undefined when left out), so later reads by name never reach Object.prototype.
+   */
   const featuresOf = (row: FeatureValues) => {
     const features: FeatureValues = {};
-    for (const name of featureNames) if (row[name] !== undefined) features[name] = row[name];
+    for (const name of featureNames) features[name] = ownValue(row, name);
     return features;
   };
 
@@ -219,10 +227,11 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
 
   const predict: JsonRoute<FeatureValues> = {
     schema: schemas.predictRequest,
+    prepare,
     async answer(body, predictor, exchange) {
       const features = featuresOf(body);
       const [result] = await monitoring.predict(predictor, '/predict', [features]);
-      const answeredId = body[idField] ?? randomUUID();
+      const answeredId = ownValue(body, idField) ?? randomUUID();
       const latencyMs = performance.now() - exchange.startedAt;
       // {id, ...result, model, api_version} as JSON.stringify would write it, with the constant tail made once.
       const answer = rowAnswerJson(idField, answeredId, result!);
@@ -236,10 +245,11 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
 
   const predictBatch: JsonRoute<{ rows: FeatureValues[] }> = {
     schema: schemas.batchRequest,
+    prepare,
     async answer({ rows }, predictor, exchange) {
       const features = rows.map(featuresOf);
       const results = await monitoring.predict(predictor, '/predict/batch', features);
-      const ids = rows.map((row) => row[idField] ?? randomUUID());
+      const ids = rows.map((row) => ownValue(row, idField) ?? randomUUID());
       const latencyMs = performance.now() - exchange.startedAt;
       const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
       return {

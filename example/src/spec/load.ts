@@ -2,7 +2,7 @@
 // reports every problem with file, line, column, field and expectation. Used by the generator and
 // by the generated service (at start-up), so a bad file is rejected the same way by both.
 import { readFileSync } from 'node:fs';
-import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { LineCounter, isNode, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configFileSchema, crossCheck, featuresFileSchema, type Config, type FeaturesFile } from './schema.js';
 
@@ -60,8 +60,30 @@ function locate({ document, lines }: ParsedYaml, path: readonly PropertyKey[]): 
   return {};
 }
 
+/**
+ * The file's data. toJS() refuses a document whose aliases expand far beyond its size (a "billion laughs" bomb);
+ * that refusal names the file and the first alias instead of escaping as a bare error.
+ */
+function toData({ file, document, lines }: ParsedYaml): unknown {
+  try {
+    return document.toJS();
+  } catch (error) {
+    let where: { line?: number; column?: number } = {};
+    visit(document, {
+      Alias(_key, alias) {
+        if (alias.range) {
+          const { line, col } = lines.linePos(alias.range[0]);
+          where = { line, column: col };
+        }
+        return visit.BREAK;
+      },
+    });
+    throw new SpecError([{ file, ...where, field: '', message: `cannot be read: ${(error as Error).message}` }]);
+  }
+}
+
 function validate<S extends z.ZodType>(parsed: ParsedYaml, schema: S): z.output<S> {
-  const data: unknown = parsed.document.toJS();
+  const data = toData(parsed);
   const result = schema.safeParse(data ?? {});
   if (result.success) return result.data;
   throw new SpecError(

@@ -52,6 +52,35 @@ export function exampleRow(features: readonly Feature[]): Record<string, Feature
   return row;
 }
 
+/**
+ * A row's own value for `name`, never one inherited from Object.prototype: a feature or id field may be named
+ * constructor or toString, and a row that leaves it out must read undefined, not the inherited function.
+ */
+export function ownValue<T>(row: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(row, name) ? row[name] : undefined;
+}
+
+/** The names (features, id field) that every plain object inherits from Object.prototype, such as constructor. */
+export function inheritedNames(names: readonly string[]): string[] {
+  return names.filter((name) => name in Object.prototype);
+}
+
+/**
+ * A parsed request body whose objects (the body and each of its rows) have no prototype, so that zod, which reads
+ * each declared key with `value[key]`, finds a left-out "constructor" undefined rather than Object's function.
+ * Only needed, and only used, when the spec has such a name (inheritedNames): it costs a little per request.
+ */
+export function withoutPrototypes(body: unknown): unknown {
+  const strip = (value: unknown) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype)
+      Object.setPrototypeOf(value, null);
+  };
+  strip(body);
+  const rows = body !== null && typeof body === 'object' ? ownValue(body as Record<string, unknown>, 'rows') : undefined;
+  if (Array.isArray(rows)) rows.forEach(strip);
+  return body;
+}
+
 /** A caller-chosen request id (config.yaml id_field): what /predict echoes and /feedback joins on. */
 export const requestIdSchema = z.union([z.string().min(1).max(200), z.number().int()], {
   error: 'expected a string of 1 to 200 characters or an integer',

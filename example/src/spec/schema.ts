@@ -196,9 +196,35 @@ const pinnedImage = z
 const dnsName = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS name (letters, digits, dashes; at most 63)');
-const hostName = z
+const hostNamePattern = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+const hostName = z.string().regex(hostNamePattern, 'expected a host name such as iris.example.com');
+/** A DNS-1123 subdomain, e.g. an IngressClass name: dot-separated DNS labels, at most 253 characters. */
+const dnsSubdomain = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a host name such as iris.example.com');
+  .regex(hostNamePattern, 'expected a lower-case DNS subdomain (letters, digits, dashes and dots; at most 253), e.g. public');
+/**
+ * A machine to reach: a host name or an IPv4/IPv6 address. Nothing else, because the value is rendered into
+ * YAML that Ansible evaluates as Jinja2 (ansible_host) and into the service's listen call.
+ */
+const hostOrAddress = z
+  .string()
+  .refine(
+    (value) => hostNamePattern.test(value.toLowerCase()) || z.ipv4().safeParse(value).success || z.ipv6().safeParse(value).success,
+    'expected a host name or an IP address such as 10.0.0.5 or node1.example.com',
+  );
+/**
+ * A URL that is rendered into YAML, a Helm values file and Jenkins: no white space, quotes, backslashes or template
+ * markers ({{ }}, {% %}, ${ }), which new URL() alone would let through (it drops newlines and tabs silently).
+ */
+const renderedUrl = (protocol?: RegExp) =>
+  (protocol ? z.url({ protocol }) : z.url()).refine(
+    (url) => !/[\s"'`\\<>]|\{\{|\{%|\$\{/.test(url),
+    'a URL without spaces, quotes, backslashes, < > or template markers ({{, {%, ${)',
+  );
+/** A Git branch, tag or commit (Argo CD's targetRevision). */
+const gitRevision = z
+  .string()
+  .regex(/^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,255}$/, 'expected a Git branch, tag or commit such as HEAD, main or v1.2.0');
 const cpu = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?m?$/, 'expected CPU such as 250m or 1')]);
 const memory = z.string().regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'expected memory such as 256Mi or 1Gi');
 /** Jenkins credential ids name a secret stored in Jenkins; they are not secrets themselves. */
@@ -230,7 +256,7 @@ const helmSchema = z
       .strictObject({
         enabled: z.boolean().default(false),
         host: hostName.optional(), // default: <name>.local
-        class_name: z.string().min(1).default('public'), // MicroK8s's ingress class
+        class_name: dnsSubdomain.default('public'), // MicroK8s's ingress class
         tls_secret: dnsName.optional(),
       })
       .prefault({}),
@@ -251,7 +277,7 @@ const helmSchema = z
     grafana_dashboard: z.boolean().default(false),
     // Where the chart's AlertmanagerConfig sends the retrain="true" alerts (the retrain receiver,
     // scripts/retrainOnAlert.ts); unset: no AlertmanagerConfig (monitoring/alertmanager.yml shows the route).
-    retrain_webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+    retrain_webhook_url: renderedUrl(/^https?$/).optional(),
     mongodb: z.boolean().default(false), // run a single MongoDB in the release for the prediction log
   })
   .prefault({});
@@ -272,10 +298,10 @@ const ansibleSchema = z
       .array(
         z.strictObject({
           name: dnsName,
-          address: z.string().min(1),
+          address: hostOrAddress,
           user: z
             .string()
-            .regex(/^[a-z_][a-z0-9_-]*$/)
+            .regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name')
             .optional(),
         }),
       )
@@ -298,8 +324,8 @@ const ciSchema = z
     argocd: z
       .strictObject({
         enabled: z.boolean().default(false),
-        repo_url: z.url().optional(), // the Git repository holding this project
-        revision: z.string().min(1).default('HEAD'),
+        repo_url: renderedUrl().optional(), // the Git repository holding this project
+        revision: gitRevision.default('HEAD'),
         namespace: dnsName.default('argocd'),
       })
       .prefault({})
@@ -402,12 +428,25 @@ export const GATED_METRICS = {
   regression: { min_metric: ['r2'], max_metric: ['rmse', 'mae'] },
 } as const satisfies Record<Task, Record<'min_metric' | 'max_metric', readonly string[]>>;
 
+/**
+ * The project name: it names the package, the image, the chart and the Helm release, and release names are DNS
+ * labels of at most 53 characters (Helm refuses longer ones).
+ */
+export const PROJECT_NAME_MAX_LENGTH = 53;
+export const projectName = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+    'expected a lower-case name of letters, digits and dashes, not ending with a dash (it names the package, image, chart and Helm release)',
+  )
+  .max(PROJECT_NAME_MAX_LENGTH, `at most ${PROJECT_NAME_MAX_LENGTH} characters: it is the Helm release name, which Helm limits to 53`);
+/** Free text rendered into package.json, Chart.yaml and the README: one line, no control characters. */
+const oneLineText = z.string().regex(/^[^\p{Cc}]*$/u, 'expected one line of text without control characters');
+
 export const configFileSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes (it names the package, image and chart)'),
+  name: projectName,
   version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'expected a semantic version such as 1.0.0'),
-  description: z.string().default('A machine learning microservice'),
+  description: oneLineText.default('A machine learning microservice'),
   task: z.enum(TASKS),
   target: identifier,
   id_field: identifier,
@@ -426,7 +465,7 @@ export const configFileSchema = z.strictObject({
     .prefault({}),
   server: z
     .strictObject({
-      host: z.string().min(1).default('0.0.0.0'),
+      host: hostOrAddress.default('0.0.0.0'),
       port: z.number().int().min(1).max(65535).default(8000),
       body_limit_bytes: z.number().int().positive().default(1_048_576),
       max_batch_rows: z.number().int().positive().default(1000),
