@@ -2,9 +2,14 @@
 // and ansible-lint: the playbooks pass `ansible-playbook --syntax-check` and `ansible-lint --offline` with the
 // production profile, and the inventory comes from config.yaml.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { inventoryYaml } from '../../generators/ansible/index.js';
+import { partContext } from '../../generators/deploymentNames.js';
+import { parseSpec } from '../../templates/service/src/spec/load.js';
+import { IRIS } from '../support/deployProject.js';
 import { FULL_CONFIG, generatedProject } from '../support/deployProject.js';
 import { run } from '../support/process.js';
 
@@ -58,6 +63,25 @@ describe('ansible: the playbooks and the inventory', function () {
     assert.equal(remote.microk8s.vars.microk8s_channel, '1.31/stable');
     assert.equal(remote.microk8s.vars.microk8s_user, 'deploy');
     assert.equal(remote.microk8s.vars.service_namespace, 'ml-serving');
+  });
+
+  it('the inventory values are !unsafe: a Jinja2 expression that slipped past config.yaml is never run by ansible', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'unsafe-inventory-'));
+    try {
+      const marker = join(scratch, 'pwned');
+      const spec = parseSpec(readFileSync(join(IRIS, 'features.yaml'), 'utf8'), readFileSync(join(IRIS, 'config.yaml'), 'utf8'));
+      // The schema refuses such an address (test/generator/errors.test.ts); here it is forced past it.
+      const hostile = `127.0.0.1{{ lookup('pipe', 'touch ${marker}') }}`;
+      const config = { ...spec.config, ansible: { ...spec.config.ansible, hosts: [{ name: 'local', address: '127.0.0.1' }] } };
+      const inventory = inventoryYaml(config, partContext(spec)).replace('!unsafe 127.0.0.1', `!unsafe ${JSON.stringify(hostile)}`);
+      writeFileSync(join(scratch, 'inventory.yaml'), inventory);
+      const listed = await run('ansible-inventory', ['-i', 'inventory.yaml', '--host', 'local'], { cwd: scratch });
+      assert.deepEqual((JSON.parse(listed.stdout) as Loose).ansible_host, { __ansible_unsafe: hostile });
+      await run('ansible', ['all', '-i', 'inventory.yaml', '-m', 'ansible.builtin.ping'], { cwd: scratch });
+      assert.equal(existsSync(marker), false, 'the lookup in ansible_host ran');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('setup is idempotent: add-ons already enabled are skipped, the read-only commands report no change', async () => {
