@@ -69,6 +69,16 @@ for (const major of [3, 4] as HelmMajor[]) {
       assert.match(stdout, new RegExp(`^v${major}\\.`));
     });
 
+    it('quotes string values: a newline in ingress.className stays inside the value, injecting no key', async () => {
+      const hostile = 'public\ndefaultBackend:\n  service: { name: evil, port: { number: 80 } }';
+      const hostileValues = join(project, 'hostile.yaml');
+      writeFileSync(hostileValues, stringify({ ingress: { enabled: true, className: hostile, tlsSecretName: 'tls\nx: 1' } }));
+      const ingress = one(await template('--values', hostileValues), 'Ingress');
+      assert.equal(ingress.spec.ingressClassName, hostile);
+      assert.equal(ingress.spec.defaultBackend, undefined);
+      assert.equal(ingress.spec.tls[0].secretName, 'tls\nx: 1');
+    });
+
     it('passes helm lint --strict with the default values and with everything on', async () => {
       const { stdout } = await run(helm, ['lint', '--strict', chart], { cwd: project });
       assert.match(stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
