@@ -1,8 +1,8 @@
 // Finds earlier predictions by id in the prediction log, for feedback whose prediction is no longer (or never
 // was) in this process's memory: made before a restart, or answered by another replica. Only the MongoDB sink
-// can be queried; it uses the sink's own settings (MONGODB_URL, db, collection), with a client of its own.
-import type { Collection, MongoClient } from 'mongodb';
-import { mongodbDriver, type MongodbSettings, type PredictionDocument } from '../predictionLog/sinks/mongodb.js';
+// can be queried; it uses the sink's own settings (MONGODB_URL, db, collection) and, in the service, the sink's client.
+import type { MongodbSettings } from '../predictionLog/sinks/mongodb.js';
+import { MongodbConnection } from '../predictionLog/sinks/mongodbConnection.js';
 import { idKey, type PredictionValue, type RequestId } from './feedback.js';
 
 export interface PredictionLookup {
@@ -26,27 +26,24 @@ const RECORDS_PER_ID = 10;
 
 export class MongoPredictionLookup implements PredictionLookup {
   readonly description: string;
-  private readonly client: MongoClient;
-  private readonly collection: Collection<PredictionDocument>;
+  private readonly connection: MongodbConnection;
 
-  constructor(private readonly settings: MongodbSettings) {
-    const { url, db, collection, timeoutMs, appName } = settings;
-    this.description = `MongoDB ${db}.${collection}`;
-    this.client = new (mongodbDriver().MongoClient)(url, {
-      serverSelectionTimeoutMS: timeoutMs,
-      connectTimeoutMS: timeoutMs,
-      appName,
-      maxPoolSize: 4,
-    });
-    this.collection = this.client.db(db).collection<PredictionDocument>(collection);
+  /** `connection`: the one the mongodb sink uses (see startServer); omitted, the lookup has its own. */
+  constructor(
+    private readonly settings: MongodbSettings,
+    connection?: MongodbConnection,
+  ) {
+    this.description = `MongoDB ${settings.db}.${settings.collection}`;
+    this.connection = (connection ?? new MongodbConnection(settings)).use();
   }
 
   async find(ids: readonly RequestId[], modelUuid: string): Promise<Map<string, PredictionValue>> {
     const found = new Map<string, PredictionValue>();
     const queue = [...new Set(ids)];
+    const collection = await this.connection.collection();
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const records = await this.collection
+        const records = await collection
           .find<LoggedPrediction>(
             { [this.settings.idField]: id },
             { sort: { timestamp: -1 }, limit: RECORDS_PER_ID, projection: { prediction: 1, model: 1 } },
@@ -62,6 +59,6 @@ export class MongoPredictionLookup implements PredictionLookup {
   }
 
   async close(): Promise<void> {
-    await this.client.close(true);
+    await this.connection.release();
   }
 }

@@ -10,6 +10,7 @@ import { loggedPredictions, type LoggedPrediction, type PredictionsToLog } from 
 import { FileSink } from './sinks/file.js';
 import { FluentdSink, type FluentdSettings } from './sinks/fluentd.js';
 import { MongodbSink, type MongodbSettings } from './sinks/mongodb.js';
+import { MongodbConnection } from './sinks/mongodbConnection.js';
 import { StdoutSink } from './sinks/stdout.js';
 
 export { type LoggedPrediction, type PredictionRecord, type PredictionsToLog } from './record.js';
@@ -44,6 +45,8 @@ export class PredictionLog {
     private readonly queues: SinkQueue<LoggedPrediction>[],
     private readonly shutdownTimeoutMs: number,
     private readonly warn: (message: string) => void,
+    /** The mongodb sink's client, when that sink is on: the feedback lookup shares it. */
+    readonly mongodbConnection?: MongodbConnection,
   ) {}
 
   /** Builds the sinks; throws a clear error for settings that cannot work (e.g. a malformed MONGODB_URL). */
@@ -59,6 +62,7 @@ export class PredictionLog {
         ),
       onRecovered: (sink, failedSends) => warn(`prediction log: ${sink} delivers again after ${failedSends} failed send(s)`),
     };
+    let mongodbConnection: MongodbConnection | undefined;
     const sinks = settings.sinks.map((name): Sink<LoggedPrediction> => {
       switch (name) {
         case 'stdout':
@@ -69,7 +73,8 @@ export class PredictionLog {
           return new FluentdSink(settings.fluentd);
         case 'mongodb':
           try {
-            return new MongodbSink(settings.mongodb, warn);
+            mongodbConnection = new MongodbConnection(settings.mongodb);
+            return new MongodbSink(settings.mongodb, warn, mongodbConnection);
           } catch (error) {
             // The driver may quote the URL, which can hold credentials: never print it.
             const reason = (error as Error).message.replaceAll(settings.mongodb.url, '(the URL)');
@@ -81,6 +86,7 @@ export class PredictionLog {
       sinks.map((sink) => new SinkQueue(sink, queueOptions)),
       settings.shutdownTimeoutMs,
       warn,
+      mongodbConnection,
     );
   }
 

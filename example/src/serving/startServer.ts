@@ -49,7 +49,7 @@ export async function startServer(
   const predictionLog = options.predictionLog ? PredictionLog.create(options.predictionLog) : PredictionLog.disabled();
   // With the MongoDB sink on, POST /feedback finds predictions made before a restart or by another replica there.
   const predictionLookup = options.predictionLog?.sinks.includes('mongodb')
-    ? new MongoPredictionLookup(options.predictionLog.mongodb)
+    ? new MongoPredictionLookup(options.predictionLog.mongodb, predictionLog.mongodbConnection)
     : undefined;
   const listener = createRequestListener({
     spec,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
 import { PredictionLog, type PredictionRecord } from '../src/predictionLog/index.js';
 import { loggedPredictions } from '../src/predictionLog/record.js';
+import { MongoPredictionLookup } from '../src/monitoring/predictionLookup.js';
 import { MongodbSink } from '../src/predictionLog/sinks/mongodb.js';
 import type { RunningServer } from '../src/serving/startServer.js';
 import { MongoTestServer } from './support/mongoServer.js';
@@ -139,6 +140,38 @@ describe('prediction log to MongoDB', () => {
     await withTtl.close();
     assert.equal(storedIds().length, 4);
     assert.match(warnings.join('\n'), /could not create the indexes on logs\.predictions .*different name.*drop the old timestamp index/);
+  });
+
+  it('recovers when MongoDB is down at start-up: the records queued meanwhile all arrive once it is up', async () => {
+    // Kubernetes often starts the pod before the database: the driver's client stays closed for good once its
+    // first connect fails, so the sink must start over with a new one.
+    await mongo.stop();
+    running = await startLoggingServer(project.spec, project.modelDir, mongoSettings({ mongodb: { timeout_ms: 200 } }));
+    const load = await predictMany(running.url, project.spec, 40, 'early');
+    assert.deepEqual(load.statuses, { 200: 40 });
+    await until('failed sends while down', mongoCounts, (counts) => counts.failed_sends >= 2);
+    await mongo.restart();
+    await until('all stored', mongoCounts, (counts) => counts.sent === 40);
+    assert.deepEqual(storedIds().sort(), [...load.ids].sort());
+    assert.equal(mongoCounts().dropped, 0);
+    assert.equal(mongoCounts().last_error, undefined);
+  });
+
+  it('the feedback lookup, too, reads the log once a MongoDB that was down at start-up is up', async () => {
+    await mongo.stop();
+    const settings = mongoSettings({ mongodb: { timeout_ms: 200 } }).mongodb;
+    const lookup = new MongoPredictionLookup(settings);
+    try {
+      await assert.rejects(lookup.find(['x-1'], project.metadata.uuid), /Server selection timed out|ECONNREFUSED/);
+      await mongo.restart();
+      const sink = new MongodbSink(settings);
+      await sink.send(logged(1, 'x'));
+      await sink.close();
+      const found = await lookup.find(['x-0'], project.metadata.uuid);
+      assert.equal(found.size, 1);
+    } finally {
+      await lookup.close();
+    }
   });
 
   it('fails a batch (kept for retry) while no server answers, within the configured timeout', async () => {

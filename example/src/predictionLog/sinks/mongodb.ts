@@ -3,9 +3,10 @@
 // that refusal counts as delivered).
 import { createRequire } from 'node:module';
 import type * as Mongodb from 'mongodb';
-import type { Collection, MongoBulkWriteError, MongoClient } from 'mongodb';
+import type { Collection, MongoBulkWriteError } from 'mongodb';
 import type { Sink } from '../queue.js';
 import { predictionRecord, type LoggedPrediction, type PredictionRecord } from '../record.js';
+import { MongodbConnection } from './mongodbConnection.js';
 
 let driver: typeof Mongodb | undefined;
 /**
@@ -56,30 +57,27 @@ function onlyDuplicatesRefused(error: MongoBulkWriteError, documents: number): b
 
 export class MongodbSink implements Sink<LoggedPrediction> {
   readonly name = 'mongodb';
-  private readonly client: MongoClient;
-  private readonly collection: Collection<PredictionDocument>;
+  private readonly connection: MongodbConnection;
   private indexesChecked = false;
 
-  /** Throws at start-up when the URL is not a valid connection string; connects on the first batch. */
+  /**
+   * Throws at start-up when the URL is not a valid connection string; connects on the first batch. `connection`
+   * is one shared with the feedback lookup (see startServer); omitted, the sink has its own.
+   */
   constructor(
     readonly settings: MongodbSettings,
     private readonly warn: (message: string) => void = console.warn,
+    connection?: MongodbConnection,
   ) {
-    const { url, db, collection, timeoutMs, appName } = settings;
-    this.client = new (mongodbDriver().MongoClient)(url, {
-      serverSelectionTimeoutMS: timeoutMs,
-      connectTimeoutMS: timeoutMs,
-      appName,
-      maxPoolSize: 4,
-    });
-    this.collection = this.client.db(db).collection<PredictionDocument>(collection);
+    this.connection = (connection ?? new MongodbConnection(settings)).use();
   }
 
   async send(predictions: readonly LoggedPrediction[]): Promise<void> {
     const documents = predictions.map((prediction) => predictionDocument(predictionRecord(prediction)));
-    if (!this.indexesChecked) await this.createIndexes();
+    const collection = await this.connection.collection<PredictionDocument>();
+    if (!this.indexesChecked) await this.createIndexes(collection);
     try {
-      await this.collection.insertMany(documents, { ordered: false });
+      await collection.insertMany(documents, { ordered: false });
     } catch (error) {
       if (error instanceof mongodbDriver().MongoBulkWriteError && onlyDuplicatesRefused(error, documents.length)) return;
       throw error;
@@ -87,14 +85,14 @@ export class MongodbSink implements Sink<LoggedPrediction> {
   }
 
   async close(): Promise<void> {
-    await this.client.close(); // also closes connections in use: an in-flight insert fails now instead of holding up shutdown
+    await this.connection.release(); // also closes connections in use: an in-flight insert fails now instead of holding up shutdown
   }
 
   /** The id field and the timestamp indexed; the timestamp index expires records when ttlDays is set. */
-  private async createIndexes(): Promise<void> {
+  private async createIndexes(collection: Collection<PredictionDocument>): Promise<void> {
     const { idField, ttlDays } = this.settings;
     try {
-      await this.collection.createIndexes([
+      await collection.createIndexes([
         { key: { [idField]: 1 }, name: `${idField}_1` },
         ttlDays === undefined
           ? { key: { timestamp: 1 }, name: 'timestamp_1' }
