@@ -65,6 +65,7 @@ const COMMENTS: Record<string, string> = {
   secret: [
     ' API_KEYS and MONGODB_URL. Leave them empty here: pass them at install time',
     ' (helm upgrade --install … --set-string secret.apiKeys="$API_KEYS"), or name a Secret you manage in existingSecret.',
+    ' Without apiKeys the chart generates a key and keeps it across upgrades (NOTES.txt says how to read it).',
   ].join('\n'),
   mongodb: ' A single in-cluster MongoDB for the prediction log (config.yaml helm.mongodb); MONGODB_URL then points at it.',
   env: ' Extra environment variables of the service container.',

@@ -6,7 +6,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type ErrorRequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { Monitoring, type PredictionLookup } from '../monitoring/index.js';
-import { PredictionLog } from '../predictionLog/index.js';
+import { PredictionLog, type PredictionLogStats } from '../predictionLog/index.js';
 import type { Spec } from '../spec/load.js';
 import { buildRequestSchemas } from '../spec/requestSchema.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -24,7 +24,7 @@ export interface AppOptions {
   predictionLog?: PredictionLog;
   /** Where POST /feedback looks for predictions no longer in memory (the MongoDB prediction log); none: memory only. */
   predictionLookup?: PredictionLookup;
-  /** The keys clients must send when config.yaml server.auth.enabled is true (apiKeys() in ../environment.ts). */
+  /** The keys clients must send (apiKeys() in ../environment.ts): with any, every non-public path needs one. */
   apiKeys?: readonly string[];
 }
 
@@ -74,7 +74,7 @@ function buildService({
 }: AppOptions): Service {
   const { config } = spec;
   const schemas = buildRequestSchemas(spec.features, config);
-  const openApi = buildOpenApiDocument(spec, schemas);
+  const openApi = buildOpenApiDocument(spec, schemas, Boolean(apiKeys?.length) || config.server.auth.enabled);
   const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup });
   const guards = new RequestGuards({ config, apiKeys, metrics: monitoring.metrics, onError });
   const handler = new JsonRouteHandler(guards, model, config);
@@ -106,10 +106,14 @@ function buildService({
     res.json({ status: 'ok' });
   });
   app.get('/ready', (_req, res) => {
-    const prediction_log = predictionLog.stats();
+    // Sink errors and the model's load error can name hosts, ports and paths: only for callers with a key.
+    const details = guards.showsDetails(res);
+    const prediction_log = details ? predictionLog.stats() : withoutErrors(predictionLog.stats());
     if (model.predictor) res.json({ status: 'ready', model: modelInfo(model.predictor), prediction_log });
-    else if (model.loadError) res.status(503).json({ status: 'model_error', message: model.loadError, prediction_log });
-    else res.status(503).json({ status: 'loading', prediction_log });
+    else if (model.loadError) {
+      const message = details ? model.loadError : 'The model could not be loaded; the service log, or GET /ready with an API key, says why';
+      res.status(503).json({ status: 'model_error', message, prediction_log });
+    } else res.status(503).json({ status: 'loading', prediction_log });
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -147,6 +151,13 @@ function buildService({
     ['/predict/batch', predictBatch],
   ]);
   return { app, guards, fastRoutes };
+}
+
+/** The prediction log's counts without the sinks' last errors, for anonymous callers of GET /ready. */
+function withoutErrors({ sinks }: PredictionLogStats): PredictionLogStats {
+  return {
+    sinks: Object.fromEntries(Object.entries(sinks).map(([sink, { last_error: _, ...counts }]) => [sink, counts])),
+  };
 }
 
 function jsonAnswer({ status, body }: { status: number; body: unknown }) {

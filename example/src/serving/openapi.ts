@@ -50,7 +50,12 @@ interface OpenApiDocument {
   [key: string]: unknown;
 }
 
-export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Record<string, unknown> {
+/** `keyed`: the service checks API keys (API_KEYS is set, or server.auth.enabled makes it required). */
+export function buildOpenApiDocument(
+  spec: Spec,
+  schemas: RequestSchemas,
+  keyed = spec.config.server.auth.enabled,
+): Record<string, unknown> {
   const { config } = spec;
   const responses = responseSchemas(spec);
   const registry = z.registry<{ id: string }>();
@@ -81,7 +86,7 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
   const { auth, rate_limit: rateLimit } = config.server;
   // What server.auth and server.rate_limit answer on every path they guard.
   const guardedResponses = {
-    ...(auth.enabled ? { '401': error(`No valid API key in the ${auth.header} header`) } : {}),
+    ...(keyed ? { '401': error(`No valid API key in the ${auth.header} header`) } : {}),
     ...(rateLimit.enabled
       ? {
           '429': error(
@@ -201,16 +206,16 @@ export function buildOpenApiDocument(spec: Spec, schemas: RequestSchemas): Recor
     },
     components: {
       schemas: components,
-      ...(auth.enabled ? { securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: auth.header } } } : {}),
+      ...(keyed ? { securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: auth.header } } } : {}),
     },
   };
-  if (auth.enabled) document.security = [{ ApiKey: [] }];
+  if (keyed) document.security = [{ ApiKey: [] }];
   // Every operation needs the key and counts against the rate limit except those under server.auth.public_paths.
   for (const [path, operations] of Object.entries(document.paths)) {
     const open = auth.public_paths.some((publicPath) => path === publicPath || path.startsWith(`${publicPath}/`));
     for (const operation of Object.values(operations)) {
       if (!open) operation.responses = { ...operation.responses, ...guardedResponses };
-      else if (auth.enabled) operation.security = [];
+      else if (keyed) operation.security = [];
     }
   }
   return document;

@@ -6,7 +6,7 @@
 // node:cluster (see workerProcesses.ts) and each worker runs the service.
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { apiKeys, EnvironmentError, listenAddress, predictionLogSettings, projectPaths } from '../environment.js';
+import { apiKeys, describeApiKeys, EnvironmentError, listenAddress, predictionLogSettings, projectPaths } from '../environment.js';
 import { ModelLoadError } from '../model/artifacts.js';
 import { loadSpec, SpecError } from '../spec/load.js';
 import { onPrimaryShutdown, superviseWorkers, tellPrimary, workerId } from './workerProcesses.js';
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   }
   console.log(`${spec.config.name} ${spec.config.version} listening on ${running.url} (docs: ${running.url}/docs)`);
   console.log(`Prediction log: ${running.predictionLog.sinkNames.join(', ') || 'off'}`);
+  console.log(describeApiKeys(spec.config, keys));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -110,8 +110,9 @@ export function predictionLogSettings(config: Config, env: NodeJS.ProcessEnv = p
 }
 
 /**
- * API_KEYS: the keys clients send when config.yaml server.auth.enabled is true, a comma list (the chart fills it
- * from its Secret). With auth on and no key the service refuses to start rather than serve without a lock.
+ * API_KEYS: the keys clients send, a comma list (the chart fills it from its Secret, generating one when none is
+ * given). Set, every path but server.auth.public_paths needs one; unset, the API is open. With config.yaml
+ * server.auth.enabled and no key the service refuses to start rather than serve without a lock.
  */
 export function apiKeys(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
   const keys = [...new Set((env.API_KEYS ?? '').split(',').map((key) => key.trim()))].filter((key) => key.length > 0);
@@ -121,4 +122,12 @@ export function apiKeys(config: Config, env: NodeJS.ProcessEnv = process.env): s
     );
   }
   return keys;
+}
+
+/** The start-up line saying whether the API needs keys (`npm start` without API_KEYS serves it open). */
+export function describeApiKeys(config: Config, keys: readonly string[]): string {
+  const { header } = config.server.auth;
+  return keys.length
+    ? `API keys: ${keys.length} set (API_KEYS); requests need one in the ${header} header except to ${config.server.auth.public_paths.join(', ')}`
+    : 'API keys: none set (API_KEYS): the API is open; set API_KEYS before deploying';
 }

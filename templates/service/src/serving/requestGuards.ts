@@ -14,6 +14,8 @@ export class Exchange {
   /** The prediction log's latency_ms and the request duration metric count from here. */
   readonly startedAt = performance.now();
   timer: NodeJS.Timeout | undefined = undefined;
+  /** The caller sent a valid API key (set by RequestGuards.admit). */
+  authenticated = false;
   constructor(
     readonly requestId: string,
     /** Set on the fast path, which counts its answer in send(); under Express the app counts it when it finishes. */
@@ -78,9 +80,59 @@ class ApiKeys {
   }
 }
 
+/**
+ * Wrong API keys per client address (as the service sees it: behind an ingress, the ingress's). Past the limit the
+ * address gets 429 on every request that needs or carries a key until the window ends, a valid key included, so
+ * guessing cannot go on at full speed; requests without a key to public paths (the probes) are unaffected.
+ */
+class FailedKeyAttempts {
+  private readonly limiter: RateLimiterMemory;
+  /** Addresses over the limit and until when (ms); checked synchronously so valid keys cost no extra promise. */
+  private readonly blockedUntil = new Map<string, number>();
+
+  constructor(limit: number, windowSeconds: number) {
+    this.limiter = new RateLimiterMemory({ points: limit, duration: windowSeconds });
+  }
+
+  /** The seconds the address must still wait, or 0. */
+  retryAfter(address: string): number {
+    const until = this.blockedUntil.get(address);
+    if (until === undefined) return 0;
+    const left = until - Date.now();
+    if (left > 0) return Math.ceil(left / 1000);
+    this.blockedUntil.delete(address);
+    return 0;
+  }
+
+  /** Counts one wrong key; resolves to the seconds to wait when it went over the limit, else 0. */
+  async record(address: string): Promise<number> {
+    try {
+      await this.limiter.consume(address);
+      return 0;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      const now = Date.now();
+      if (this.blockedUntil.size >= 10_000) {
+        for (const [blocked, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(blocked);
+      }
+      this.blockedUntil.set(address, now + seconds * 1000);
+      return seconds;
+    }
+  }
+}
+
+/** Routes that change or reveal the live model metrics: they need a key whenever keys exist, whatever public_paths says. */
+const ALWAYS_KEYED = ['/feedback', '/monitoring'];
+
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
 export interface GuardOptions {
   config: Config;
-  /** Needed when config.yaml server.auth.enabled is true (see apiKeys in ../environment.ts). */
+  /**
+   * The keys clients must send (API_KEYS): with any, every path outside server.auth.public_paths needs one. Needed
+   * when config.yaml server.auth.enabled is true (see apiKeys in ../environment.ts); none: the API is open.
+   */
   apiKeys?: readonly string[];
   metrics: ServiceMetrics;
   onError: (error: unknown, requestId: string) => void;
@@ -92,6 +144,7 @@ export class RequestGuards {
   private readonly securityHeaderList = this.securityHeaders.flat();
   private readonly timeoutMs: number;
   private readonly keys: ApiKeys | undefined;
+  private readonly failedKeys: FailedKeyAttempts;
   private readonly keyHeader: string;
   private readonly publicPaths: readonly string[];
   private readonly unauthorizedHint: string;
@@ -105,10 +158,9 @@ export class RequestGuards {
     this.keyHeader = server.auth.header.toLowerCase();
     this.publicPaths = server.auth.public_paths;
     this.unauthorizedHint = `ApiKey header="${server.auth.header}"`;
-    if (server.auth.enabled) {
-      if (!options.apiKeys?.length) throw new EnvironmentError('config.yaml server.auth.enabled is true but no API key is set (API_KEYS)');
-      this.keys = new ApiKeys(options.apiKeys);
-    }
+    if (options.apiKeys?.length) this.keys = new ApiKeys(options.apiKeys);
+    else if (server.auth.enabled) throw new EnvironmentError('config.yaml server.auth.enabled is true but no API key is set (API_KEYS)');
+    this.failedKeys = new FailedKeyAttempts(server.auth.failed_keys.limit, server.auth.failed_keys.window_seconds);
     if (server.rate_limit.enabled) {
       this.limiter = new RateLimiterMemory({ points: server.rate_limit.requests, duration: server.rate_limit.window_seconds });
     }
@@ -132,32 +184,36 @@ export class RequestGuards {
 
   /**
    * Checks the API key and the rate limit, answering 401 or 429 itself; calls `next` when the request may go on.
-   * Paths in server.auth.public_paths (and below them) skip both, so probes and scrapes always get through.
+   * With keys, every path needs one except those in server.auth.public_paths (and below them; never /feedback or
+   * /monitoring), which also skip the rate limit, so probes and scrapes always get through. A key sent to a public
+   * path is checked too: a valid one shows /ready's details, a wrong one counts as a failed attempt.
    */
   admit(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): void {
     if (!this.keys && !this.limiter) return next(req, res);
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
-    if (this.publicPaths.some((open) => path === open || path.startsWith(`${open}/`))) return next(req, res);
-    let client: string;
+    const open = this.isPublic(path);
+    let client: string | undefined;
     if (this.keys) {
-      const presented = req.headers[this.keyHeader];
-      const key = typeof presented === 'string' && presented.length > 0 ? this.keys.match(presented) : -1;
-      if (key < 0) {
-        res.setHeader('www-authenticate', this.unauthorizedHint);
-        this.sendError(res, 401, {
-          error: 'unauthorized',
-          message: presented
-            ? `The API key in the ${this.options.config.server.auth.header} header is not valid`
-            : `This path needs an API key in the ${this.options.config.server.auth.header} header`,
-        });
-        return;
+      const header = req.headers[this.keyHeader];
+      const presented = typeof header === 'string' && header.length > 0 ? header : undefined;
+      if (presented !== undefined || !open) {
+        const address = req.socket.remoteAddress ?? 'unknown';
+        const wait = this.failedKeys.retryAfter(address);
+        if (wait > 0) {
+          this.sendTooManyFailedKeys(res, wait);
+          return;
+        }
+        const key = presented === undefined ? -1 : this.keys.match(presented);
+        if (key < 0) return this.refuse(res, presented, address);
+        const exchange = exchangeOf(res);
+        if (exchange) exchange.authenticated = true;
+        client = `key:${key}`; // never the key itself: it would sit in the limiter's memory
       }
-      client = `key:${key}`; // never the key itself: it would sit in the limiter's memory
-    } else client = `ip:${req.socket.remoteAddress ?? 'unknown'}`;
-    if (!this.limiter) return next(req, res);
-    this.limiter.consume(client).then(
+    }
+    if (open || !this.limiter) return next(req, res);
+    this.limiter.consume(client ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`).then(
       () => {
         try {
           next(req, res);
@@ -179,6 +235,46 @@ export class RequestGuards {
         });
       },
     );
+  }
+
+  /**
+   * Whether the caller may see internal details (GET /ready's errors and sink states): it sent a valid key, or the
+   * service has no keys at all (open, as `npm start` on a workstation).
+   */
+  showsDetails(res: ServerResponse): boolean {
+    return !this.keys || exchangeOf(res)?.authenticated === true;
+  }
+
+  private isPublic(path: string): boolean {
+    if (!this.publicPaths.some((open) => under(path, open))) return false;
+    const lower = path.toLowerCase(); // Express routes /Feedback to /feedback
+    return !ALWAYS_KEYED.some((keyed) => under(lower, keyed));
+  }
+
+  /** 401 for a missing or wrong key; a wrong one is counted against its address, and the one over the limit gets 429. */
+  private refuse(res: ServerResponse, presented: string | undefined, address: string): void {
+    const { header } = this.options.config.server.auth;
+    const unauthorized = () => {
+      res.setHeader('www-authenticate', this.unauthorizedHint);
+      this.sendError(res, 401, {
+        error: 'unauthorized',
+        message: presented ? `The API key in the ${header} header is not valid` : `This path needs an API key in the ${header} header`,
+      });
+    };
+    if (presented === undefined) return unauthorized();
+    this.failedKeys.record(address).then(
+      (wait) => (wait > 0 ? this.sendTooManyFailedKeys(res, wait) : unauthorized()),
+      (error: unknown) => this.fail(res, error),
+    );
+  }
+
+  private sendTooManyFailedKeys(res: ServerResponse, seconds: number): boolean {
+    res.setHeader('retry-after', String(seconds));
+    const { limit, window_seconds } = this.options.config.server.auth.failed_keys;
+    return this.sendError(res, 429, {
+      error: 'too_many_failed_keys',
+      message: `More than ${limit} wrong API keys in ${window_seconds} s from this address; retry in ${seconds} s`,
+    });
   }
 
   /**

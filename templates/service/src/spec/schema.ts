@@ -343,7 +343,7 @@ const share = z.number().min(0).max(1);
 /** server.auth: API keys (from the API_KEYS environment variable or the chart's Secret, never config.yaml). */
 const serverAuthSchema = z
   .strictObject({
-    // true: every path except public_paths needs a key from API_KEYS; the service refuses to start without keys.
+    // Keys are checked whenever API_KEYS is set; true: the service also refuses to start without them.
     enabled: z.boolean().default(false),
     header: z
       .string()
@@ -352,6 +352,13 @@ const serverAuthSchema = z
     // Paths (and everything below them) served without a key and outside the rate limit: the probes, the Prometheus
     // scrape and the API's documentation (Swagger UI's Authorize button then sends the key for "Try it out").
     public_paths: z.array(z.string().startsWith('/')).default(['/health', '/ready', '/metrics', '/docs', '/openapi.json']),
+    // Wrong keys per client address: beyond `limit` in `window_seconds`, 429 with Retry-After until the window ends.
+    failed_keys: z
+      .strictObject({
+        limit: z.number().int().positive().default(10),
+        window_seconds: z.number().int().positive().default(60),
+      })
+      .prefault({}),
   })
   .prefault({});
 
