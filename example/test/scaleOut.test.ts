@@ -158,12 +158,21 @@ describe('scaling out', () => {
       single.forEach((answer, i) => assertSamePredictions(answer, expected[i]!));
     });
 
-    it('reports a row too large for the model as an InputRangeError (a 422), as in this thread', async function () {
+    it('answers a row too large for the model as this thread does: an InputRangeError (a 422) or the same prediction', async function () {
       const numeric = project.spec.features.features.find((feature) => feature.type === 'number');
       if (!numeric || !pool) this.skip();
       const huge = { ...rows[0]!, [numeric.name]: 1e300 };
-      await assert.rejects(predictor.predict([huge]), InputRangeError);
-      await assert.rejects(pool.predict([huge]), InputRangeError);
+      // A float32 model overflows on it (InputRangeError); tree models take doubles and predict it.
+      const inThread = await predictor.predict([huge]).then(
+        (answer) => ({ answer }),
+        (error: unknown) => ({ error }),
+      );
+      if ('error' in inThread) {
+        assert.ok(inThread.error instanceof InputRangeError, String(inThread.error));
+        await assert.rejects(pool.predict([huge]), InputRangeError);
+      } else {
+        assertSamePredictions(await pool.predict([huge]), inThread.answer);
+      }
     });
 
     it('refuses a model folder it cannot load with a ModelLoadError', async () => {

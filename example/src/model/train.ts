@@ -8,9 +8,8 @@
 //                              y: the class index into context.classes (classification) or the target value;
 //                              returns a Classifier or Regressor (./modelTypes.ts) of the task in config.yaml
 //   getClasses(labels)         every distinct label of the data, in the order of the model's probability columns
-import type { Task } from '../spec/schema.js';
-import { LinearRegressor } from './algorithms/linearRegression.js';
-import { SoftmaxRegression } from './algorithms/softmaxRegression.js';
+import type { AlgorithmConfig, Task } from '../spec/schema.js';
+import { trainBuiltInModel } from './builtInModels.js';
 import type { TrainedModel } from './modelTypes.js';
 
 export interface TrainingContext {
@@ -19,17 +18,17 @@ export interface TrainingContext {
   classes: readonly string[];
   /** The seed from config.yaml (training.seed), for models with randomness. */
   seed: number;
+  /** The built-in model config.yaml chooses (training.algorithm) and its hyper-parameters. */
+  algorithm: AlgorithmConfig;
+  /** Reports progress (done, total), e.g. trees of a forest; `npm run train` shows it on a terminal. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export function trainModel(X: number[][], y: number[], context: TrainingContext): TrainedModel {
-  // Example: multinomial logistic regression for classification, least squares for regression.
-  // Every model in ./algorithms/ exports to ONNX. For a random forest, import RandomForestClassifier and
-  // RandomForestRegressor from './algorithms/randomForest.js' and return instead
-  //   new RandomForestClassifier({ nEstimators: 100, seed: context.seed }).fit(X, y, context.classes.length)
-  //   new RandomForestRegressor({ nEstimators: 100, seed: context.seed }).fit(X, y)
-  // (one decision tree: DecisionTreeClassifier / DecisionTreeRegressor from './algorithms/decisionTree.js').
-  if (context.task === 'classification') return new SoftmaxRegression().fit(X, y, context.classes.length);
-  return new LinearRegressor().fit(X, y);
+  // Example: the built-in model config.yaml names in training.algorithm (linear, decision_tree or
+  // random_forest, with their hyper-parameters). For a custom model, return your own Classifier or
+  // Regressor here instead; every model in ./algorithms/ exports to ONNX.
+  return trainBuiltInModel(X, y, context);
   // End Example
 }
 

@@ -429,6 +429,34 @@ const monitoringSchema = z
     }
   });
 
+/**
+ * training.algorithm: the built-in model src/model/train.ts trains (a name, or the name with hyper-parameters).
+ * linear: logistic regression (classification) or least squares (regression); decision_tree; random_forest.
+ */
+const positiveInt = z.number().int().positive();
+export const algorithmSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { name: value } : value),
+  z.discriminatedUnion('name', [
+    z.strictObject({ name: z.literal('linear') }),
+    z.strictObject({
+      name: z.literal('decision_tree'),
+      max_depth: positiveInt.optional(), // default: unlimited
+      min_samples_split: z.number().int().min(2).default(4), // a node with fewer rows becomes a leaf
+    }),
+    z.strictObject({
+      name: z.literal('random_forest'),
+      trees: positiveInt.max(10_000).default(100),
+      max_depth: positiveInt.optional(), // default: unlimited
+      // Columns tried at each split: sqrt (√ of the columns), a share in (0, 1], or a count; default: sqrt for
+      // classification, all for regression (scikit-learn's defaults).
+      max_features: z.union([z.literal('sqrt'), z.number().positive()]).optional(),
+      min_samples_leaf: positiveInt.default(1),
+      bootstrap: z.boolean().default(true),
+    }),
+  ]),
+);
+export type AlgorithmConfig = z.output<typeof algorithmSchema>;
+
 /** The holdout metrics each task's quality gate can bound (training.min_metric / training.max_metric). */
 export const GATED_METRICS = {
   classification: { min_metric: ['accuracy', 'macro_f1'], max_metric: [] },
@@ -468,6 +496,10 @@ export const configFileSchema = z.strictObject({
       // metric is below its minimum or above its maximum.
       min_metric: z.strictObject({ accuracy: share.optional(), macro_f1: share.optional(), r2: z.number().max(1).optional() }).optional(),
       max_metric: z.strictObject({ rmse: z.number().nonnegative().optional(), mae: z.number().nonnegative().optional() }).optional(),
+      algorithm: algorithmSchema.default({ name: 'linear' }),
+      // if_better: a new model becomes model_bin/LATEST only when it is not worse than the current LATEST on
+      // this run's holdout rows (accuracy or R²); always: every model that passes the quality gate does.
+      promote: z.enum(['if_better', 'always']).default('if_better'),
     })
     .prefault({}),
   server: z

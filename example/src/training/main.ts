@@ -13,11 +13,13 @@ import { formatQualityGate } from './qualityGate.js';
 async function main(): Promise<void> {
   const paths = projectPaths();
   const spec = loadSpec(paths.features, paths.config);
-  const { metadata, versionDir } = await runTraining({
+  const { metadata, versionDir, promotion } = await runTraining({
     spec,
     featuresText: readFileSync(paths.features, 'utf8'),
     modelDir: paths.modelDir,
     log: (line) => console.log(line),
+    // On a terminal only: a line rewritten in place would garble a CI log.
+    onProgress: process.stdout.isTTY ? progressLine() : undefined,
   });
   console.log(
     `\nHoldout metrics (${metadata.algorithm}, ${metadata.rows.holdout} rows):\n${formatMetrics(metadata.metrics, metadata.classes)}`,
@@ -30,7 +32,18 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  console.log(`\nModel ${metadata.model_version} is the newest in ${paths.modelDir}/. Serve it with \`npm start\`.`);
+  console.log(`\nModel ${metadata.model_version}: ${promotion.reason}`);
+  if (promotion.promote) console.log(`Serve it with \`npm start\`.`);
+}
+
+/** "  trees 37/100, about 4 s left", rewritten in place; a newline once done. */
+function progressLine(): (done: number, total: number) => void {
+  const started = Date.now();
+  return (done, total) => {
+    const left = ((Date.now() - started) / done) * (total - done);
+    process.stdout.write(`\r  trees ${done}/${total}, about ${Math.ceil(left / 1000)} s left   `);
+    if (done === total) process.stdout.write('\n');
+  };
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,7 @@ import { getClasses, trainModel } from '../model/train.js';
 import type { Spec } from '../spec/load.js';
 import { classificationMetrics, regressionMetrics, type Metrics } from './metrics.js';
 import { gitProvenance } from './provenance.js';
+import { decidePromotion, holdoutScore, type PromotionDecision } from './promotion.js';
 import { checkQualityGate } from './qualityGate.js';
 import { trainHoldoutSplit } from './split.js';
 
@@ -25,6 +26,8 @@ export interface TrainingOptions {
   log?: (line: string) => void;
   /** The run's time (tests pin it); default: now. */
   now?: Date;
+  /** Training progress (done, total), e.g. the trees of a forest; none by default. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface TrainingResult {
@@ -33,6 +36,8 @@ export interface TrainingResult {
   preprocessor: Preprocessor;
   /** The version folder written, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
   versionDir: string;
+  /** Whether the model became model_bin/LATEST, and why (training.promote). */
+  promotion: PromotionDecision;
 }
 
 export async function runTraining({
@@ -41,6 +46,7 @@ export async function runTraining({
   modelDir,
   log = () => {},
   now = new Date(),
+  onProgress,
 }: TrainingOptions): Promise<TrainingResult> {
   const { config } = spec;
   const features = spec.features.features;
@@ -76,8 +82,16 @@ export async function runTraining({
   const xTrain = preprocessor.transform(trainRows);
   const xHoldout = preprocessor.transform(pick(featureRows, split.holdout));
 
-  step(`Training the ${config.task} model on ${preprocessor.outputSize} input columns …`);
-  const model = trainModel(xTrain, pick(y, split.train), { task: config.task, classes, seed: config.training.seed });
+  step(
+    `Training the ${config.task} model (training.algorithm: ${config.training.algorithm.name}) on ${preprocessor.outputSize} input columns …`,
+  );
+  const model = trainModel(xTrain, pick(y, split.train), {
+    task: config.task,
+    classes,
+    seed: config.training.seed,
+    algorithm: config.training.algorithm,
+    onProgress,
+  });
   if (model.task !== config.task) throw new Error(`trainModel() returned a ${model.task} model, but config.yaml says task: ${config.task}`);
   step(`  trained ${model.algorithm}`);
 
@@ -112,11 +126,19 @@ export async function runTraining({
     reference: referenceStatistics(features, trainRows),
     git: gitProvenance(),
   };
+  const promotion = await decidePromotion({
+    spec,
+    modelDir,
+    gatePassed: qualityGate.passed,
+    newScore: holdoutScore(metrics),
+    holdoutRows: pick(featureRows, split.holdout),
+    holdoutLabels: pick(labels, split.holdout),
+  });
   const versionDir = await writeModelVersion(
     modelDir,
     { onnx, preprocessor: preprocessor.toJSON(), metadata },
-    { makeLatest: qualityGate.passed },
+    { makeLatest: promotion.promote },
   );
-  step(`Wrote ${versionDir}/ (model ${uuid})${qualityGate.passed ? `, now ${modelDir}/LATEST` : ''}`);
-  return { metadata, model, preprocessor, versionDir };
+  step(`Wrote ${versionDir}/ (model ${uuid})${promotion.promote ? `, now ${modelDir}/LATEST` : ''}`);
+  return { metadata, model, preprocessor, versionDir, promotion };
 }

@@ -18,7 +18,7 @@ export interface QualityGateResult {
   checks: QualityGateCheck[];
 }
 
-export function checkQualityGate(metrics: Metrics, training: Config['training']): QualityGateResult {
+export function checkQualityGate(metrics: Metrics, training: Pick<Config['training'], 'min_metric' | 'max_metric'>): QualityGateResult {
   const values = metrics as unknown as Record<string, unknown>;
   const checks: QualityGateCheck[] = [];
   for (const [key, bound] of [

@@ -190,15 +190,17 @@ describe('request hardening', () => {
       });
 
       it('answers 413 for a body over server.body_limit_bytes, declared or streamed without a length', async () => {
-        const app = listen(withServer(project.spec, { fast_path, body_limit_bytes: 512 }));
-        const padding = 'x'.repeat(600);
+        // Sized from the spec: room for the example row (752 bytes with 30 features) and little more.
+        const limit = Buffer.byteLength(JSON.stringify(row)) + 64;
+        const app = listen(withServer(project.spec, { fast_path, body_limit_bytes: limit }));
+        const padding = 'x'.repeat(limit + 100);
         const declared = await request(app)
           .post('/predict')
           .set('content-type', 'application/json')
           .send(JSON.stringify({ padding }))
           .expect(413);
         assert.equal(declared.body.error, 'payload_too_large');
-        assert.match(declared.body.message, /512 bytes/);
+        assert.match(declared.body.message, new RegExp(`${limit} bytes`));
         const server = (await import('node:http')).createServer(app);
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
         try {

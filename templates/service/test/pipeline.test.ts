@@ -157,6 +157,35 @@ describe('model versions and the quality gate', function () {
     );
   });
 
+  it('promotes a model to LATEST only when it is not worse than the current LATEST on the same holdout rows (training.promote)', async () => {
+    const { spec, featuresText } = await trainedProject();
+    const ungated = withTraining(spec, { min_metric: undefined, max_metric: undefined });
+    const train = (s: Spec, at: string) => runTraining({ spec: s, featuresText, modelDir: store, now: new Date(at) });
+    const latest = () => readFileSync(join(store, LATEST_FILE), 'utf8').trim();
+    const score = (metrics: TrainingResult['metadata']['metrics']) => ('accuracy' in metrics ? metrics.accuracy : metrics.r2);
+
+    const linear = await train(withTraining(ungated, { algorithm: { name: 'linear' } }), '2025-01-01T00:00:00Z');
+    assert.equal(linear.promotion.promote, true);
+    // A one-split tree: usually worse than the linear model; the decision must follow the scores either way.
+    const stump = await train(
+      withTraining(ungated, { algorithm: { name: 'decision_tree', max_depth: 1, min_samples_split: 2 } }),
+      '2025-01-02T00:00:00Z',
+    );
+    // The current LATEST was run on the new run's holdout rows: the same rows its own holdout score came from.
+    assert.ok(Math.abs(stump.promotion.currentScore! - score(linear.metadata.metrics)) < 1e-4, stump.promotion.reason);
+    const worse = score(stump.metadata.metrics) < stump.promotion.currentScore!;
+    assert.equal(stump.promotion.promote, !worse, stump.promotion.reason);
+    assert.equal(latest(), worse ? linear.metadata.model_version : stump.metadata.model_version);
+    if (worse) assert.match(stump.promotion.reason, /NOT promoted.*training\.promote: always/);
+
+    const always = await train(
+      withTraining(ungated, { algorithm: { name: 'decision_tree', max_depth: 1, min_samples_split: 2 }, promote: 'always' }),
+      '2025-01-03T00:00:00Z',
+    );
+    assert.equal(always.promotion.promote, true);
+    assert.equal(latest(), always.metadata.model_version);
+  });
+
   it('`npm run train` exits 1 when the model misses the quality gate, saying which bound', async function () {
     this.timeout(60_000);
     const { spec, metadata } = await trainedProject();
@@ -182,7 +211,7 @@ describe('model versions and the quality gate', function () {
   });
 
   it('checks every bound of config.yaml against the holdout metrics', () => {
-    const training = { seed: 1, holdout_fraction: 0.2, min_metric: { accuracy: 0.9, macro_f1: 0.95 } };
+    const training = { min_metric: { accuracy: 0.9, macro_f1: 0.95 } };
     const result = checkQualityGate({ accuracy: 0.93, macro_f1: 0.9, confusion_matrix: [] }, training);
     assert.equal(result.passed, false);
     assert.deepEqual(
@@ -192,10 +221,7 @@ describe('model versions and the quality gate', function () {
         ['macro_f1', false],
       ],
     );
-    const regression = checkQualityGate(
-      { rmse: 2, mae: 1, r2: 0.5 },
-      { seed: 1, holdout_fraction: 0.2, min_metric: { r2: 0.4 }, max_metric: { rmse: 2 } },
-    );
+    const regression = checkQualityGate({ rmse: 2, mae: 1, r2: 0.5 }, { min_metric: { r2: 0.4 }, max_metric: { rmse: 2 } });
     assert.equal(regression.passed, true);
   });
 });

@@ -1,43 +1,36 @@
-// Random forests trained by ml-random-forest (bagged ml-cart trees, each on a random subset of the
-// columns) and exported as ai.onnx.ml TreeEnsemble graphs (./treeEnsemble.ts).
+// Random forests as scikit-learn's RandomForestClassifier / RandomForestRegressor grow them (./cart.ts:
+// bootstrap samples, a random subset of the columns tried at every split, trees grown until pure by
+// default), exported as ai.onnx.ml TreeEnsemble graphs (./treeEnsemble.ts).
 //
 // Prediction: the mean over the trees of the reached leaf's class shares (classification, as
-// scikit-learn's RandomForestClassifier does; the predicted class is the most probable, the first one
-// on a tie) or of the leaf values (regression, ml-random-forest's 'mean' selection). ml-random-forest's
-// own predict() takes a majority vote instead, whose ties it breaks by tree order; it is not used.
-import { RandomForestClassifier as MlRandomForestClassifier, RandomForestRegression as MlRandomForestRegression } from 'ml-random-forest';
+// scikit-learn does; the predicted class is the most probable, the first one on a tie) or of the leaf
+// values (regression).
+import { seededRandom } from '../../training/split.js';
 import { classIndex, type Classifier, type Regressor } from '../modelTypes.js';
+import { cartData, growTree, type CartData } from './cart.js';
 import { checkClassLabels, checkTargets, featureWidth } from './featureMatrix.js';
-import {
-  classShares,
-  leafTarget,
-  treeEnsembleClassifierOnnx,
-  treeEnsembleRegressorOnnx,
-  type CartOptions,
-  type CartTree,
-  type ExportedTree,
-} from './treeEnsemble.js';
+import { classShares, leafTarget, treeEnsembleClassifierOnnx, treeEnsembleRegressorOnnx, type ExportedTree } from './treeEnsemble.js';
 
 export interface RandomForestOptions {
-  /** Number of trees. Default 50. */
+  /** Number of trees. Default 100 (scikit-learn's). */
   nEstimators?: number;
-  /** Columns each tree sees: a share in (0, 1] of the input columns, or a count above 1. Default 1 (all, drawn as below). */
-  maxFeatures?: number;
-  /** Draw each tree's columns with replacement. Default: true for classifiers, false for regressors (ml-random-forest's defaults). */
-  replacement?: boolean;
+  /**
+   * Columns tried at every split: 'sqrt' (√ of the input columns), a share in (0, 1], or a count above 1.
+   * Default: 'sqrt' for classifiers, all (1) for regressors, as scikit-learn.
+   */
+  maxFeatures?: 'sqrt' | number;
+  /** Deepest split level of a tree. Default: unlimited. */
+  maxDepth?: number;
+  /** Rows a leaf must keep at least. Default 1. */
+  minSamplesLeaf?: number;
+  /** Rows a node needs to be split. Default 2. */
+  minSamplesSplit?: number;
   /** Train each tree on a bootstrap sample of the rows. Default true. */
-  useSampleBagging?: boolean;
-  /** Seed for the row and column draws (a 32-bit integer); pass the context's seed from config.yaml. Default 42. */
+  bootstrap?: boolean;
+  /** Seed for the row and column draws; pass the context's seed from config.yaml. Default 42. */
   seed?: number;
-  /** Options of every tree (ml-cart's). */
-  treeOptions?: CartOptions;
-}
-
-/** A trained forest as ml-random-forest keeps it: the trees and, per tree, the input columns it was trained on. */
-interface MlForest {
-  estimators?: CartTree[];
-  indexes?: number[][];
-  train(X: number[][], y: number[]): void;
+  /** Called after each tree, e.g. to show progress. */
+  onTree?: (done: number, total: number) => void;
 }
 
 interface Fitted {
@@ -45,28 +38,33 @@ interface Fitted {
   featureCount: number;
 }
 
-function trainForest(forest: MlForest, X: readonly (readonly number[])[], y: readonly number[], featureCount: number): Fitted {
-  forest.train(
-    X.map((row) => [...row]),
-    [...y],
-  );
-  const { estimators, indexes } = forest;
-  if (!estimators || !indexes || estimators.length !== indexes.length) throw new Error('ml-random-forest returned no trees');
-  return { trees: estimators.map((tree, t) => ({ root: tree.root, columns: indexes[t]! })), featureCount };
+function columnCount(maxFeatures: 'sqrt' | number, width: number): number {
+  if (maxFeatures === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(width)));
+  if (!(maxFeatures > 0)) throw new RangeError(`maxFeatures must be 'sqrt' or a positive number, got ${maxFeatures}`);
+  return maxFeatures <= 1 ? Math.max(1, Math.floor(maxFeatures * width)) : Math.min(width, Math.floor(maxFeatures));
 }
 
-/** ml-random-forest's options, leaving out what is undefined so its own defaults apply; out-of-bag scoring off. */
-function forestOptions(options: RandomForestOptions) {
-  const { nEstimators = 50, seed = 42, ...rest } = options;
+function trainForest(data: CartData, options: RandomForestOptions, defaultMaxFeatures: 'sqrt' | number): Fitted {
+  const { nEstimators = 100, seed = 42, bootstrap = true, maxFeatures = defaultMaxFeatures, onTree } = options;
   if (!Number.isInteger(nEstimators) || nEstimators < 1) throw new RangeError(`nEstimators must be a positive integer, got ${nEstimators}`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-  const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
-  // noOOB: the out-of-bag estimate is not used here, and ml-random-forest fails computing it for small forests.
-  return { ...defined, nEstimators, seed: seed | 0, noOOB: true };
+  const width = data.columns.length;
+  const n = data.y.length;
+  const random = seededRandom(seed);
+  const growOptions = {
+    maxDepth: options.maxDepth,
+    minSamplesLeaf: options.minSamplesLeaf,
+    minSamplesSplit: options.minSamplesSplit,
+    maxFeatures: columnCount(maxFeatures, width),
+  };
+  const trees: ExportedTree[] = [];
+  for (let t = 0; t < nEstimators; t++) {
+    const rows = bootstrap ? Int32Array.from({ length: n }, () => Math.floor(random() * n)) : Int32Array.from({ length: n }, (_, i) => i);
+    trees.push({ root: growTree(data, rows, growOptions, random) });
+    onTree?.(t + 1, nEstimators);
+  }
+  return { trees, featureCount: width };
 }
-
-/** Each tree's row of inputs: the tree's own columns picked from the input row. */
-const treeRow = (row: readonly number[], columns: readonly number[] | undefined) => (columns ? columns.map((c) => row[c]!) : [...row]);
 
 export class RandomForestClassifier implements Classifier {
   readonly task = 'classification' as const;
@@ -77,10 +75,9 @@ export class RandomForestClassifier implements Classifier {
 
   /** y holds class indices 0 … classCount−1, in the order of the probability columns. */
   fit(X: readonly (readonly number[])[], y: readonly number[], classCount: number): this {
-    const featureCount = featureWidth(X);
+    featureWidth(X);
     checkClassLabels(y, X.length, classCount);
-    const forest = new MlRandomForestClassifier(forestOptions(this.options)) as unknown as MlForest;
-    this.fitted = { ...trainForest(forest, X, y, featureCount), classCount };
+    this.fitted = { ...trainForest(cartData(X, y, classCount), this.options, 'sqrt'), classCount };
     return this;
   }
 
@@ -92,8 +89,8 @@ export class RandomForestClassifier implements Classifier {
       // Summed tree by tree, each share already divided by the tree count: the order and the operations
       // onnxruntime uses for the exported weights, so both agree to the last bits of a double.
       const probabilities = new Array<number>(classCount).fill(0);
-      for (const { root, columns } of trees) {
-        classShares(root.classify(treeRow(row, columns)), classCount).forEach((share, c) => (probabilities[c]! += share * weight));
+      for (const { root } of trees) {
+        classShares(root.classify(row), classCount).forEach((share, c) => (probabilities[c]! += share * weight));
       }
       return probabilities;
     });
@@ -107,7 +104,7 @@ export class RandomForestClassifier implements Classifier {
     const { trees, featureCount, classCount } = this.model();
     return treeEnsembleClassifierOnnx({
       graphName: 'random_forest_classifier',
-      docString: `Random forest of ${trees.length} CART trees (ml-random-forest) exported by generator-ml-microservice`,
+      docString: `Random forest of ${trees.length} CART trees exported by generator-ml-microservice`,
       algorithm: this.algorithm,
       trees,
       featureCount,
@@ -130,10 +127,9 @@ export class RandomForestRegressor implements Regressor {
   constructor(private readonly options: RandomForestOptions = {}) {}
 
   fit(X: readonly (readonly number[])[], y: readonly number[]): this {
-    const featureCount = featureWidth(X);
+    featureWidth(X);
     checkTargets(y, X.length);
-    const forest = new MlRandomForestRegression({ ...forestOptions(this.options), selectionMethod: 'mean' }) as unknown as MlForest;
-    this.fitted = trainForest(forest, X, y, featureCount);
+    this.fitted = trainForest(cartData(X, y, 0), this.options, 1);
     return this;
   }
 
@@ -141,16 +137,14 @@ export class RandomForestRegressor implements Regressor {
   predict(X: readonly (readonly number[])[]): number[] {
     const { trees, featureCount } = this.model();
     featureWidth(X, featureCount);
-    return X.map(
-      (row) => trees.reduce((sum, { root, columns }) => sum + leafTarget(root.classify(treeRow(row, columns))), 0) / trees.length,
-    );
+    return X.map((row) => trees.reduce((sum, { root }) => sum + leafTarget(root.classify(row)), 0) / trees.length);
   }
 
   toOnnx(): Uint8Array {
     const { trees, featureCount } = this.model();
     return treeEnsembleRegressorOnnx({
       graphName: 'random_forest_regressor',
-      docString: `Random forest of ${trees.length} regression trees (ml-random-forest) exported by generator-ml-microservice`,
+      docString: `Random forest of ${trees.length} regression trees exported by generator-ml-microservice`,
       algorithm: this.algorithm,
       trees,
       featureCount,
