@@ -40,7 +40,9 @@ for (const { name, fast_path } of SERVING_PATHS)
         .expect(200);
       assert.equal(res.body[idField()], 'abc-1');
       assert.equal(res.body.model.uuid, project.metadata.uuid);
-      assert.equal(res.body.model.version, project.metadata.version);
+      // The model's own version (its model_bin/ folder), not the API's.
+      assert.equal(res.body.model.version, project.metadata.model_version);
+      assert.notEqual(res.body.model.version, res.body.api_version);
       assert.equal(res.body.model.created_at, project.metadata.created_at);
       assert.equal(res.body.api_version, project.spec.config.version);
       if (project.spec.config.task === 'classification') {
@@ -114,10 +116,45 @@ for (const { name, fast_path } of SERVING_PATHS)
       assert.equal(tooMany.body.issues[0].field, 'rows');
       const bad = await request(app)
         .post('/predict/batch')
-        .send({ rows: [row, { ...row, [project.spec.features.features[0]!.name]: null }] })
+        .send({ rows: [row, { ...row, [project.spec.features.features[0]!.name]: 'not-a-value' }] })
         .expect(422);
       assert.ok(bad.body.issues[0].field.startsWith('rows[1].'));
     });
+
+    it('names a required feature sent as null', async () => {
+      const required = project.spec.features.features.find((f) => f.required)!;
+      const res = await request(app)
+        .post('/predict')
+        .send({ ...row, [required.name]: null })
+        .expect(422);
+      assert.deepEqual(res.body.issues, [{ field: required.name, message: res.body.issues[0].message }]);
+      assert.match(res.body.issues[0].message, /required field is null/);
+    });
+
+    it('scores an optional feature sent as null as if it were absent', async function () {
+      const optional = project.spec.features.features.find((f) => !f.required);
+      if (!optional) this.skip(); // the request schema's own test covers it (requestSchema.test.ts)
+      const absent = { ...row };
+      delete absent[optional!.name];
+      const withNull = await request(app)
+        .post('/predict')
+        .send({ ...row, [optional!.name]: null })
+        .expect(200);
+      const without = await request(app).post('/predict').send(absent).expect(200);
+      assert.deepEqual(withNull.body.prediction, without.body.prediction);
+    });
+
+    it('tells a bare array posted to /predict/batch to send {"rows": [...]}', async () => {
+      const res = await request(app).post('/predict/batch').send([row]).expect(422);
+      assert.match(res.body.issues[0].message, /\{"rows": \[\.\.\.\]\}/);
+    });
+
+    for (const path of ['/predict', '/predict/batch', '/feedback', '/feedback/batch'])
+      it(`answers GET ${path} with 405 and Allow: POST`, async () => {
+        const res = await request(app).get(path).expect(405);
+        assert.equal(res.headers.allow, 'POST');
+        assert.equal(res.body.error, 'method_not_allowed');
+      });
 
     it('answers malformed JSON with 400, a wrong content type with 415 and an oversized body with 413', async () => {
       const malformed = await request(app).post('/predict').set('content-type', 'application/json').send('{"a": ').expect(400);

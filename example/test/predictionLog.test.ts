@@ -389,8 +389,8 @@ describe('prediction log', () => {
         true,
       );
       assert.deepEqual(first!.model, {
+        version: project.metadata.model_version, // the model's own version, beside the API's api_version
         uuid: project.metadata.uuid,
-        version: project.metadata.version,
         created_at: project.metadata.created_at,
       });
       assert.equal(first!.api_version, project.spec.config.version);

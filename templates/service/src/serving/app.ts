@@ -140,6 +140,12 @@ function buildService({
     }),
   );
 
+  // The POST routes exist: another method on them is 405 naming the one allowed, not "no route".
+  app.all(['/predict', '/predict/batch', '/feedback', '/feedback/batch'], (req, res) => {
+    res.setHeader('Allow', 'POST');
+    guards.sendError(res, 405, { error: 'method_not_allowed', message: `${req.method} ${req.path} is not served; send POST` });
+  });
+
   app.use((req, res) => {
     guards.sendError(res, 404, { error: 'not_found', message: `No route for ${req.method} ${req.path}; see /docs` });
   });

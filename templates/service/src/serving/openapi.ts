@@ -8,8 +8,15 @@ import { exampleRow, type RequestSchemas } from '../spec/requestSchema.js';
 export function responseSchemas(spec: Spec) {
   const { config } = spec;
   const model = z
-    .object({ uuid: z.string(), version: z.string(), created_at: z.string() })
-    .meta({ description: 'The model that made the prediction (from model_bin/model.json)' });
+    .object({
+      version: z.string().meta({
+        description: "The model's own version: its folder in model_bin/ (a new one per training run); api_version is the API's",
+        examples: ['20250101T120000Z-1a2b3c4d'],
+      }),
+      uuid: z.string(),
+      created_at: z.string(),
+    })
+    .meta({ description: 'The model that made the prediction (from model_bin/<version>/model.json)' });
   const predictionFields = {
     prediction:
       config.task === 'classification'
@@ -19,12 +26,13 @@ export function responseSchemas(spec: Spec) {
       ? { probabilities: z.record(z.string(), z.number()).meta({ description: 'Probability per class name' }) }
       : {}),
   };
+  const apiVersion = z.string().meta({ description: "The API's version (config.yaml version)", examples: [config.version] });
   const idField = z.union([z.string(), z.number()]).meta({ description: 'The id sent in the request, or a generated one' });
-  const predictResponse = z.object({ [config.id_field]: idField, ...predictionFields, model, api_version: z.string() });
+  const predictResponse = z.object({ [config.id_field]: idField, ...predictionFields, model, api_version: apiVersion });
   const batchResponse = z.object({
     predictions: z.array(z.object({ [config.id_field]: idField, ...predictionFields })),
     model,
-    api_version: z.string(),
+    api_version: apiVersion,
   });
   const errorResponse = z.object({
     error: z.string().meta({ description: 'Machine-readable error code', examples: ['validation_failed'] }),

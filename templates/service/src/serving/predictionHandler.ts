@@ -4,6 +4,7 @@
 // for POST /predict and /predict/batch before Express's router; Express mounts the very same handler, so
 // both ways answer byte for byte alike.
 import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
@@ -42,13 +43,13 @@ export function fieldIssues(error: z.ZodError, body: unknown): FieldIssue[] {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: field ? `${field}.${key}` : key, message: 'unknown field (not in features.yaml)' }));
     }
-    const missing = issue.path.length > 0 && valueAt(body, issue.path) === undefined;
-    return [
-      {
-        field: field || '(body)',
-        message: missing ? `required field is missing (${issue.message.replace(/^Invalid (input|option): /, '')})` : issue.message,
-      },
-    ];
+    const value = issue.path.length > 0 ? valueAt(body, issue.path) : body;
+    const expected = issue.message.replace(/^Invalid (input|option): /, '');
+    let message = issue.message;
+    // null for a required field is as good as missing (an optional one's null is accepted as absent).
+    if (issue.path.length > 0 && value === undefined) message = `required field is missing (${expected})`;
+    else if (issue.path.length > 0 && value === null) message = `required field is null (${expected})`;
+    return [{ field: field || '(body)', message }];
   });
 }
 
@@ -265,12 +266,14 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
 }
 
 interface ModelInfo {
-  uuid: string;
+  /** The model's own version: its folder in model_bin/ (e.g. 20250101T120000Z-1a2b3c4d), not the API's version. */
   version: string;
+  uuid: string;
   created_at: string;
 }
 
+/** The model's identity in answers, /ready and the prediction log; the API's version is `api_version` beside it. */
 export function modelInfo(predictor: Predictor): ModelInfo {
-  const { uuid, version, created_at } = predictor.metadata;
-  return { uuid, version, created_at };
+  const { uuid, created_at } = predictor.metadata;
+  return { version: basename(predictor.modelDir), uuid, created_at };
 }

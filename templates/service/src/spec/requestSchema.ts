@@ -35,7 +35,9 @@ function featureValueSchema(feature: Feature): z.ZodType {
   if (feature.example !== undefined) meta.examples = [feature.example];
   schema = schema.meta(meta);
   if (feature.required) return schema;
-  return feature.default !== undefined ? schema.default(feature.default as never) : schema.optional();
+  // null means missing (clients serializing None/null send it): imputed, or the feature's default.
+  const absent = feature.default;
+  return schema.nullish().transform((value) => value ?? absent);
 }
 
 /** The example request body built from the spec's examples (or a valid placeholder per type). */
@@ -105,9 +107,11 @@ export function buildRequestSchemas(featuresFile: FeaturesFile, config: Config):
   // server.unknown_fields: reject answers 422 naming them; strip drops them. Either way they never reach the model.
   const object = config.server.unknown_fields === 'strip' ? z.object : z.strictObject;
   const predictRequest = object(shape).meta({ description: 'One row of model inputs', examples: [example] });
-  const batchRequest = object({
-    rows: z.array(predictRequest).min(1).max(config.server.max_batch_rows),
-  }).meta({ description: `Up to ${config.server.max_batch_rows} rows`, examples: [{ rows: [example] }] });
+  const batchRequest = object(
+    { rows: z.array(predictRequest).min(1).max(config.server.max_batch_rows) },
+    // A bare array is the commonest mistake: say what to send instead of "expected object".
+    { error: (issue) => (Array.isArray(issue.input) ? 'send the rows as {"rows": [...]}, not a bare array' : undefined) },
+  ).meta({ description: `Up to ${config.server.max_batch_rows} rows`, examples: [{ rows: [example] }] });
   // The shape is built from features.yaml, so zod cannot infer the row type statically; every value
   // schema above yields a FeatureValue (or undefined for a missing optional feature).
   return { predictRequest: predictRequest as z.ZodType<FeatureValues>, batchRequest: batchRequest as z.ZodType<{ rows: FeatureValues[] }> };

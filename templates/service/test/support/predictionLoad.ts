@@ -51,7 +51,7 @@ export function predictionsToLog({ spec, metadata }: TrainedProject, count: numb
     ids: Array.from({ length: count }, (_, i) => `${prefix}-${i}`),
     rows: Array.from({ length: count }, (_, i) => ({ example: i })),
     results: Array.from({ length: count }, () => ({ prediction: 'test' })),
-    model: { uuid: metadata.uuid, version: metadata.version, created_at: metadata.created_at },
+    model: { version: metadata.model_version, uuid: metadata.uuid, created_at: metadata.created_at },
     apiVersion: spec.config.version,
     latencyMs: 1,
   };
