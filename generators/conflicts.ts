@@ -64,7 +64,12 @@ export interface ConflictDecisions {
   regenerated: string[];
   /** Conflicts left to the conflicter's question (interactive runs): their outcome is known after the commit. */
   asked: string[];
+  /** Notes on kept files that no longer match the input (a README whose features table is stale). */
+  staleNotes: string[];
 }
+
+/** The README section the generator derives from features.yaml: from its heading to the next `## ` heading. */
+const featuresSection = (readme: string) => /^## Features\n[\s\S]*?(?=^## |(?![\s\S]))/m.exec(readme)?.[0];
 
 export interface DecideOptions {
   root: string;
@@ -75,7 +80,7 @@ export interface DecideOptions {
 
 /** Decides, before the conflicter runs, for every pending file inside `root` (see the top of this file). */
 export function decideConflicts(sharedFs: unknown, { root, record, force, interactive }: DecideOptions): ConflictDecisions {
-  const decisions: ConflictDecisions = { written: new Map(), kept: [], regenerated: [], asked: [] };
+  const decisions: ConflictDecisions = { written: new Map(), kept: [], regenerated: [], asked: [], staleNotes: [] };
   const contractConflicts: string[] = [];
   (sharedFs as FileStore).each((file) => {
     if (file.state !== 'modified' || !file.contents || YEOMAN_OWN_FILES.test(file.path)) return;
@@ -93,6 +98,10 @@ export function decideConflicts(sharedFs: unknown, { root, record, force, intera
       if (CONTRACT_FILES.has(name)) contractConflicts.push(name);
       file.conflicter = 'skip';
       decisions.kept.push(name);
+      const generatedFeatures = name === 'README.md' ? featuresSection(file.contents.toString('utf8')) : undefined;
+      if (generatedFeatures && !onDisk.toString('utf8').includes(generatedFeatures)) {
+        decisions.staleNotes.push('README.md (kept): its Features table no longer matches features.yaml; --force regenerates it.');
+      }
     } else {
       decisions.asked.push(name);
     }
@@ -163,6 +172,7 @@ export class ConflictPolicy {
       interactive: Boolean(host.options.interactive),
     });
     this.#decisions = decisions;
+    this.quietUnchangedFiles();
     // Record now what is sure to be written, so .yo-rc.json is committed once with everything else.
     const undecided = new Set([...decisions.kept, ...decisions.asked]);
     const sure = Object.fromEntries([...decisions.written].filter(([name]) => !undecided.has(name)));
@@ -178,8 +188,31 @@ export class ConflictPolicy {
     if (JSON.stringify(next) !== JSON.stringify(record)) host.config.set('generatedFiles', next);
   }
 
+  /**
+   * Yeoman logs one line per file; on a re-run ~150 of them say "identical" and hide the few that matter. Those
+   * are counted instead (printed in report()); created, overwritten, kept and conflicting files are still listed.
+   */
+  quietUnchangedFiles(): void {
+    const log = (this.host.env as { adapter?: { log?: Record<string, unknown> } }).adapter?.log;
+    if (!log || typeof log.identical !== 'function') return;
+    log.identical = () => {
+      this.#unchanged += 1;
+      return log;
+    };
+  }
+
+  #unchanged = 0;
+
   report(): void {
-    const kept = this.#decisions?.kept ?? [];
+    const decisions = this.#decisions;
+    const kept = decisions?.kept ?? [];
+    if (this.#unchanged) {
+      const written = (decisions?.written.size ?? 0) - this.#unchanged - kept.length;
+      this.host.log.writeln(
+        `\n${this.#unchanged} file${this.#unchanged === 1 ? '' : 's'} unchanged, ${Math.max(written, 0)} written, ${kept.length} kept (yours)`,
+      );
+    }
     if (kept.length) this.host.log.writeln(`\n${keptFilesMessage(kept)}`);
+    for (const note of decisions?.staleNotes ?? []) this.host.log.writeln(note);
   }
 }

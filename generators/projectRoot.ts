@@ -17,6 +17,8 @@ export interface StoredProjectConfig {
   generatorVersion?: string;
   /** Project-relative path → sha256 of what the generator last wrote there (see ../conflicts.ts). */
   generatedFiles?: Record<string, string>;
+  /** The generator-owned package.json fields as last generated (see service/projectPackage.ts). */
+  generatedPackageJson?: Record<string, unknown>;
 }
 
 export interface FoundProject {

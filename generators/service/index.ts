@@ -1,10 +1,12 @@
 // yo ml-microservice:service — renders templates/service into the project from its features.yaml and
 // config.yaml. Composed by the app generator; run alone inside a project to re-render after either changed.
+import { existsSync, readFileSync } from 'node:fs';
 import type { Spec } from '../../templates/service/src/spec/load.js';
 import { readGeneratorPackageJson } from '../packageRoot.js';
 import { PartGenerator, type PartOptions } from '../part.js';
 import { buildServiceContext, type ServiceContext } from './context.js';
-import { projectPackageJson } from './projectPackage.js';
+import { sha256 } from '../conflicts.js';
+import { keptPackageFieldsMessage, mergeProjectPackageJson, projectPackageJson, type KeptPackageField } from './projectPackage.js';
 
 export type ServiceOptions = PartOptions & { nodePackageManager?: string };
 
@@ -13,6 +15,7 @@ export default class ServiceGenerator extends PartGenerator<ServiceContext> {
   protected readonly destinationFolder = '';
   protected readonly doneMessage = 'Service re-rendered from features.yaml and config.yaml';
   readonly #generatorPackage = readGeneratorPackageJson();
+  #keptPackageFields: KeptPackageField[] = [];
 
   constructor(args?: string[], options?: ServiceOptions) {
     super(args, options, 'Renders the service (src/, test/, tsconfig, package.json) from the project’s features.yaml and config.yaml.');
@@ -30,7 +33,27 @@ export default class ServiceGenerator extends PartGenerator<ServiceContext> {
     return buildServiceContext(spec, this.#generatorPackage.version);
   }
 
+  /**
+   * package.json is merged, not overwritten: the user's own fields stay, and a generator-owned field (name,
+   * version, a script, a dependency's version, …) the user changed since the last run keeps the user's value
+   * unless --force. What the generator last wrote is remembered in .yo-rc.json to tell the two apart.
+   */
   protected override writeComputedFiles(context: ServiceContext): void {
-    this.packageJson.merge(projectPackageJson(context, this.#generatorPackage));
+    const path = this.destinationPath('package.json');
+    const generated = projectPackageJson(context, this.#generatorPackage);
+    const onDisk = this.fs.readJSON(path) as Record<string, unknown> | undefined;
+    let previous = this.config.get('generatedPackageJson');
+    // A project generated before the fields were remembered: a file still as generated is entirely the generator's.
+    if (!previous && existsSync(path) && this.config.get('generatedFiles')?.['package.json'] === sha256(readFileSync(path)))
+      previous = onDisk;
+    const { merged, kept } = mergeProjectPackageJson(onDisk, generated, previous, Boolean(this.options.force));
+    this.#keptPackageFields = kept;
+    this.fs.writeJSON(path, merged);
+    this.config.set('generatedPackageJson', generated);
+  }
+
+  override end(): void {
+    if (this.#keptPackageFields.length) this.log.writeln(`\n${keptPackageFieldsMessage(this.#keptPackageFields)}`);
+    super.end();
   }
 }

@@ -90,3 +90,67 @@ export function projectPackageJson(context: ServiceContext, generatorPackage: Ge
     devDependencies: pinnedVersions(PROJECT_DEV_DEPENDENCIES, generatorPackage),
   };
 }
+
+type JsonObject = Record<string, unknown>;
+
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const valueAt = (object: unknown, path: readonly string[]): unknown =>
+  path.reduce<unknown>((value, key) => (isObject(value) ? value[key] : undefined), object);
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Every leaf of `object` (a value that is not a plain object) with its path of keys. */
+function leaves(object: JsonObject, path: string[] = []): { path: string[]; value: unknown }[] {
+  return Object.entries(object).flatMap(([key, value]) =>
+    isObject(value) ? leaves(value, [...path, key]) : [{ path: [...path, key], value }],
+  );
+}
+
+function setAt(object: JsonObject, path: readonly string[], value: unknown): void {
+  let parent = object;
+  for (const key of path.slice(0, -1)) {
+    if (!isObject(parent[key])) parent[key] = {};
+    parent = parent[key] as JsonObject;
+  }
+  parent[path.at(-1)!] = value;
+}
+
+/** A generator-owned field the user changed (or removed), kept as the user has it. */
+export interface KeptPackageField {
+  /** Dotted path, e.g. scripts.start. */
+  field: string;
+  yours: unknown;
+  generated: unknown;
+}
+
+/**
+ * Merges the generator's fields into the project's package.json as a three-way merge, field by field: a field the
+ * user left as the generator last wrote it (`previous`) takes the new generated value; a field the user changed or
+ * removed keeps the user's value and is reported, unless `force`. Fields the generator does not own are untouched.
+ */
+export function mergeProjectPackageJson(
+  onDisk: JsonObject | undefined,
+  generated: JsonObject,
+  previous: JsonObject | undefined,
+  force: boolean,
+): { merged: JsonObject; kept: KeptPackageField[] } {
+  if (!onDisk) return { merged: structuredClone(generated), kept: [] };
+  const merged = structuredClone(onDisk);
+  const kept: KeptPackageField[] = [];
+  for (const { path, value } of leaves(generated)) {
+    const yours = valueAt(onDisk, path);
+    if (sameJson(yours, value)) continue;
+    const untouched = previous !== undefined && sameJson(yours, valueAt(previous, path));
+    if (force || untouched || (yours === undefined && valueAt(previous, path) === undefined)) setAt(merged, path, structuredClone(value));
+    else kept.push({ field: path.join('.'), yours, generated: value });
+  }
+  return { merged, kept };
+}
+
+export function keptPackageFieldsMessage(kept: readonly KeptPackageField[]): string {
+  const show = (value: unknown) => (value === undefined ? '(removed)' : JSON.stringify(value));
+  return [
+    `Kept your value of ${kept.length} generator-owned field${kept.length === 1 ? '' : 's'} in package.json:`,
+    ...kept.map(({ field, yours, generated }) => `  ${field}: yours ${show(yours)}, generated ${show(generated)}`),
+    'Run again with --force to take the generated values.',
+  ].join('\n');
+}

@@ -1,8 +1,9 @@
 // Re-running inside a project: from its own features.yaml/config.yaml, without clobbering what the user changed.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IRIS_CONFIG, IRIS_FEATURES, read, readJson, runGenerator, snapshot, tempDir, writeFiles } from './support.js';
+import { IRIS_CONFIG, IRIS_FEATURES, read, readJson, repoRoot, runGenerator, snapshot, tempDir, writeFiles } from './support.js';
 
 const TRAIN = 'src/model/train.ts';
 const MINE = '\n// my model, not the template\n';
@@ -114,6 +115,52 @@ describe('regenerating a project', () => {
     assert.equal((merged.scripts as Record<string, string>)['deploy:staging'], 'helm upgrade --install my-release helm');
     assert.equal((merged.dependencies as Record<string, string>).pino, '9.0.0');
     assert.equal((merged.scripts as Record<string, string>).train, 'tsx src/training/main.ts');
+  });
+
+  it('package.json: generator-owned fields the user edited (name, version, scripts.start) are kept and reported; --force takes the generated ones', async () => {
+    const path = join(project, 'package.json');
+    const pkg = readJson<Record<string, Record<string, string> | string>>(path);
+    pkg.name = 'my-service';
+    pkg.version = '7.0.0';
+    (pkg.scripts as Record<string, string>).start = 'node --enable-source-maps dist/serving/server.js';
+    writeFileSync(path, JSON.stringify(pkg, null, 2));
+    // An input change the generator owns: the untouched description follows it, the user's edits do not.
+    writeFileSync(join(project, 'config.yaml'), IRIS_CONFIG.replace('version: 1.0.0', 'version: 1.1.0'));
+    await rerun({ interactive: false });
+    const merged = readJson<Record<string, Record<string, string> | string>>(path);
+    assert.equal(merged.name, 'my-service');
+    assert.equal(merged.version, '7.0.0');
+    assert.equal((merged.scripts as Record<string, string>).start, 'node --enable-source-maps dist/serving/server.js');
+    assert.equal((merged.scripts as Record<string, string>).train, 'tsx src/training/main.ts');
+    await rerun({ interactive: false });
+    assert.equal(readJson<Record<string, string>>(path).name, 'my-service', 'kept again on the next run');
+    await rerun({ force: true });
+    const forced = readJson<Record<string, Record<string, string> | string>>(path);
+    assert.equal(forced.name, 'iris-classifier');
+    assert.equal(forced.version, '1.1.0');
+    assert.equal((forced.scripts as Record<string, string>).start, 'node dist/serving/server.js');
+  });
+
+  it('the command’s re-run output: counts the unchanged files, lists only what changed or was kept, flags a stale kept README', () => {
+    const bin = join(repoRoot, 'dist', 'bin', 'ml-microservice.js');
+    appendFileSync(join(project, 'README.md'), MINE);
+    const pkgPath = join(project, 'package.json');
+    const pkg = readJson<Record<string, unknown>>(pkgPath);
+    pkg.name = 'my-service';
+    writeFileSync(pkgPath, JSON.stringify(pkg, null, 2));
+    writeFileSync(join(project, 'features.yaml'), IRIS_FEATURES.replace('max: 15', 'max: 16'));
+    const result = spawnSync(process.execPath, [bin, '--skip-install'], { cwd: project, encoding: 'utf8', input: '', timeout: 60_000 });
+    const output = `${result.stdout}${result.stderr}`;
+    assert.equal(result.status, 0, output);
+    assert.doesNotMatch(output, /identical/);
+    assert.match(output, /^\d{3} files unchanged, \d+ written, 1 kept \(yours\)$/m);
+    assert.match(output, /Kept your version of 1 file .*\n {2}README\.md\n/);
+    assert.match(output, /README\.md \(kept\): its Features table no longer matches features\.yaml/);
+    assert.match(
+      output,
+      /Kept your value of 1 generator-owned field in package\.json:\n {2}name: yours "my-service", generated "iris-classifier"/,
+    );
+    assert.ok(output.split('\n').length < 40, output);
   });
 
   it('new input over a project whose features.yaml the user edited: stops, writes nothing', async () => {
