@@ -77,7 +77,7 @@ describe('deployment sub-generators', function () {
     assert.match(read(jenkinsfile), /REGISTRY = 'registry\.example\.com'/);
     assert.match(read(jenkinsfile), /defaultValue: true/);
     assert.match(read(join(project, 'jenkins/train-model/Jenkinsfile')), /\/\/ mine\n$/, 'the user’s change is kept');
-    assert.match(read(join(project, 'ansible/inventory.yaml')), /microk8s_user: deploy/);
+    assert.match(read(join(project, 'ansible/inventory.yaml')), /microk8s_user: !unsafe deploy/);
   });
 
   it('ci writes the workflows and the Argo CD Application once config.yaml asks for them', async () => {

@@ -147,7 +147,7 @@ describe('app generator: the iris example', () => {
   it('remembers the project in .yo-rc.json', () => {
     const stored = readJson<Record<string, StoredProjectConfig>>(join(project, '.yo-rc.json'))['generator-ml-microservice']!;
     assert.deepEqual(
-      { ...stored, generatedFiles: undefined },
+      { ...stored, generatedFiles: undefined, generatedPackageJson: undefined },
       {
         features: 'features.yaml',
         config: 'config.yaml',
@@ -158,8 +158,11 @@ describe('app generator: the iris example', () => {
         data: 'data/iris.csv',
         generatorVersion: generatorPackage.version,
         generatedFiles: undefined,
+        generatedPackageJson: undefined,
       },
     );
+    // What was generated, so a re-run can tell the user's package.json edits from its own.
+    assert.deepEqual(stored.generatedPackageJson, readJson(join(project, 'package.json')));
     assert.match(stored.generatedFiles?.['src/model/train.ts'] ?? '', /^[0-9a-f]{64}$/);
   });
 });
