@@ -63,7 +63,8 @@ describe('connections', () => {
     await running.ready;
     return running;
   };
-  const openConnections = () => new Promise<number>((resolve, reject) => running!.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+  const openConnections = () =>
+    new Promise<number>((resolve, reject) => running!.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
 
   it('stays within server.max_connections under a flood of slow and idle clients, and /health still answers', async () => {
     const max = 32;
@@ -75,11 +76,19 @@ describe('connections', () => {
       await until('the answer', client.received, (text) => text.includes('"status"'));
     }
     for (let i = 0; i < max / 2; i++) clients.push(await rawClient(url, 'GET /health HTTP/1.1\r\nhost: test\r\nx-slow: '));
-    await until('every connection open', () => connections.size, (size) => size === max);
+    await until(
+      'every connection open',
+      () => connections.size,
+      (size) => size === max,
+    );
     // Twice as many again, sending nothing at all: without a cap each would hold a socket (the fd limit, then
     // every request reset); with a plain cap (net's maxConnections) each newcomer would be refused instead.
     for (let i = 0; i < max * 2; i++) clients.push(await rawClient(url));
-    await until('the flood accepted', () => connections.evicted + connections.refused, (count) => count >= max * 2);
+    await until(
+      'the flood accepted',
+      () => connections.evicted + connections.refused,
+      (count) => count >= max * 2,
+    );
 
     const health = await rawClient(url, 'GET /health HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n');
     clients.push(health);
@@ -107,8 +116,16 @@ describe('connections', () => {
   it("answers requests node's HTTP parser refuses with JSON errors", async () => {
     const { url } = await start();
     const cases: [string, number, string][] = [
-      ['POST /predict HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}', 400, 'bad_request'],
-      ['POST /predict HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 400, 'bad_request'],
+      [
+        'POST /predict HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}',
+        400,
+        'bad_request',
+      ],
+      [
+        'POST /predict HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+        400,
+        'bad_request',
+      ],
       [`GET /health HTTP/1.1\r\nhost: t\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
       ['NOT-A-METHOD / HTTP/1.1\r\n\r\n', 400, 'bad_request'],
     ];

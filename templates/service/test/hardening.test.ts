@@ -357,7 +357,10 @@ describe('request hardening', () => {
             .post('/predict')
             .send({ ...row, extra_field: true })
             .expect(422);
-          assert.deepEqual([one.body.issue_count, one.body.issues.length, one.body.message], [1, 1, 'The request body is invalid: 1 problem']);
+          assert.deepEqual(
+            [one.body.issue_count, one.body.issues.length, one.body.message],
+            [1, 1, 'The request body is invalid: 1 problem'],
+          );
         });
 
         it('names wrong types, a body that is not an object, and extra fields', async () => {

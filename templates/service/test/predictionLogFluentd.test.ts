@@ -146,7 +146,11 @@ describe('prediction log to Fluentd', () => {
       );
       const log = PredictionLog.create({ ...settings, sinks: ['fluentd'] });
       log.log(predictionsToLog(project, 50, 'deaf'));
-      const counts = await until('ten failed sends', () => log.stats().sinks.fluentd!, (c) => c.failed_sends >= 10);
+      const counts = await until(
+        'ten failed sends',
+        () => log.stats().sinks.fluentd!,
+        (c) => c.failed_sends >= 10,
+      );
       assert.ok(accepted.length >= 10, `${accepted.length} connections for ${counts.failed_sends} failed sends`);
       assert.ok(openSockets() <= 1, `${openSockets()} sockets still open after ${counts.failed_sends} failed sends`);
       assert.equal(await log.close(1_000), 50); // none delivered, and close() completes

@@ -69,7 +69,8 @@ export class ConnectionGuard {
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
     server.on('connection', (socket: Socket) => this.admit(socket));
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.started(req, res));
+    // Before the service's own listener, which may answer at once.
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.started(req, res));
     server.on('clientError', answerClientError);
   }
 
