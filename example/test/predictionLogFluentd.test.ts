@@ -1,6 +1,8 @@
 // The fluentd sink: the real fluent-logger client, from the real HTTP server, over TCP to a Forward-protocol
 // receiver (test/support/fluentdReceiver.ts). With FLUENTD_HOST set, one more test runs against that Fluentd.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, Socket, type Server } from 'node:net';
 import { PredictionLog, type PredictionRecord } from '../src/predictionLog/index.js';
 import type { RunningServer } from '../src/serving/startServer.js';
 import { FluentdReceiver } from './support/fluentdReceiver.js';
@@ -117,6 +119,46 @@ describe('prediction log to Fluentd', () => {
     await receiver.waitForEvents(50);
     assert.deepEqual(receivedIds().sort(), [...load.ids].sort());
     await until('the counts to settle', fluentdCounts, (counts) => counts.sent === 50);
+  });
+
+  it('leaves no socket behind per failed send against a peer that accepts but never reads, and closes', async () => {
+    // What Fluentd with `overflow_action block` and its output down looks like: connections are accepted, nothing
+    // is read and no ack ever comes. Each failed send must close its socket, not leave it half-closed for good.
+    const accepted: Socket[] = [];
+    const deaf: Server = createServer((socket) => {
+      accepted.push(socket);
+      socket.pause();
+      socket.on('error', () => {});
+    });
+    deaf.listen(0, '127.0.0.1');
+    await once(deaf, 'listening');
+    const port = (deaf.address() as { port: number }).port;
+    /** This process's sockets connected to the deaf peer and not yet closed. */
+    const openSockets = () =>
+      (process as unknown as { _getActiveHandles(): unknown[] })
+        ._getActiveHandles()
+        .filter((handle) => handle instanceof Socket && handle.remotePort === port && !handle.destroyed).length;
+    try {
+      const settings = logSettings(
+        project.spec,
+        { sinks: ['fluentd'], flush_interval_ms: 10, retry_initial_ms: 10, retry_max_ms: 20, fluentd: { timeout_ms: 100 } },
+        { FLUENTD_HOST: '127.0.0.1', FLUENTD_PORT: String(port) },
+      );
+      const log = PredictionLog.create({ ...settings, sinks: ['fluentd'] });
+      log.log(predictionsToLog(project, 50, 'deaf'));
+      const counts = await until(
+        'ten failed sends',
+        () => log.stats().sinks.fluentd!,
+        (c) => c.failed_sends >= 10,
+      );
+      assert.ok(accepted.length >= 10, `${accepted.length} connections for ${counts.failed_sends} failed sends`);
+      assert.ok(openSockets() <= 1, `${openSockets()} sockets still open after ${counts.failed_sends} failed sends`);
+      assert.equal(await log.close(1_000), 50); // none delivered, and close() completes
+      await until('every socket to the peer closed', openSockets, (open) => open === 0, 5_000);
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      deaf.close();
+    }
   });
 
   describe('against a real Fluentd (runs when FLUENTD_HOST is set)', () => {

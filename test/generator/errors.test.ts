@@ -82,6 +82,11 @@ const SPEC_CASES: SpecCase[] = [
     config: `${CONFIG}colour: red\n`,
     expected: /c\.yaml:8:\d+ +colour: unknown key "colour"/,
   },
+  {
+    title: 'server.max_connections below 2',
+    config: `${CONFIG}server:\n  max_connections: 1\n`,
+    expected: /c\.yaml:9:\d+ +server\.max_connections: expected at least 2/,
+  },
 ];
 
 /** Hostile values for every config.yaml string that reaches YAML, Jinja2, a shell or a Jenkinsfile (issue 13). */

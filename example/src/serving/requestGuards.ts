@@ -2,7 +2,7 @@
 // answer alike: the request id, helmet's security headers, API keys, the rate limit, the request timeout, and
 // the JSON answers themselves (errors included). Everything that can be computed once is computed here once.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { EnvironmentError } from '../environment.js';
@@ -51,12 +51,6 @@ function helmetHeaders(): [string, string][] {
   const middleware = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
   return headers;
-}
-
-/** The node:http server settings that bound slow clients: headers and body must arrive within the request timeout. */
-export function serverTimeouts(config: Config): Pick<ServerOptions, 'requestTimeout' | 'headersTimeout'> {
-  const requestTimeout = config.server.request_timeout_ms;
-  return { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000) };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();

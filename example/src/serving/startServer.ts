@@ -9,10 +9,12 @@ import type { Spec } from '../spec/load.js';
 import { apiKeys } from '../environment.js';
 import { createRequestListener, type ModelState } from './app.js';
 import { loadPredictor } from './loadPredictor.js';
-import { serverTimeouts } from './requestGuards.js';
+import { ConnectionGuard, serverOptions } from './connections.js';
 
 export interface RunningServer {
   server: Server;
+  /** The open connections and the server.max_connections cap on them. */
+  connections: ConnectionGuard;
   url: string;
   /** Resolves when the model is loaded and warmed up; rejects with a ModelLoadError when it cannot be (/ready then says why). */
   ready: Promise<void>;
@@ -59,10 +61,12 @@ export async function startServer(
     apiKeys: options.apiKeys ?? apiKeys(spec.config),
   });
   let closing = false;
-  const server = createServer(serverTimeouts(spec.config), (req, res) => {
+  const server = createServer(serverOptions(spec.config), (req, res) => {
     if (closing) res.setHeader('connection', 'close'); // a request on a kept-alive connection during shutdown is its last
     listener(req, res);
   });
+  // server.max_connections, tight timeouts, bounded keep-alive, JSON answers to malformed HTTP (see connections.ts).
+  const connections = new ConnectionGuard(server, spec.config.server.max_connections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(address.port, address.host, () => {
@@ -110,5 +114,5 @@ export async function startServer(
   let closed: Promise<number> | undefined;
   const close = () => (closed ??= shutDown()); // once, however often it is called
   const url = `http://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${port}`;
-  return { server, url, ready, predictionLog, close };
+  return { server, connections, url, ready, predictionLog, close };
 }

@@ -518,6 +518,9 @@ export const configFileSchema = z.strictObject({
       fast_path: z.boolean().default(true),
       // A request not answered in time gets 503; the connection's headers and body must arrive within it too.
       request_timeout_ms: z.number().int().positive().default(30_000),
+      // Open connections per process. At the limit the oldest idle (or still silent) connection is closed to make
+      // room, so a flood of slow clients cannot lock out /health and the probes.
+      max_connections: z.number().int().min(2, 'expected at least 2: one for a client and one for the probes').max(1_000_000).default(1024),
       // Request fields not in features.yaml: reject (422) or strip (drop silently). They never reach the model.
       unknown_fields: z.enum(['reject', 'strip']).default('reject'),
       // Processes serving the port (node:cluster); 0: one per CPU.

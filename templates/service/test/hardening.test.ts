@@ -330,6 +330,39 @@ describe('request hardening', () => {
           await request(app).post('/predict').send(row).expect(200);
         });
 
+        it('lists the first 100 failing fields and counts the rest, so a 422 stays about the size of the request', async () => {
+          const app = listen(spec());
+          const required = project.spec.features.features.filter((feature) => feature.required).length;
+          // 1000 rows of a few bytes each: empty when a feature is required, else each with one unknown field.
+          const rowText = required > 0 ? '{}' : '{"u":0}';
+          const rows = `{"rows":[${Array.from({ length: 1000 }, () => rowText).join(',')}]}`;
+          const batch = await request(app).post('/predict/batch').set('content-type', 'application/json').send(rows).expect(422);
+          const perRow = required > 0 ? required : 1;
+          assert.equal(batch.body.issue_count, 1000 * perRow);
+          assert.equal(batch.body.issues.length, 100);
+          assert.equal(batch.body.issues[0].field.startsWith('rows[0]'), true);
+          assert.match(batch.body.message, new RegExp(`${1000 * perRow} problems \\(the first 100 are listed\\)`));
+          assert.ok(batch.text.length < 16_000, `a ${rows.length}-byte batch got a ${batch.text.length}-byte 422`);
+
+          // Close to the body limit in unknown keys: listed in full, the answer was ten times the request.
+          const keys = Array.from({ length: 36_000 }, (_, i) => `"unknown_field_${i}":0`);
+          const body = `{${keys.join(',')}}`;
+          assert.ok(body.length < project.spec.config.server.body_limit_bytes);
+          const wide = await request(app).post('/predict').set('content-type', 'application/json').send(body).expect(422);
+          assert.equal(wide.body.issue_count, 36_000 + required);
+          assert.equal(wide.body.issues.length, 100);
+          assert.ok(wide.text.length < 16_000, `a ${body.length}-byte body got a ${wide.text.length}-byte 422`);
+
+          const one = await request(app)
+            .post('/predict')
+            .send({ ...row, extra_field: true })
+            .expect(422);
+          assert.deepEqual(
+            [one.body.issue_count, one.body.issues.length, one.body.message],
+            [1, 1, 'The request body is invalid: 1 problem'],
+          );
+        });
+
         it('names wrong types, a body that is not an object, and extra fields', async () => {
           const app = listen(spec());
           for (const body of ['[]', '"text"', '42', 'null', '[{"a": 1}]']) {

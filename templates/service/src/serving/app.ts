@@ -13,7 +13,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { JsonRouteHandler, modelInfo, predictionRoutes, type JsonRoute, type ModelState } from './predictionHandler.js';
 import { RequestGuards } from './requestGuards.js';
 
-export { fieldIssues, type FieldIssue, type ModelState } from './predictionHandler.js';
+export { fieldIssues, MAX_LISTED_ISSUES, type FieldIssue, type FieldIssues, type ModelState } from './predictionHandler.js';
 
 export interface AppOptions {
   spec: Spec;

@@ -40,7 +40,8 @@ export function responseSchemas(spec: Spec) {
     issues: z
       .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
-      .meta({ description: 'Every failing field (422 only)' }),
+      .meta({ description: 'The failing fields, the first 100 of them (422 only)' }),
+    issue_count: z.number().int().optional().meta({ description: 'How many fields fail in all (422 only)' }),
     request_id: z.string().optional(),
   });
   return { predictResponse, batchResponse, errorResponse };
@@ -107,7 +108,7 @@ export function buildOpenApiDocument(
     '400': error('Malformed JSON'),
     '413': error(`Body larger than ${config.server.body_limit_bytes} bytes`),
     '415': error('Body is not application/json'),
-    '422': error('The body does not match features.yaml; `issues` lists every failing field'),
+    '422': error('The body does not match features.yaml; `issues` lists the failing fields (the first 100), `issue_count` counts them'),
     '503': error(`The model is not loaded yet, or the request was not answered within ${config.server.request_timeout_ms} ms`),
   };
   const objectResponse = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });

@@ -13,7 +13,7 @@ import { rowAnswerJson } from './answerJson.js';
 import { fieldPath, type Spec } from '../spec/load.js';
 import { inheritedNames, ownValue, withoutPrototypes, type FeatureValues, type RequestSchemas } from '../spec/requestSchema.js';
 import type { Prediction, Predictor } from './predictor.js';
-import { exchangeOf, type Exchange, type RequestGuards } from './requestGuards.js';
+import { exchangeOf, type Exchange, type JsonError, type RequestGuards } from './requestGuards.js';
 
 /** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
 export interface ModelState {
@@ -36,21 +36,57 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
   );
 }
 
-/** Flattens zod issues into one entry per failing field, e.g. rows[3].petal_width: below min 0. */
-export function fieldIssues(error: z.ZodError, body: unknown): FieldIssue[] {
-  return error.issues.flatMap((issue) => {
+/**
+ * How many failing fields a 422 lists. The rest are only counted: listed in full, a few KB of empty rows or a body
+ * of unknown keys would get an answer hundreds of times its size, and building it would hold up the event loop.
+ */
+export const MAX_LISTED_ISSUES = 100;
+
+/** The failing fields of a body: the first `limit`, and how many there are in all. */
+export interface FieldIssues {
+  issues: FieldIssue[];
+  count: number;
+}
+
+/**
+ * Flattens zod issues into one entry per failing field, e.g. rows[3].petal_width: below min 0 (an unknown-keys
+ * issue gives one per key). Lists the first `limit` and counts the rest without building them.
+ */
+export function fieldIssues(error: z.ZodError, body: unknown, limit = MAX_LISTED_ISSUES): FieldIssues {
+  const issues: FieldIssue[] = [];
+  let count = 0;
+  for (const issue of error.issues) {
     const field = fieldPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: field ? `${field}.${key}` : key, message: 'unknown field (not in features.yaml)' }));
+      count += issue.keys.length;
+      for (const key of issue.keys.slice(0, Math.max(0, limit - issues.length))) {
+        issues.push({ field: field ? `${field}.${key}` : key, message: 'unknown field (not in features.yaml)' });
+      }
+      continue;
     }
+    count += 1;
+    if (issues.length >= limit) continue;
     const value = issue.path.length > 0 ? valueAt(body, issue.path) : body;
     const expected = issue.message.replace(/^Invalid (input|option): /, '');
     let message = issue.message;
     // null for a required field is as good as missing (an optional one's null is accepted as absent).
     if (issue.path.length > 0 && value === undefined) message = `required field is missing (${expected})`;
     else if (issue.path.length > 0 && value === null) message = `required field is null (${expected})`;
-    return [{ field: field || '(body)', message }];
-  });
+    issues.push({ field: field || '(body)', message });
+  }
+  return { issues, count };
+}
+
+/** The 422 answer for a body that does not match its schema: the first MAX_LISTED_ISSUES failing fields and their count. */
+export function validationFailed(error: z.ZodError, body: unknown): JsonError {
+  const { issues, count } = fieldIssues(error, body);
+  const listed = count > issues.length ? ` (the first ${issues.length} are listed)` : '';
+  return {
+    error: 'validation_failed',
+    message: `The request body is invalid: ${count} problem${count === 1 ? '' : 's'}${listed}`,
+    issues,
+    issue_count: count,
+  };
 }
 
 /** What a route answers: a status and the JSON text; `afterSend` runs once it is sent (never delaying it). */
@@ -139,12 +175,7 @@ export class JsonRouteHandler {
     }
     const parsed = route.schema.safeParse(route.prepare ? route.prepare(body) : body);
     if (!parsed.success) {
-      const issues = fieldIssues(parsed.error, body);
-      guards.sendError(res, 422, {
-        error: 'validation_failed',
-        message: `The request body is invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}`,
-        issues,
-      });
+      guards.sendError(res, 422, validationFailed(parsed.error, body));
       return;
     }
     const predictor = this.model.predictor;

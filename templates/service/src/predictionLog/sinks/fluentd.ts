@@ -7,6 +7,7 @@
 // after any failure the sender (with its queue) is thrown away and the batch goes back to our queue, which
 // alone decides what is retried, so nothing is sent twice by two queues.
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import type { Sink } from '../queue.js';
 import { predictionRecord, type LoggedPrediction } from '../record.js';
 
@@ -25,6 +26,8 @@ interface ForwardSender {
   emit(record: object, time: unknown, callback: (error?: Error) => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
   end(label?: string, record?: object, callback?: () => void): void;
+  /** Its connection while it has one (not in fluent-logger's API; see discard()). */
+  _socket?: Socket | null;
 }
 
 interface FluentLogger {
@@ -94,8 +97,14 @@ export class FluentdSink implements Sink<LoggedPrediction> {
     return sender;
   }
 
+  /**
+   * Throws a sender away with its socket; records in its own queue are forgotten (ours still has them). Its end()
+   * only half-closes the socket, which then waits for the peer's FIN: a peer that accepts but does not read (Fluentd
+   * blocking on a full buffer) never sends one, and each failed send would leave a socket open for good. So the
+   * socket is destroyed, and left in the sender, whose pending write callbacks still look at it.
+   */
   private discard(sender: ForwardSender): void {
     if (this.sender === sender) this.sender = undefined;
-    sender.end(); // closes the socket; records in its own queue are forgotten (ours still has them)
+    sender._socket?.destroy();
   }
 }
