@@ -10,7 +10,7 @@ import { ConflictPolicy, interactiveOption, isTerminal } from '../conflicts.js';
 import { readGeneratorPackageJson, readUsage } from '../packageRoot.js';
 import type { PartOptions } from '../part.js';
 import { findProject, type FoundProject, type StoredProjectConfig } from '../projectRoot.js';
-import { configYaml, featuresYaml, inferFeatures, readCsv } from './featureInference.js';
+import { configYaml, featuresYaml, inferFeatures, readCsv, targetProblems, type CsvTable, type DraftFeature } from './featureInference.js';
 import {
   DEFAULT_EXAMPLE,
   DEFAULT_ID_FIELD,
@@ -74,8 +74,8 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
     return optionValue(this.options, setting);
   }
 
-  #settingContext(columns?: readonly string[]): SettingContext {
-    return { cwd: this.contextRoot, columns };
+  #settingContext(table?: CsvTable): SettingContext {
+    return { cwd: this.contextRoot, columns: table?.header, names: table?.names };
   }
 
   /** Paths in messages: relative to where the user is, unless that is further away than the absolute path. */
@@ -147,14 +147,42 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
     await this.#ask(answers, ['name', 'task', 'data'], interactive);
     const dataPath = resolve(this.contextRoot, answers.data!);
     const table = readCsv(dataPath, this.#label(dataPath));
-    await this.#ask(answers, ['target', 'idField'], interactive, table.header);
+    await this.#ask(answers, ['target', 'idField'], interactive, table);
     const idField = answers.idField ?? DEFAULT_ID_FIELD;
-    this.#input = this.#draftFromCsv({ ...answers, idField }, table, dataPath);
+    this.#input = await this.#draftFromCsv({ ...answers, idField }, table, dataPath, interactive);
+  }
+
+  /**
+   * In a terminal, offers to write each feature's description, the inferred one as the default answer (a
+   * yes/no first: a table of 30 columns is 30 questions).
+   */
+  async #askDescriptions(features: DraftFeature[]): Promise<void> {
+    const { describeFeatures } = await this.prompt<{ describeFeatures: boolean }>([
+      {
+        type: 'confirm',
+        name: 'describeFeatures',
+        message: `Describe the ${features.length} features now (shown in /docs)? No keeps the descriptions inferred from the data`,
+        default: false,
+      },
+    ]);
+    if (!describeFeatures) return;
+    const answers = await this.prompt<Record<string, string>>(
+      features.map((feature) => ({
+        type: 'input',
+        name: `description_${feature.name}`,
+        message: `Description of ${feature.name}${feature.column === undefined ? '' : ` (column "${feature.column}")`}`,
+        default: feature.description,
+      })),
+    );
+    for (const feature of features) {
+      const answer = answers[`description_${feature.name}`]?.trim();
+      if (answer) feature.description = answer;
+    }
   }
 
   /** Asks for the settings not given yet (in a terminal), then checks every value, given or answered. */
-  async #ask(answers: Answers, names: readonly (typeof PROJECT_ANSWERS)[number][], interactive: boolean, columns?: readonly string[]) {
-    const context = this.#settingContext(columns);
+  async #ask(answers: Answers, names: readonly (typeof PROJECT_ANSWERS)[number][], interactive: boolean, table?: CsvTable) {
+    const context = this.#settingContext(table);
     const missing = names.filter((name) => answers[name] === undefined);
     if (interactive && missing.length) {
       const questions = missing.map((name): PromptQuestion<Answers> => {
@@ -173,15 +201,39 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
     if (problems.length) throw new Error(`Invalid answers:\n${problems.join('\n')}`);
   }
 
-  #draftFromCsv(answers: Answers & { idField: string }, table: ReturnType<typeof readCsv>, dataSource: string): ResolvedInput {
+  /** A column given as the data names it or by its feature name → its feature name, and its own name when that differs. */
+  #resolveColumn(table: CsvTable, value: string): { name: string; column?: string } {
+    let index = table.header.indexOf(value);
+    if (index < 0) index = table.names.indexOf(value);
+    if (index < 0) return { name: value };
+    const name = table.names[index]!;
+    return table.header[index] === name ? { name } : { name, column: table.header[index] };
+  }
+
+  async #draftFromCsv(
+    answers: Answers & { idField: string },
+    table: CsvTable,
+    dataSource: string,
+    interactive: boolean,
+  ): Promise<ResolvedInput> {
     const dataPath = `data/${basename(dataSource)}`;
-    const featuresText = featuresYaml(inferFeatures(table, [answers.target!, answers.idField]), dataPath);
+    const target = this.#resolveColumn(table, answers.target!);
+    const id = this.#resolveColumn(table, answers.idField);
+    // The task and the target are checked against each other here, not later in training.
+    const { errors, warnings } = targetProblems(table, target.name, answers.task!);
+    if (errors.length) throw new Error(`${table.label}: ${errors.join('\n')}`);
+    for (const warning of warnings) this.log.info(`Warning: ${table.label}: ${warning}`);
+    const features = inferFeatures(table, [target.name, id.name]);
+    if (interactive) await this.#askDescriptions(features);
+    const featuresText = featuresYaml(features, dataPath);
     const configText = configYaml({
       name: answers.name!,
       task: answers.task!,
-      target: answers.target!,
-      idField: answers.idField,
+      target: target.name,
+      idField: id.name,
       dataPath,
+      targetColumn: target.column,
+      idColumn: id.column,
     });
     const spec = parseSpec(featuresText, configText, {
       features: `features.yaml (inferred from ${table.label})`,
