@@ -105,7 +105,10 @@ export function roundForText(value: number): string {
 
 /** What can be said about a column from its data, e.g. "Mean radius (from column `mean radius`), numeric, 6.98 to 28.1 in the data". */
 export function describeFeature(feature: DraftFeature, missing: number, rows: number): string {
-  const words = feature.name.replace(/^col_(?=\d)/, '').replaceAll('_', ' ').trim();
+  const words = feature.name
+    .replace(/^col_(?=\d)/, '')
+    .replaceAll('_', ' ')
+    .trim();
   const title = words.charAt(0).toUpperCase() + words.slice(1);
   const parts = [feature.column === undefined ? title : `${title} (from column \`${feature.column}\`)`];
   const range = feature.observed ? `, ${roundForText(feature.observed.min)} to ${roundForText(feature.observed.max)} in the data` : '';
@@ -176,7 +179,8 @@ export function targetProblems(table: CsvTable, target: string, task: Task): { e
       );
     }
   } else {
-    if (distinct.size < 2) errors.push(`--task classification needs at least two classes, but ${named} holds only ${JSON.stringify(values[0])}`);
+    if (distinct.size < 2)
+      errors.push(`--task classification needs at least two classes, but ${named} holds only ${JSON.stringify(values[0])}`);
     else if (distinct.size > MAX_CATEGORY_VALUES && values.every((value) => NUMBER.test(value))) {
       const continuous = values.some((value) => !INTEGER.test(value) && !Number.isInteger(Number(value)));
       const message =
@@ -199,7 +203,7 @@ export function featuresYaml(features: readonly DraftFeature[], source: string):
     ' Review the types and descriptions. `observed` is the range seen in the data, not a limit (requests outside it\n' +
     ' are scored and counted by the monitoring); add min/max for values the service must refuse. `column` is the\n' +
     " data's own name for a feature whose name had to be changed.";
-  return document.toString();
+  return document.toString({ lineWidth: 0 }); // a description stays on one line
 }
 
 export interface ProjectAnswers {

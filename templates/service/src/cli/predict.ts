@@ -57,11 +57,10 @@ main(process.argv.slice(2)).then(
   (status) => (process.exitCode = status),
   (error: unknown) => {
     const known =
-      error instanceof UsageError ||
-      error instanceof UnusableInputError ||
-      error instanceof SpecError ||
-      error instanceof ModelLoadError;
-    console.error(known ? (error as Error).message : `Scoring failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      error instanceof UsageError || error instanceof UnusableInputError || error instanceof SpecError || error instanceof ModelLoadError;
+    console.error(
+      known ? (error as Error).message : `Scoring failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     process.exitCode = 2;
   },
 );

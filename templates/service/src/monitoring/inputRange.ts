@@ -59,8 +59,6 @@ export class InputRangeMonitor {
   }
 
   report(): InputRangeReport {
-    return Object.fromEntries(
-      this.watched.map(({ name, min, max, below, above }) => [name, { observed: { min, max }, below, above }]),
-    );
+    return Object.fromEntries(this.watched.map(({ name, min, max, below, above }) => [name, { observed: { min, max }, below, above }]));
   }
 }

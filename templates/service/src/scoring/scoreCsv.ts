@@ -70,6 +70,9 @@ export async function scoreCsv(text: string, label: string, spec: Spec, predicto
     );
 
   const { predictRequest } = buildRequestSchemas(spec.features, config);
+  // Problems name the column as the file names it (`mean radius`, not mean_radius).
+  const columnOf = new Map<string, string>(features.map((feature) => [feature.name, quoteColumn(csvColumn(feature))]));
+  columnOf.set(config.id_field, quoteColumn(config.data.id_column ?? config.id_field));
   const idColumn = position.get(config.data.id_column ?? config.id_field);
   const refused: RowProblem[] = [];
   const valid: { line: number; cells: string[]; row: FeatureValues }[] = [];
@@ -90,7 +93,9 @@ export async function scoreCsv(text: string, label: string, spec: Spec, predicto
     if (id !== '') request[config.id_field] = id;
     const parsed = predictRequest.safeParse(request);
     if (parsed.success) valid.push({ line, cells, row: parsed.data });
-    else for (const issue of fieldIssues(parsed.error, request)) refused.push({ line, ...issue });
+    else
+      for (const { field, message } of fieldIssues(parsed.error, request))
+        refused.push({ line, field: columnOf.get(field) ?? field, message });
   }
 
   const predictions = new Map<number, Prediction>();
