@@ -31,7 +31,15 @@ function featureValueSchema(feature: Feature): z.ZodType {
       break;
   }
   const meta: Record<string, unknown> = {};
-  if (feature.description) meta.description = feature.description;
+  const notes = [feature.description?.trim().replace(/\.$/, '')];
+  // The range seen in training is shown, never enforced: the model can score values beyond it (monitoring counts them).
+  if (feature.observed) {
+    const { min, max } = feature.observed;
+    notes.push(`Seen in training: ${min} to ${max} (not a limit)`);
+    meta['x-observed-range'] = { min, max };
+  }
+  const description = notes.filter(Boolean).join('. ');
+  if (description) meta.description = description;
   if (feature.example !== undefined) meta.examples = [feature.example];
   schema = schema.meta(meta);
   if (feature.required) return schema;
