@@ -42,7 +42,8 @@ export function featureName(column: string): string {
   return /^\d/.test(name) ? `col_${name}` : name;
 }
 
-export function readCsv(path: string, label: string): CsvTable {
+/** The header and the rows of a CSV file, as text. */
+export function readCsvRecords(path: string, label: string): { header: string[]; rows: string[][] } {
   let records: string[][];
   try {
     records = parse(readFileSync(path, 'utf8'), { skip_empty_lines: true, trim: true, bom: true }) as string[][];
@@ -51,6 +52,11 @@ export function readCsv(path: string, label: string): CsvTable {
   }
   const [header, ...rows] = records;
   if (!header || rows.length === 0) throw new Error(`${label}: expected a header row and at least one data row`);
+  return { header, rows };
+}
+
+export function readCsv(path: string, label: string): CsvTable {
+  const { header, rows } = readCsvRecords(path, label);
   const problems: string[] = [];
   const names = header.map((column, index) => featureName(column) || `column_${index + 1}`);
   const quoted = (index: number) => `column ${index + 1} ${JSON.stringify(header[index])}`;
@@ -159,7 +165,13 @@ export function inferFeatures(table: CsvTable, excluded: readonly string[]): Dra
  * target needs two classes at least, and a continuous number of many values is not a class (error), nor, most
  * likely, an integer of many values (warning). Empty target cells are a warning: training refuses those rows.
  */
-export function targetProblems(table: CsvTable, target: string, task: Task): { errors: string[]; warnings: string[] } {
+export function targetProblems(
+  table: CsvTable,
+  target: string,
+  task: Task,
+  /** How the messages name the settings: the flags (--task, --target) or config.yaml's keys (task:, target:). */
+  settings: { task: string; target: string } = { task: '--task ', target: '--target' },
+): { errors: string[]; warnings: string[] } {
   const index = table.names.indexOf(target);
   const column = table.header[index] ?? target;
   const cells = table.rows.map((row) => row[index] ?? '');
@@ -174,20 +186,20 @@ export function targetProblems(table: CsvTable, target: string, task: Task): { e
     if (text !== undefined) {
       const kinds = distinct.size <= MAX_CATEGORY_VALUES ? ` (${distinct.size} distinct values: it looks like classes)` : '';
       errors.push(
-        `--task regression needs a numeric target, but ${named} holds text such as ${JSON.stringify(text)}${kinds}; ` +
-          'use --task classification, or choose a numeric --target',
+        `${settings.task}regression needs a numeric target, but ${named} holds text such as ${JSON.stringify(text)}${kinds}; ` +
+          `use ${settings.task}classification, or choose a numeric ${settings.target}`,
       );
     }
   } else {
     if (distinct.size < 2)
-      errors.push(`--task classification needs at least two classes, but ${named} holds only ${JSON.stringify(values[0])}`);
+      errors.push(`${settings.task}classification needs at least two classes, but ${named} holds only ${JSON.stringify(values[0])}`);
     else if (distinct.size > MAX_CATEGORY_VALUES && values.every((value) => NUMBER.test(value))) {
       const continuous = values.some((value) => !INTEGER.test(value) && !Number.isInteger(Number(value)));
       const message =
         `${named} holds ${distinct.size} different numbers: ` +
         (continuous ? 'a continuous value, not classes' : 'each would be a class of its own');
-      if (continuous) errors.push(`--task classification: ${message}; use --task regression`);
-      else warnings.push(`--task classification: ${message}; if it is a quantity, use --task regression`);
+      if (continuous) errors.push(`${settings.task}classification: ${message}; use ${settings.task}regression`);
+      else warnings.push(`${settings.task}classification: ${message}; if it is a quantity, use ${settings.task}regression`);
     }
   }
   const empty = cells.length - values.length;

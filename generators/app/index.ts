@@ -1,7 +1,7 @@
 // yo ml-microservice — turns features.yaml + config.yaml (given, from an example, or drafted from a CSV and a
 // few answers) into a project: validates them with the shared spec loader, writes them into the project
 // verbatim with the data file, remembers where they are in .yo-rc.json and composes the part generators.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Generator, { type BaseOptions, type PromptQuestion } from 'yeoman-generator';
@@ -10,7 +10,16 @@ import { ConflictPolicy, interactiveOption, isTerminal } from '../conflicts.js';
 import { readGeneratorPackageJson, readUsage } from '../packageRoot.js';
 import type { PartOptions } from '../part.js';
 import { findProject, type FoundProject, type StoredProjectConfig } from '../projectRoot.js';
-import { configYaml, featuresYaml, inferFeatures, readCsv, targetProblems, type CsvTable, type DraftFeature } from './featureInference.js';
+import {
+  configYaml,
+  featuresYaml,
+  inferFeatures,
+  readCsv,
+  readCsvRecords,
+  targetProblems,
+  type CsvTable,
+  type DraftFeature,
+} from './featureInference.js';
 import {
   DEFAULT_EXAMPLE,
   DEFAULT_ID_FIELD,
@@ -42,6 +51,9 @@ interface ResolvedInput {
   /** Why the data file is not copied, when it is not. */
   dataNote?: string;
 }
+
+/** Data files up to this size are read at generation to check the task against the target column. */
+const MAX_CHECKED_DATA_BYTES = 50 * 1024 * 1024;
 
 /** The part generators composed into every project, next to this folder (each renders one templates/<part>/). */
 const PART_GENERATORS = ['service', 'docker', 'helm', 'jenkins', 'ansible', 'ci'] as const;
@@ -262,8 +274,32 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
     if (!inside) input.dataNote = `data.path ${dataPath} is outside the project; it is read from there, not copied.`;
     else if (!existsSync(source))
       input.dataNote = `data.path ${dataPath} does not exist next to ${this.#label(configPath)}; put the data there before \`npm run train\`.`;
-    else input.dataSource = source;
+    else {
+      input.dataSource = source;
+      this.#checkTarget(spec, source, this.#label(configPath));
+    }
     return input;
+  }
+
+  /**
+   * config.yaml's task against the data's target column (as for a CSV given with --data): a text target for
+   * regression stops here, not in training. Skipped for data that is not a readable CSV with that column, or
+   * too large to read at every generation (training checks it then).
+   */
+  #checkTarget(spec: Spec, source: string, configLabel: string): void {
+    if (extname(source).toLowerCase() !== '.csv' || statSync(source).size > MAX_CHECKED_DATA_BYTES) return;
+    let records: { header: string[]; rows: string[][] };
+    try {
+      records = readCsvRecords(source, this.#label(source));
+    } catch {
+      return;
+    }
+    const column = spec.config.data.target_column ?? spec.config.target;
+    if (!records.header.includes(column)) return;
+    const table: CsvTable = { label: this.#label(source), ...records, names: records.header };
+    const { errors, warnings } = targetProblems(table, column, spec.config.task, { task: 'task: ', target: 'target' });
+    if (errors.length) throw new Error(`${configLabel}: ${errors.map((error) => `${error} (data: ${table.label})`).join('\n')}`);
+    for (const warning of warnings) this.log.info(`Warning: ${configLabel}: ${warning} (data: ${table.label})`);
   }
 
   async configuring(): Promise<void> {

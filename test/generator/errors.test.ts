@@ -230,6 +230,14 @@ describe('app generator: bad input writes nothing', () => {
     );
   });
 
+  it('--features/--config: config.yaml task regression with a text target in the data fails naming config.yaml', async () => {
+    writeFiles(dir, { 'f.yaml': FEATURES, 'c.yaml': CONFIG, 'data.csv': 'a,y\n1,high\n2,low\n' });
+    await expectFailure(
+      { features: 'f.yaml', config: 'c.yaml' },
+      /c\.yaml: task: regression needs a numeric target, but target column "y" holds text such as "high" [^]*use task: classification, or choose a numeric target \(data: .*data\.csv\)/,
+    );
+  });
+
   it('classification of a continuous target of many values fails; of a single class too', async () => {
     const rows = Array.from({ length: 40 }, (_, i) => `${i},${(i * 1.37).toFixed(2)}`).join('\n');
     writeFiles(dir, { 'd.csv': `x,price\n${rows}\n`, 'one.csv': 'x,label\n1,a\n2,a\n' });
