@@ -61,4 +61,20 @@ describe('readCsvRows and validateRows', () => {
     await assert.rejects(readCsvRows(join(dir, 'd.csv'), features, config), /missing column active/);
     await assert.rejects(readCsvRows(join(dir, 'nope.csv'), features, config), /file not found/);
   });
+
+  it("reads each feature from its `column` (the data's own name) and the target from data.target_column", async () => {
+    const renamed: Feature[] = [
+      { name: 'mean_radius', column: 'mean radius', type: 'number', required: true },
+      { name: 'col_2nd_visit', column: '2nd-visit', type: 'boolean', required: false },
+    ];
+    const settings = { target: 'diagnosis', task: 'classification' as const, data: { path: 'd.csv', target_column: 'Diagnosis Result' } };
+    writeFileSync(join(dir, 'd.csv'), 'mean radius,2nd-visit,Diagnosis Result\n17.99,true,malignant\n13.5,,benign\n');
+    const rows = await readCsvRows(join(dir, 'd.csv'), renamed, settings);
+    assert.deepEqual(rows, [
+      { mean_radius: 17.99, col_2nd_visit: true, diagnosis: 'malignant' },
+      { mean_radius: 13.5, col_2nd_visit: undefined, diagnosis: 'benign' },
+    ]);
+    writeFileSync(join(dir, 'd.csv'), 'mean_radius,Diagnosis Result\n17.99,malignant\n');
+    await assert.rejects(readCsvRows(join(dir, 'd.csv'), renamed, settings), /missing column "mean radius"/);
+  });
 });

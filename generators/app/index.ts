@@ -1,7 +1,7 @@
 // yo ml-microservice — turns features.yaml + config.yaml (given, from an example, or drafted from a CSV and a
 // few answers) into a project: validates them with the shared spec loader, writes them into the project
 // verbatim with the data file, remembers where they are in .yo-rc.json and composes the part generators.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Generator, { type BaseOptions, type PromptQuestion } from 'yeoman-generator';
@@ -10,7 +10,16 @@ import { ConflictPolicy, interactiveOption, isTerminal } from '../conflicts.js';
 import { readGeneratorPackageJson, readUsage } from '../packageRoot.js';
 import type { PartOptions } from '../part.js';
 import { findProject, type FoundProject, type StoredProjectConfig } from '../projectRoot.js';
-import { configYaml, featuresYaml, inferFeatures, readCsv } from './featureInference.js';
+import {
+  configYaml,
+  featuresYaml,
+  inferFeatures,
+  readCsv,
+  readCsvRecords,
+  targetProblems,
+  type CsvTable,
+  type DraftFeature,
+} from './featureInference.js';
 import {
   DEFAULT_EXAMPLE,
   DEFAULT_ID_FIELD,
@@ -43,6 +52,9 @@ interface ResolvedInput {
   dataNote?: string;
 }
 
+/** Data files up to this size are read at generation to check the task against the target column. */
+const MAX_CHECKED_DATA_BYTES = 50 * 1024 * 1024;
+
 /** The part generators composed into every project, next to this folder (each renders one templates/<part>/). */
 const PART_GENERATORS = ['service', 'docker', 'helm', 'jenkins', 'ansible', 'ci'] as const;
 
@@ -74,8 +86,8 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
     return optionValue(this.options, setting);
   }
 
-  #settingContext(columns?: readonly string[]): SettingContext {
-    return { cwd: this.contextRoot, columns };
+  #settingContext(table?: CsvTable): SettingContext {
+    return { cwd: this.contextRoot, columns: table?.header, names: table?.names };
   }
 
   /** Paths in messages: relative to where the user is, unless that is further away than the absolute path. */
@@ -147,14 +159,42 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
     await this.#ask(answers, ['name', 'task', 'data'], interactive);
     const dataPath = resolve(this.contextRoot, answers.data!);
     const table = readCsv(dataPath, this.#label(dataPath));
-    await this.#ask(answers, ['target', 'idField'], interactive, table.header);
+    await this.#ask(answers, ['target', 'idField'], interactive, table);
     const idField = answers.idField ?? DEFAULT_ID_FIELD;
-    this.#input = this.#draftFromCsv({ ...answers, idField }, table, dataPath);
+    this.#input = await this.#draftFromCsv({ ...answers, idField }, table, dataPath, interactive);
+  }
+
+  /**
+   * In a terminal, offers to write each feature's description, the inferred one as the default answer (a
+   * yes/no first: a table of 30 columns is 30 questions).
+   */
+  async #askDescriptions(features: DraftFeature[]): Promise<void> {
+    const { describeFeatures } = await this.prompt<{ describeFeatures: boolean }>([
+      {
+        type: 'confirm',
+        name: 'describeFeatures',
+        message: `Describe the ${features.length} features now (shown in /docs)? No keeps the descriptions inferred from the data`,
+        default: false,
+      },
+    ]);
+    if (!describeFeatures) return;
+    const answers = await this.prompt<Record<string, string>>(
+      features.map((feature) => ({
+        type: 'input',
+        name: `description_${feature.name}`,
+        message: `Description of ${feature.name}${feature.column === undefined ? '' : ` (column "${feature.column}")`}`,
+        default: feature.description,
+      })),
+    );
+    for (const feature of features) {
+      const answer = answers[`description_${feature.name}`]?.trim();
+      if (answer) feature.description = answer;
+    }
   }
 
   /** Asks for the settings not given yet (in a terminal), then checks every value, given or answered. */
-  async #ask(answers: Answers, names: readonly (typeof PROJECT_ANSWERS)[number][], interactive: boolean, columns?: readonly string[]) {
-    const context = this.#settingContext(columns);
+  async #ask(answers: Answers, names: readonly (typeof PROJECT_ANSWERS)[number][], interactive: boolean, table?: CsvTable) {
+    const context = this.#settingContext(table);
     const missing = names.filter((name) => answers[name] === undefined);
     if (interactive && missing.length) {
       const questions = missing.map((name): PromptQuestion<Answers> => {
@@ -173,15 +213,39 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
     if (problems.length) throw new Error(`Invalid answers:\n${problems.join('\n')}`);
   }
 
-  #draftFromCsv(answers: Answers & { idField: string }, table: ReturnType<typeof readCsv>, dataSource: string): ResolvedInput {
+  /** A column given as the data names it or by its feature name → its feature name, and its own name when that differs. */
+  #resolveColumn(table: CsvTable, value: string): { name: string; column?: string } {
+    let index = table.header.indexOf(value);
+    if (index < 0) index = table.names.indexOf(value);
+    if (index < 0) return { name: value };
+    const name = table.names[index]!;
+    return table.header[index] === name ? { name } : { name, column: table.header[index] };
+  }
+
+  async #draftFromCsv(
+    answers: Answers & { idField: string },
+    table: CsvTable,
+    dataSource: string,
+    interactive: boolean,
+  ): Promise<ResolvedInput> {
     const dataPath = `data/${basename(dataSource)}`;
-    const featuresText = featuresYaml(inferFeatures(table, [answers.target!, answers.idField]), dataPath);
+    const target = this.#resolveColumn(table, answers.target!);
+    const id = this.#resolveColumn(table, answers.idField);
+    // The task and the target are checked against each other here, not later in training.
+    const { errors, warnings } = targetProblems(table, target.name, answers.task!);
+    if (errors.length) throw new Error(`${table.label}: ${errors.join('\n')}`);
+    for (const warning of warnings) this.log.info(`Warning: ${table.label}: ${warning}`);
+    const features = inferFeatures(table, [target.name, id.name]);
+    if (interactive) await this.#askDescriptions(features);
+    const featuresText = featuresYaml(features, dataPath);
     const configText = configYaml({
       name: answers.name!,
       task: answers.task!,
-      target: answers.target!,
-      idField: answers.idField,
+      target: target.name,
+      idField: id.name,
       dataPath,
+      targetColumn: target.column,
+      idColumn: id.column,
     });
     const spec = parseSpec(featuresText, configText, {
       features: `features.yaml (inferred from ${table.label})`,
@@ -210,8 +274,32 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
     if (!inside) input.dataNote = `data.path ${dataPath} is outside the project; it is read from there, not copied.`;
     else if (!existsSync(source))
       input.dataNote = `data.path ${dataPath} does not exist next to ${this.#label(configPath)}; put the data there before \`npm run train\`.`;
-    else input.dataSource = source;
+    else {
+      input.dataSource = source;
+      this.#checkTarget(spec, source, this.#label(configPath));
+    }
     return input;
+  }
+
+  /**
+   * config.yaml's task against the data's target column (as for a CSV given with --data): a text target for
+   * regression stops here, not in training. Skipped for data that is not a readable CSV with that column, or
+   * too large to read at every generation (training checks it then).
+   */
+  #checkTarget(spec: Spec, source: string, configLabel: string): void {
+    if (extname(source).toLowerCase() !== '.csv' || statSync(source).size > MAX_CHECKED_DATA_BYTES) return;
+    let records: { header: string[]; rows: string[][] };
+    try {
+      records = readCsvRecords(source, this.#label(source));
+    } catch {
+      return;
+    }
+    const column = spec.config.data.target_column ?? spec.config.target;
+    if (!records.header.includes(column)) return;
+    const table: CsvTable = { label: this.#label(source), ...records, names: records.header };
+    const { errors, warnings } = targetProblems(table, column, spec.config.task, { task: 'task: ', target: 'target' });
+    if (errors.length) throw new Error(`${configLabel}: ${errors.map((error) => `${error} (data: ${table.label})`).join('\n')}`);
+    for (const warning of warnings) this.log.info(`Warning: ${configLabel}: ${warning} (data: ${table.label})`);
   }
 
   async configuring(): Promise<void> {

@@ -23,6 +23,8 @@ export interface SettingContext {
   cwd: string;
   /** Header of the data CSV, once it is known (the target is chosen from it). */
   columns?: readonly string[];
+  /** The feature name of each of those columns (a column such as `mean radius` becomes mean_radius). */
+  names?: readonly string[];
 }
 
 export interface Setting {
@@ -80,15 +82,16 @@ const outputFolder = (value: string, { cwd }: SettingContext): true | string => 
   }
 };
 
-/** The column must exist in the CSV header (when the header is known). */
-const column =
-  (check: (value: string) => true | string) =>
-  (value: string, { columns }: SettingContext) => {
-    const valid = check(value);
-    if (valid !== true) return valid;
-    if (columns && !columns.includes(value)) return `"${value}" is not a column of the data CSV (columns: ${columns.join(', ')})`;
-    return true;
-  };
+/** A column of the data CSV (once its header is known), named as the file names it or by its feature name. */
+const dataColumn = (value: string, { columns, names }: SettingContext): true | string => {
+  if (!value.trim()) return 'expected a column of the data CSV';
+  if (!columns || columns.includes(value) || names?.includes(value)) return true;
+  return `"${value}" is not a column of the data CSV (columns: ${columns.join(', ')})`;
+};
+
+/** The id field: a column of the data CSV (it becomes a valid name), or a name of its own. */
+const idFieldName = (value: string, context: SettingContext): true | string =>
+  context.columns?.includes(value) || context.names?.includes(value) ? true : configField('id_field')(value);
 
 export const SETTINGS = {
   features: {
@@ -141,7 +144,7 @@ export const SETTINGS = {
     flag: 'target',
     type: String,
     description: 'The CSV column the model predicts',
-    validate: column(configField('target')),
+    validate: dataColumn,
     prompt: ({ columns = [] }) => ({
       type: 'select',
       name: 'target',
@@ -154,8 +157,8 @@ export const SETTINGS = {
     name: 'idField',
     flag: 'id-field',
     type: String,
-    description: 'Request field echoed and logged with each prediction (default: request_id)',
-    validate: configField('id_field'),
+    description: 'Request field echoed and logged with each prediction (default: request_id); a CSV column is left out of the features',
+    validate: idFieldName,
     prompt: () => ({ type: 'input', name: 'idField', message: 'Id field of a prediction request', default: DEFAULT_ID_FIELD }),
   },
   output: {

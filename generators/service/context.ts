@@ -55,6 +55,8 @@ function constraintsOf(feature: Feature): string {
   const parts: string[] = [];
   if (feature.min !== undefined) parts.push(`min ${feature.min}`);
   if (feature.max !== undefined) parts.push(`max ${feature.max}`);
+  if (feature.observed) parts.push(`seen ${feature.observed.min} to ${feature.observed.max} in training (not a limit)`);
+  if (feature.column !== undefined) parts.push(`CSV column \`${feature.column}\``);
   if (feature.values) parts.push(`one of ${feature.values.map((value) => `\`${value}\``).join(', ')}`);
   if (feature.default !== undefined) parts.push(`default \`${String(feature.default)}\``);
   return parts.length ? cell(parts.join(', ')) : '—';

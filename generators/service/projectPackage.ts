@@ -47,6 +47,8 @@ export const PROJECT_DEV_DEPENDENCIES = [
 export const PROJECT_SCRIPTS = {
   build: 'tsc -p tsconfig.build.json',
   train: 'tsx src/training/main.ts',
+  // Scores a CSV file offline with the served model; built: node dist/cli/predict.js (README: Scoring a CSV file).
+  predict: 'tsx src/cli/predict.ts',
   prestart: 'npm run build',
   start: 'node dist/serving/server.js',
   dev: 'tsx watch src/serving/server.ts',

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readCsvRows } from '../../templates/service/src/data/rows.js';
 import { parseSpec } from '../../templates/service/src/spec/load.js';
 import { PROJECT_DEPENDENCIES, PROJECT_DEV_DEPENDENCIES, PROJECT_SCRIPTS } from '../../generators/service/projectPackage.js';
 import { listTemplateFiles } from '../../generators/service/templateFiles.js';
@@ -222,4 +223,49 @@ describe('app generator: options instead of prompts', () => {
       assert.equal(read(join(project, 'data/flowers.csv')), read(join(dir, 'in/flowers.csv')));
     });
   }
+
+  it('columns named as the data comes (spaces, dashes, dots, leading digits) become snake_case names; the originals are kept and read back', async () => {
+    writeFiles(dir, {
+      'cancer.csv':
+        'mean radius,worst concave points,2nd-visit,Area.SE,Diagnosis Result,Patient ID\n' +
+        '17.99,0.2654,1,153.4,malignant,p1\n20.57,0.186,0,74.08,malignant,p2\n11.42,0.243,1,27.23,benign,p3\n',
+    });
+    await runGenerator(dir, {
+      options: { name: 'cancer', task: 'classification', target: 'Diagnosis Result', idField: 'Patient ID', data: 'cancer.csv' },
+    });
+    const project = join(dir, 'cancer');
+    const spec = parseSpec(read(join(project, 'features.yaml')), read(join(project, 'config.yaml')));
+    assert.deepEqual(
+      spec.features.features.map(({ name, column }) => [name, column]),
+      [
+        ['mean_radius', 'mean radius'],
+        ['worst_concave_points', 'worst concave points'],
+        ['col_2nd_visit', '2nd-visit'],
+        ['area_se', 'Area.SE'],
+      ],
+    );
+    assert.deepEqual(
+      [spec.config.target, spec.config.data.target_column, spec.config.id_field, spec.config.data.id_column],
+      ['diagnosis_result', 'Diagnosis Result', 'patient_id', 'Patient ID'],
+    );
+    const radius = spec.features.features[0]!;
+    assert.equal(radius.description, 'Mean radius (from column `mean radius`), numeric, 11.4 to 20.6 in the data');
+    assert.deepEqual([radius.observed, radius.min, radius.max], [{ min: 11.42, max: 20.57 }, undefined, undefined]);
+    // The generated project's CSV reader finds every feature and the target under the data's own names.
+    const rows = await readCsvRows(join(project, spec.config.data.path), spec.features.features, spec.config);
+    assert.deepEqual(rows[0], {
+      mean_radius: 17.99,
+      worst_concave_points: 0.2654,
+      col_2nd_visit: 1,
+      area_se: 153.4,
+      diagnosis_result: 'malignant',
+    });
+  });
+
+  it('the target may be given by its feature name too (--target diagnosis_result)', async () => {
+    writeFiles(dir, { 'd.csv': 'mean radius,Diagnosis Result\n1,a\n2,b\n3,a\n' });
+    await runGenerator(dir, { options: { name: 'd', task: 'classification', target: 'diagnosis_result', data: 'd.csv' } });
+    const spec = parseSpec(read(join(dir, 'd/features.yaml')), read(join(dir, 'd/config.yaml')));
+    assert.deepEqual([spec.config.target, spec.config.data.target_column], ['diagnosis_result', 'Diagnosis Result']);
+  });
 });

@@ -214,11 +214,45 @@ describe('app generator: bad input writes nothing', () => {
     );
   });
 
-  it('a CSV whose header cannot name features', async () => {
-    writeFiles(dir, { 'd.csv': 'petal length,y,y\n1,2,3\n' });
+  it('a CSV whose columns would share a feature name: both columns named', async () => {
+    writeFiles(dir, { 'd.csv': 'petal length,petal-length,y,y,Petal.Width,petal_width\n1,2,3,4,5,6\n' });
     await expectFailure(
       { name: 'demo', task: 'regression', target: 'y', data: 'd.csv' },
-      /d\.csv: rename the columns first:\n {2}column 1 "petal length" is not a usable feature name[^]*column 3 "y" repeats column 2/,
+      new RegExp(
+        'd\\.csv: rename the columns first \\(each needs its own name\\):\\n' +
+          ' {2}column 1 "petal length" and column 2 "petal-length" both become the feature name "petal_length"\\n' +
+          ' {2}column 4 "y" repeats column 3\\n' +
+          ' {2}column 5 "Petal.Width" and column 6 "petal_width" both become the feature name "petal_width"',
+      ),
+    );
+  });
+
+  it('a string target with --task regression fails at generation, saying what to do', async () => {
+    writeFiles(dir, { 'd.csv': 'x,kind\n1,cat\n2,dog\n3,cat\n' });
+    await expectFailure(
+      { name: 'demo', task: 'regression', target: 'kind', data: 'd.csv' },
+      /d\.csv: --task regression needs a numeric target, but target column "kind" holds text such as "cat" \(2 distinct values: it looks like classes\); use --task classification/,
+    );
+  });
+
+  it('--features/--config: config.yaml task regression with a text target in the data fails naming config.yaml', async () => {
+    writeFiles(dir, { 'f.yaml': FEATURES, 'c.yaml': CONFIG, 'data.csv': 'a,y\n1,high\n2,low\n' });
+    await expectFailure(
+      { features: 'f.yaml', config: 'c.yaml' },
+      /c\.yaml: task: regression needs a numeric target, but target column "y" holds text such as "high" [^]*use task: classification, or choose a numeric target \(data: .*data\.csv\)/,
+    );
+  });
+
+  it('classification of a continuous target of many values fails; of a single class too', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `${i},${(i * 1.37).toFixed(2)}`).join('\n');
+    writeFiles(dir, { 'd.csv': `x,price\n${rows}\n`, 'one.csv': 'x,label\n1,a\n2,a\n' });
+    await expectFailure(
+      { name: 'demo', task: 'classification', target: 'price', data: 'd.csv' },
+      /--task classification: target column "price" holds 40 different numbers: a continuous value, not classes; use --task regression/,
+    );
+    await expectFailure(
+      { name: 'demo', task: 'classification', target: 'label', data: 'one.csv' },
+      /--task classification needs at least two classes, but target column "label" holds only "a"/,
     );
   });
 

@@ -58,7 +58,8 @@ describe('app generator: prompts', () => {
     });
 
     it('asks every question once, in order', () => {
-      assert.deepEqual(asked, ['useExample', 'name', 'task', 'data', 'target', 'idField']);
+      // describeFeatures: "Describe the features now?", answered no by default (the inferred descriptions stay).
+      assert.deepEqual(asked, ['useExample', 'name', 'task', 'data', 'target', 'idField', 'describeFeatures']);
     });
 
     it('infers a sensible type per column, leaving out the target and the id field', () => {
@@ -68,10 +69,14 @@ describe('app generator: prompts', () => {
       );
     });
 
-    it('takes min/max from the data, the example from the first row, and marks gaps as optional', () => {
+    it('records the observed range (not min/max, which would be hard limits), the example from the first row, and marks gaps as optional', () => {
       const byName = Object.fromEntries(features.map((feature) => [feature.name, feature]));
-      assert.deepEqual([byName.age?.min, byName.age?.max, byName.age?.example], [23, 62, 34]);
-      assert.deepEqual([byName.income?.min, byName.income?.max, byName.income?.required], [39000, 88000, false]);
+      assert.deepEqual([byName.age?.observed, byName.age?.example], [{ min: 23, max: 62 }, 34]);
+      assert.deepEqual([byName.income?.observed, byName.income?.required], [{ min: 39000, max: 88000 }, false]);
+      assert.deepEqual(
+        [byName.age?.min, byName.age?.max, byName.income?.min, byName.income?.max],
+        [undefined, undefined, undefined, undefined],
+      );
       assert.equal(byName.age?.required, true);
       assert.equal(byName.member?.example, true);
       assert.deepEqual(byName.plan?.values, ['bronze', 'gold', 'silver']);
@@ -97,11 +102,33 @@ describe('app generator: prompts', () => {
     });
     assert.deepEqual(
       result.askedQuestions.map((question) => question.name),
-      ['task', 'target', 'idField'],
+      ['task', 'target', 'idField', 'describeFeatures'],
     );
     const { features, config } = parseSpec(read(join(dir, 'churn/features.yaml')), read(join(dir, 'churn/config.yaml')));
     assert.equal(config.task, 'regression');
     assert.ok(!features.features.some((feature) => feature.name === 'income'));
+  });
+
+  it('asks for each description when the user wants to write them, the inferred one as the default', async () => {
+    writeFiles(dir, { 'customers.csv': CUSTOMERS_CSV });
+    const result = await runGenerator(dir, {
+      options: { interactive: true },
+      answers: { ...PROJECT_ANSWERS, describeFeatures: true, description_age: 'Age of the customer in years' },
+    });
+    const asked = result.askedQuestions.map((question) => question.name);
+    assert.deepEqual(asked.slice(asked.indexOf('describeFeatures')), [
+      'describeFeatures',
+      'description_age',
+      'description_income',
+      'description_member',
+      'description_plan',
+      'description_notes',
+    ]);
+    const { features } = parseSpec(read(join(dir, 'churn/features.yaml')), read(join(dir, 'churn/config.yaml'))).features;
+    const description = (name: string) => features.find((feature) => feature.name === name)?.description;
+    assert.equal(description('age'), 'Age of the customer in years');
+    // Unanswered: the inferred description (the default answer).
+    assert.equal(description('income'), 'Income, numeric, 39000 to 88000 in the data, missing in 1 of 8 rows');
   });
 
   it('answers are validated like flags (an invalid one stops the run, nothing written)', async () => {

@@ -21,6 +21,7 @@ import {
   type PredictionValue,
   type RequestId,
 } from './feedback.js';
+import { InputRangeMonitor, type InputRangeReport } from './inputRange.js';
 import { monitoringThresholds, ServiceMetrics, type Thresholds } from './metrics.js';
 import type { PredictionLookup } from './predictionLookup.js';
 
@@ -53,6 +54,8 @@ export interface MonitoringReport {
   model: { uuid: string; version: string; model_version: string } | null;
   drift: DriftReport;
   live: LiveReport;
+  /** Scored values outside the range seen in training, per feature with an observed range in features.yaml. */
+  input_ranges: InputRangeReport;
 }
 
 /** An answer to POST /feedback or /feedback/batch. */
@@ -67,6 +70,7 @@ export class Monitoring {
   /** The bodies of POST /feedback and /feedback/batch; a class is checked against the loaded model's classes. */
   readonly feedbackSchemas: FeedbackSchemas;
   private readonly driftSettings: DriftSettings;
+  private readonly inputRanges: InputRangeMonitor;
   private readonly store: PredictionStore;
   private readonly feedbackWindow: FeedbackWindow;
   private readonly received: Record<FeedbackResult['status'], number> = { joined: 0, unknown_id: 0, already_labelled: 0, lookup_failed: 0 };
@@ -98,6 +102,7 @@ export class Monitoring {
       },
       settings.prediction_buckets,
     );
+    this.inputRanges = new InputRangeMonitor(spec.features.features, this.metrics.registry);
   }
 
   get registry() {
@@ -126,6 +131,7 @@ export class Monitoring {
       if (predictionsByClass) predictionsByClass.inc({ class: String(prediction) });
       else predictionValue?.observe(Number(prediction));
       if (drift instanceof DriftMonitor) drift.observe(rows[i]!);
+      this.inputRanges.observe(rows[i]!);
       this.store.add(ids[i], prediction);
     });
   }
@@ -223,7 +229,12 @@ export class Monitoring {
 
   report(): MonitoringReport {
     const predictor = this.options.model.predictor;
-    return { model: predictor ? modelIdentity(predictor) : null, drift: this.driftReport(), live: this.liveReport() };
+    return {
+      model: predictor ? modelIdentity(predictor) : null,
+      drift: this.driftReport(),
+      live: this.liveReport(),
+      input_ranges: this.inputRanges.report(),
+    };
   }
 
   private driftReport(): DriftReport {

@@ -18,7 +18,7 @@ export class DataError extends Error {
 }
 
 /** Converts one CSV cell to the feature's type; an empty cell is a missing value. */
-function parseCell(type: Feature['type'] | 'target-number' | 'target-class', text: string): FeatureValue | undefined {
+export function parseCell(type: Feature['type'] | 'target-number' | 'target-class', text: string): FeatureValue | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   switch (type) {
@@ -39,16 +39,20 @@ function parseCell(type: Feature['type'] | 'target-number' | 'target-class', tex
   }
 }
 
+/** The CSV column a feature is read from: its `column` in features.yaml (the data's own name), else its name. */
+export function csvColumn(feature: Pick<Feature, 'name' | 'column'>): string {
+  return feature.column ?? feature.name;
+}
+
+/** Where the target is in the CSV: config.yaml data.target_column, else target. */
+type TargetSettings = Pick<Config, 'target' | 'task'> & { data?: Pick<Config['data'], 'target_column'> };
+
 /**
  * Reads a CSV file with a header row into training rows, converting each feature column to its type in
- * features.yaml and the target to a class name (classification) or a number (regression).
- * Columns that are neither a feature nor the target are ignored.
+ * features.yaml and the target to a class name (classification) or a number (regression). Each feature is read
+ * from its CSV column (csvColumn) and keyed by its name. Columns that are neither a feature nor the target are ignored.
  */
-export async function readCsvRows(
-  path: string,
-  features: readonly Feature[],
-  config: Pick<Config, 'target' | 'task'>,
-): Promise<TrainingRow[]> {
+export async function readCsvRows(path: string, features: readonly Feature[], config: TargetSettings): Promise<TrainingRow[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -64,19 +68,25 @@ export async function readCsvRows(
     throw new DataError([`${path}: ${(error as Error).message}`]);
   }
   const header = new Set(records.length ? Object.keys(records[0]!) : []);
-  const missing = [...features.map((f) => f.name), config.target].filter((name) => !header.has(name));
-  const required = missing.filter((name) => name === config.target || features.find((f) => f.name === name)?.required);
-  if (required.length) throw new DataError([`${path}: missing column${required.length > 1 ? 's' : ''} ${required.join(', ')}`]);
+  const targetColumn = config.data?.target_column ?? config.target;
+  const required = [...features.filter((f) => f.required).map(csvColumn), targetColumn].filter((column) => !header.has(column));
+  if (required.length)
+    throw new DataError([`${path}: missing column${required.length > 1 ? 's' : ''} ${required.map(quoteColumn).join(', ')}`]);
   const targetType = config.task === 'regression' ? 'target-number' : 'target-class';
   return records.map((record) => {
     const row: TrainingRow = {};
     for (const feature of features) {
-      const cell = record[feature.name];
+      const cell = Object.hasOwn(record, csvColumn(feature)) ? record[csvColumn(feature)] : undefined;
       row[feature.name] = cell === undefined ? undefined : parseCell(feature.type, cell);
     }
-    row[config.target] = parseCell(targetType, record[config.target] ?? '');
+    row[config.target] = parseCell(targetType, record[targetColumn] ?? '');
     return row;
   });
+}
+
+/** A column name as messages show it: bare when it is a plain name, quoted when it has spaces or punctuation. */
+export function quoteColumn(column: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) ? column : JSON.stringify(column);
 }
 
 /**

@@ -31,13 +31,24 @@ function featureValueSchema(feature: Feature): z.ZodType {
       break;
   }
   const meta: Record<string, unknown> = {};
-  if (feature.description) meta.description = feature.description;
+  const notes = [feature.description?.trim().replace(/\.$/, '')];
+  // The range seen in training is shown, never enforced: the model can score values beyond it (monitoring counts them).
+  if (feature.observed) {
+    const { min, max } = feature.observed;
+    notes.push(`Seen in training: ${min} to ${max} (not a limit)`);
+    meta['x-observed-range'] = { min, max };
+  }
+  const description = notes.filter(Boolean).join('. ');
+  if (description) meta.description = description;
   if (feature.example !== undefined) meta.examples = [feature.example];
-  schema = schema.meta(meta);
-  if (feature.required) return schema;
-  // null means missing (clients serializing None/null send it): imputed, or the feature's default.
+  if (feature.required) return schema.meta(meta);
+  // null means missing (clients serializing None/null send it): imputed, or the feature's default. The description
+  // sits on the nullable schema, so /docs shows it on the field rather than inside its anyOf.
   const absent = feature.default;
-  return schema.nullish().transform((value) => value ?? absent);
+  return schema
+    .nullish()
+    .meta(meta)
+    .transform((value) => value ?? absent);
 }
 
 /** The example request body built from the spec's examples (or a valid placeholder per type). */

@@ -15,9 +15,20 @@ const identifier = z
 
 const scalar = z.union([z.number(), z.string(), z.boolean()]);
 
+/**
+ * observed: the range seen in the training data (written by inference from a CSV). Unlike min/max it is not a
+ * limit: requests outside it are scored, counted by ml_input_out_of_range_total and shown in /docs.
+ */
+export const observedRangeSchema = z
+  .strictObject({ min: z.number(), max: z.number() })
+  .refine((range) => range.min <= range.max, { message: 'observed.min must not be greater than observed.max', path: ['min'] });
+
 export const featureSchema = z
   .strictObject({
     name: identifier,
+    // The data's own column name when it is not a valid feature name (e.g. "mean radius" for mean_radius): the
+    // CSV readers (training, npm run predict) find the feature's values under it.
+    column: z.string().min(1).optional(),
     type: z.enum(FEATURE_TYPES),
     description: z.string().optional(),
     example: scalar.optional(),
@@ -26,6 +37,7 @@ export const featureSchema = z
     min: z.number().optional(),
     max: z.number().optional(),
     values: z.array(z.string().min(1)).min(1).optional(),
+    observed: observedRangeSchema.optional(),
   })
   .superRefine((feature, ctx) => {
     const { type, min, max, values } = feature;
@@ -40,7 +52,7 @@ export const featureSchema = z
       ctx.addIssue({ code: 'custom', path: ['values'], message: 'category values must be unique' });
     }
     if (!numeric) {
-      for (const bound of ['min', 'max'] as const) {
+      for (const bound of ['min', 'max', 'observed'] as const) {
         if (feature[bound] !== undefined) {
           ctx.addIssue({ code: 'custom', path: [bound], message: `${bound} is only allowed for number and integer features, not ${type}` });
         }
@@ -95,6 +107,18 @@ export const featuresFileSchema = z
           message: `duplicate feature name "${feature.name}" (first defined at features[${first}])`,
         });
       } else seen.set(feature.name, index);
+    });
+    const columns = new Map<string, number>();
+    features.forEach((feature, index) => {
+      const column = feature.column ?? feature.name;
+      const first = columns.get(column);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['features', index, feature.column === undefined ? 'name' : 'column'],
+          message: `column "${column}" is already read by features[${first}] (${features[first]!.name})`,
+        });
+      } else columns.set(column, index);
     });
   });
 
@@ -487,6 +511,10 @@ export const configFileSchema = z.strictObject({
   id_field: identifier,
   data: z.strictObject({
     path: z.string().min(1),
+    // The data's own column names for the target and the id field when they are not valid names (as features'
+    // `column`); default: target and id_field themselves.
+    target_column: z.string().min(1).optional(),
+    id_column: z.string().min(1).optional(),
   }),
   training: z
     .strictObject({

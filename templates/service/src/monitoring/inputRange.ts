@@ -1,0 +1,64 @@
+// Inputs outside the range seen in training (features.yaml `observed`, written when features.yaml is inferred from
+// a CSV). The range is not a limit: such rows are scored like any other, and counted here per feature and side,
+// so a shift towards values the model never saw shows on /metrics, /monitoring (input_ranges) and the dashboard.
+// Bounds a user writes (min/max) are enforced by the request schema instead and never reach this.
+import { Counter, type Registry } from 'prom-client';
+import type { Feature } from '../spec/schema.js';
+
+export const OUT_OF_RANGE_METRIC = 'ml_input_out_of_range_total';
+
+export type RangeSide = 'below' | 'above';
+
+/** GET /monitoring input_ranges: per feature with an observed range, the range and the rows beyond each end. */
+export type InputRangeReport = Record<string, { observed: { min: number; max: number }; below: number; above: number }>;
+
+interface WatchedFeature {
+  name: string;
+  min: number;
+  max: number;
+  below: number;
+  above: number;
+  belowCounter: { inc(): void };
+  aboveCounter: { inc(): void };
+}
+
+export class InputRangeMonitor {
+  private readonly watched: WatchedFeature[];
+
+  constructor(features: readonly Feature[], registry: Registry) {
+    const counter = new Counter({
+      name: OUT_OF_RANGE_METRIC,
+      help: 'Scored input values outside the range seen in training (features.yaml observed), by feature and side (below, above)',
+      labelNames: ['feature', 'side'],
+      registers: [registry],
+    });
+    this.watched = features.flatMap((feature) => {
+      if (!feature.observed) return [];
+      // Each series exists from the start at 0, so rate() and increase() have one before the first such value.
+      const belowCounter = counter.labels({ feature: feature.name, side: 'below' });
+      const aboveCounter = counter.labels({ feature: feature.name, side: 'above' });
+      belowCounter.inc(0);
+      aboveCounter.inc(0);
+      return [{ name: feature.name, ...feature.observed, below: 0, above: 0, belowCounter, aboveCounter }];
+    });
+  }
+
+  /** Counts a validated row's values beyond their feature's observed range (missing values are not counted). */
+  observe(row: Readonly<Record<string, unknown>>): void {
+    for (const feature of this.watched) {
+      const value = row[feature.name];
+      if (typeof value !== 'number') continue;
+      if (value < feature.min) {
+        feature.below++;
+        feature.belowCounter.inc();
+      } else if (value > feature.max) {
+        feature.above++;
+        feature.aboveCounter.inc();
+      }
+    }
+  }
+
+  report(): InputRangeReport {
+    return Object.fromEntries(this.watched.map(({ name, min, max, below, above }) => [name, { observed: { min, max }, below, above }]));
+  }
+}
