@@ -123,7 +123,8 @@ for (const major of [3, 4] as HelmMajor[]) {
       assert.equal(env.CONFIG_PATH, '/etc/ml-service/config.yaml');
       assert.equal(env.FEATURES_PATH, '/etc/ml-service/features.yaml');
       assert.equal(env.PORT, '8000');
-      assert.deepEqual(env.API_KEYS, { secretKeyRef: { name: 'iris-classifier', key: 'API_KEYS', optional: true } });
+      // The chart's Secret always holds a key: a pod never starts without one (open).
+      assert.deepEqual(env.API_KEYS, { secretKeyRef: { name: 'iris-classifier', key: 'API_KEYS', optional: false } });
       assert.deepEqual(env.MONGODB_URL, { secretKeyRef: { name: 'iris-classifier', key: 'MONGODB_URL', optional: true } });
       assert.equal(env.PREDICTION_LOG_SINKS, undefined, 'config.yaml decides unless values say otherwise');
       assert.deepEqual(
@@ -210,7 +211,25 @@ for (const major of [3, 4] as HelmMajor[]) {
       const objects = await template('--set', 'secret.existingSecret=iris-secrets');
       assert.equal(byKind(objects, 'Secret').length, 0);
       const [container] = one(objects, 'Deployment').spec.template.spec.containers;
-      assert.equal(container.env.find((entry: Loose) => entry.name === 'API_KEYS').valueFrom.secretKeyRef.name, 'iris-secrets');
+      const apiKeys = container.env.find((entry: Loose) => entry.name === 'API_KEYS').valueFrom.secretKeyRef;
+      assert.deepEqual(apiKeys, { name: 'iris-secrets', key: 'API_KEYS', optional: false }, 'your Secret must hold API_KEYS');
+      assert.match(await notes('--set', 'secret.existingSecret=iris-secrets'), /API_KEYS entry of your Secret iris-secrets; the pods do not start without it/);
+    });
+
+    it('without any Secret (secret.create false, no existingSecret) the key is optional and NOTES.txt warns the API is open', async () => {
+      const objects = await template('--set', 'secret.create=false');
+      assert.equal(byKind(objects, 'Secret').length, 0);
+      const [container] = one(objects, 'Deployment').spec.template.spec.containers;
+      assert.equal(container.env.find((entry: Loose) => entry.name === 'API_KEYS').valueFrom.secretKeyRef.optional, true);
+      assert.match(await notes('--set', 'secret.create=false'), /WARNING: secret\.create is false[^]*the API is open/);
+    });
+
+    it('NOTES.txt says how to read the generated key, or that the given keys are used', async () => {
+      assert.match(
+        await notes(),
+        /generated one, kept across upgrades\. Read it with:\n\s+kubectl --namespace iris-classifier get secret iris-classifier -o jsonpath='\{\.data\.API_KEYS\}' \| base64 -d/,
+      );
+      assert.match(await notes('--set-string', 'secret.apiKeys=k1'), /They are the ones you gave \(secret\.apiKeys\)/);
     });
 
     it('the schema validation rejects a broken object (so the checks above can fail)', async () => {
