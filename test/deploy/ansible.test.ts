@@ -202,7 +202,12 @@ describe('ansible: the playbooks and the inventory', function () {
       assert.deepEqual(result.values, { image: { tag: '1.0.0' }, secret: {} });
       assert.match(result.secretData.API_KEYS ?? '', /^[A-Za-z0-9]{40}$/, 'the chart’s generated key');
       assert.equal(result.apiKeysEnv.optional, false);
-      assert.ok(result.output.includes('No API key was given (vault_api_keys or API_KEYS), so the chart generated one'), result.output);
+      assert.ok(
+        result.output.includes(
+          'No API key was given (vault_api_keys or API_KEYS), so the chart keeps the one in its Secret (generated at install)',
+        ),
+        result.output,
+      );
       assert.ok(result.output.includes(HOW_TO_READ), result.output);
     });
 
