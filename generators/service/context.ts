@@ -4,6 +4,7 @@ import { encoderColumns, rawFeatureEncoders } from '../../templates/service/src/
 import type { Spec } from '../../templates/service/src/spec/load.js';
 import { exampleRow } from '../../templates/service/src/spec/requestSchema.js';
 import type { Feature, Task } from '../../templates/service/src/spec/schema.js';
+import { deploymentNames } from '../deploymentNames.js';
 
 export interface ServiceContext {
   /** config.yaml name: the npm package, image and chart name. */
@@ -18,6 +19,8 @@ export interface ServiceContext {
   port: number;
   /** config.yaml docker.registry and the image name (docker.image, default: name), for the README's Deployment section. */
   registry: string;
+  /** The Kubernetes namespace the chart and the playbooks deploy to (the release, and its Secret, is `name`). */
+  namespace: string;
   image: string;
   /** The validated features, in features.yaml order (defaults such as required: true filled in). */
   features: Feature[];
@@ -83,6 +86,7 @@ export function buildServiceContext({ features, config }: Spec, generatorVersion
     idField: config.id_field,
     port: config.server.port,
     registry: config.docker.registry,
+    namespace: deploymentNames({ features, config }).namespace,
     image: config.docker.image ?? config.name,
     features: features.features,
     featureNames: features.features.map((feature) => feature.name),

@@ -1,11 +1,14 @@
 // The Helm chart with the real helm, 3 and 4 (unpacked from npm packages, see ../support/helmBinaries.ts):
 // `helm lint --strict` and `helm template` with the default values and with every option turned on, each
 // rendered object validated offline against the Kubernetes schemas, and the objects checked for what they promise.
+// NOTES.txt and the generated API key's lookup are rendered by `helm upgrade --install --dry-run` against a stand-in
+// for the Kubernetes API (../support/fakeKubernetesApi.ts).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { FULL_CONFIG, generatedProject } from '../support/deployProject.js';
+import { startFakeKubernetesApi, type FakeKubernetesApi } from '../support/fakeKubernetesApi.js';
 import { helmBinary, type HelmMajor } from '../support/helmBinaries.js';
 import { validateObject, type KubernetesObject } from '../support/kubernetesSchemas.js';
 import { run } from '../support/process.js';
@@ -52,6 +55,7 @@ for (const major of [3, 4] as HelmMajor[]) {
     let project: string;
     let chart: string;
     let valuesFile: string;
+    let kubernetes: FakeKubernetesApi;
 
     before(async () => {
       helm = helmBinary(major);
@@ -59,10 +63,35 @@ for (const major of [3, 4] as HelmMajor[]) {
       chart = join(project, 'helm');
       valuesFile = join(project, 'everything-on.yaml');
       writeFileSync(valuesFile, EVERYTHING_ON);
+      kubernetes = await startFakeKubernetesApi(mkdtempSync(join(project, 'kube-')));
     });
+
+    after(() => kubernetes?.close());
 
     const template = async (...args: string[]) =>
       parseObjects((await run(helm, ['template', 'iris-classifier', chart, '--namespace', 'ml', ...args], { cwd: project })).stdout);
+
+    /** `helm upgrade --install --dry-run` against the fake API server: the rendered objects and NOTES.txt. */
+    const dryRun = async (mode: 'client' | 'server', namespace: string, ...args: string[]) => {
+      const { stdout } = await run(
+        helm,
+        [
+          'upgrade',
+          '--install',
+          'iris-classifier',
+          chart,
+          '--namespace',
+          namespace,
+          `--dry-run=${mode}`,
+          '--disable-openapi-validation',
+          ...args,
+        ],
+        { cwd: project, env: { KUBECONFIG: kubernetes.kubeconfig } },
+      );
+      const [, manifest = '', notes = ''] = /\nMANIFEST:\n([^]*?)\nNOTES:\n([^]*)$/.exec(stdout) ?? [];
+      return { objects: parseObjects(manifest), notes };
+    };
+    const notes = async (...args: string[]) => (await dryRun('client', 'ml', ...args)).notes;
 
     it(`is helm ${major}`, async () => {
       const { stdout } = await run(helm, ['version', '--short'], { cwd: project });
@@ -123,7 +152,8 @@ for (const major of [3, 4] as HelmMajor[]) {
       assert.equal(env.CONFIG_PATH, '/etc/ml-service/config.yaml');
       assert.equal(env.FEATURES_PATH, '/etc/ml-service/features.yaml');
       assert.equal(env.PORT, '8000');
-      assert.deepEqual(env.API_KEYS, { secretKeyRef: { name: 'iris-classifier', key: 'API_KEYS', optional: true } });
+      // The chart's Secret always holds a key: a pod never starts without one (open).
+      assert.deepEqual(env.API_KEYS, { secretKeyRef: { name: 'iris-classifier', key: 'API_KEYS', optional: false } });
       assert.deepEqual(env.MONGODB_URL, { secretKeyRef: { name: 'iris-classifier', key: 'MONGODB_URL', optional: true } });
       assert.equal(env.PREDICTION_LOG_SINKS, undefined, 'config.yaml decides unless values say otherwise');
       assert.deepEqual(
@@ -210,7 +240,39 @@ for (const major of [3, 4] as HelmMajor[]) {
       const objects = await template('--set', 'secret.existingSecret=iris-secrets');
       assert.equal(byKind(objects, 'Secret').length, 0);
       const [container] = one(objects, 'Deployment').spec.template.spec.containers;
-      assert.equal(container.env.find((entry: Loose) => entry.name === 'API_KEYS').valueFrom.secretKeyRef.name, 'iris-secrets');
+      const apiKeys = container.env.find((entry: Loose) => entry.name === 'API_KEYS').valueFrom.secretKeyRef;
+      assert.deepEqual(apiKeys, { name: 'iris-secrets', key: 'API_KEYS', optional: false }, 'your Secret must hold API_KEYS');
+      assert.match(
+        await notes('--set', 'secret.existingSecret=iris-secrets'),
+        /API_KEYS entry of your Secret iris-secrets; the pods do not start without it/,
+      );
+    });
+
+    it('without any Secret (secret.create false, no existingSecret) the key is optional and NOTES.txt warns the API is open', async () => {
+      const objects = await template('--set', 'secret.create=false');
+      assert.equal(byKind(objects, 'Secret').length, 0);
+      const [container] = one(objects, 'Deployment').spec.template.spec.containers;
+      assert.equal(container.env.find((entry: Loose) => entry.name === 'API_KEYS').valueFrom.secretKeyRef.optional, true);
+      assert.match(await notes('--set', 'secret.create=false'), /WARNING: secret\.create is false[^]*the API is open/);
+    });
+
+    it('NOTES.txt says how to read the generated key, or that the given keys are used', async () => {
+      assert.match(
+        await notes(),
+        /generated one, kept across upgrades\. Read it with:\n\s+kubectl --namespace ml get secret iris-classifier -o jsonpath='\{\.data\.API_KEYS\}' \| base64 -d/,
+      );
+      assert.match(await notes('--set-string', 'secret.apiKeys=k1'), /They are the ones you gave \(secret\.apiKeys\)/);
+    });
+
+    it('an upgrade keeps the key generated at install (lookup reads the Secret in the cluster); given keys replace it', async () => {
+      const apiKeys = async (...args: string[]) =>
+        Buffer.from(one((await dryRun('server', 'upgraded', ...args)).objects, 'Secret').data.API_KEYS, 'base64').toString();
+      const fresh = await apiKeys();
+      assert.match(fresh, /^[A-Za-z0-9]{40}$/);
+      kubernetes.addSecret('upgraded', 'iris-classifier', 'iris-classifier', { API_KEYS: fresh });
+      assert.equal(await apiKeys(), fresh);
+      assert.equal(await apiKeys(), fresh);
+      assert.equal(await apiKeys('--set-string', 'secret.apiKeys=new-key'), 'new-key');
     });
 
     it('the schema validation rejects a broken object (so the checks above can fail)', async () => {
