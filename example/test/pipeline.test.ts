@@ -125,19 +125,24 @@ describe('model versions and the quality gate', function () {
       : { met: { max_metric: { rmse: Number.MAX_VALUE } }, missed: { max_metric: { rmse: 0 } } };
   const perfect = (metrics: TrainingResult['metadata']['metrics']) => ('accuracy' in metrics ? metrics.accuracy === 1 : metrics.rmse === 0);
 
-  it('writes each run into a new folder, serves the newest that passed the gate, or the one config.yaml names', async function () {
+  it('writes each run into a new folder, serves the newest that was promoted, or the one config.yaml names', async function () {
     const { spec, featuresText } = await trainedProject();
     const train = (s: Spec, at: string) => runTraining({ spec: s, featuresText, modelDir: store, now: new Date(at) });
 
     const first = await train(withTraining(spec, bounds(spec).met), '2025-01-01T00:00:00Z');
     if (perfect(first.metadata.metrics)) this.skip(); // nothing can miss the gate
     assert.equal(first.metadata.quality_gate.passed, true);
+    // The same data, seed and algorithm: the same model, which scores the same as the current LATEST, so it is
+    // promoted under either training.promote.
     const second = await train(spec, '2025-01-02T00:00:00Z');
-    const rejected = await train(withTraining(spec, bounds(spec).missed), '2025-01-03T00:00:00Z');
+    assert.equal(second.promotion.newScore, second.promotion.currentScore, second.promotion.reason);
+    assert.equal(second.promotion.promote, true, second.promotion.reason);
+    const rejected = await train(withTraining(spec, { ...bounds(spec).missed, promote: 'always' }), '2025-01-03T00:00:00Z');
     assert.equal(rejected.metadata.quality_gate.passed, false);
     assert.equal(rejected.metadata.quality_gate.checks[0]!.passed, false);
+    assert.equal(rejected.promotion.promote, false, 'a model that misses the gate is never promoted');
 
-    // Three folders; LATEST names the newest that passed, so the rejected model is never served by default.
+    // Three folders; LATEST names the newest promoted, so the rejected model is never served by default.
     assert.deepEqual(
       readdirSync(store).sort(),
       [first.metadata.model_version, second.metadata.model_version, rejected.metadata.model_version, LATEST_FILE].sort(),
@@ -157,33 +162,53 @@ describe('model versions and the quality gate', function () {
     );
   });
 
-  it('promotes a model to LATEST only when it is not worse than the current LATEST on the same holdout rows (training.promote)', async () => {
+  it('training.promote: if_better keeps a worse model out of LATEST and promotes a better one; always promotes either', async () => {
     const { spec, featuresText } = await trainedProject();
     const ungated = withTraining(spec, { min_metric: undefined, max_metric: undefined });
-    const train = (s: Spec, at: string) => runTraining({ spec: s, featuresText, modelDir: store, now: new Date(at) });
     const latest = () => readFileSync(join(store, LATEST_FILE), 'utf8').trim();
-    const score = (metrics: TrainingResult['metadata']['metrics']) => ('accuracy' in metrics ? metrics.accuracy : metrics.r2);
+    let day = 0;
+    const train = (training: Partial<Spec['config']['training']>) =>
+      runTraining({ spec: withTraining(ungated, training), featuresText, modelDir: store, now: new Date(Date.UTC(2025, 0, ++day)) });
+    // The project's own model (config.yaml's training.algorithm) and a one-split tree, compared on the same
+    // holdout rows as the service runs them. Which one is better depends on the data, so the test finds out,
+    // then trains the worse one over the better one and the better one over the worse one.
+    const projects = { algorithm: spec.config.training.algorithm };
+    const stump = { algorithm: { name: 'decision_tree', max_depth: 1, min_samples_split: 2 } } as const;
 
-    const linear = await train(withTraining(ungated, { algorithm: { name: 'linear' } }), '2025-01-01T00:00:00Z');
-    assert.equal(linear.promotion.promote, true);
-    // A one-split tree: usually worse than the linear model; the decision must follow the scores either way.
-    const stump = await train(
-      withTraining(ungated, { algorithm: { name: 'decision_tree', max_depth: 1, min_samples_split: 2 } }),
-      '2025-01-02T00:00:00Z',
-    );
-    // The current LATEST was run on the new run's holdout rows: the same rows its own holdout score came from.
-    assert.ok(Math.abs(stump.promotion.currentScore! - score(linear.metadata.metrics)) < 1e-4, stump.promotion.reason);
-    const worse = score(stump.metadata.metrics) < stump.promotion.currentScore!;
-    assert.equal(stump.promotion.promote, !worse, stump.promotion.reason);
-    assert.equal(latest(), worse ? linear.metadata.model_version : stump.metadata.model_version);
-    if (worse) assert.match(stump.promotion.reason, /NOT promoted.*training\.promote: always/);
+    const own = await train(projects);
+    assert.equal(own.promotion.promote, true, own.promotion.reason); // the store was empty
+    const compared = await train(stump);
+    const { newScore: stumpScore, currentScore: ownScore } = compared.promotion;
+    assert.equal(compared.promotion.current, own.metadata.model_version);
+    assert.ok(typeof stumpScore === 'number' && typeof ownScore === 'number', compared.promotion.reason);
+    assert.equal(compared.promotion.promote, stumpScore >= ownScore, compared.promotion.reason);
+    if (stumpScore === ownScore) return; // a tie is promoted (not worse); there is no worse model to keep out
+    const [better, worse] = stumpScore > ownScore ? [stump, projects] : [projects, stump];
+    const betterLatest = stumpScore > ownScore ? compared : own;
+    assert.equal(latest(), betterLatest.metadata.model_version);
 
-    const always = await train(
-      withTraining(ungated, { algorithm: { name: 'decision_tree', max_depth: 1, min_samples_split: 2 }, promote: 'always' }),
-      '2025-01-03T00:00:00Z',
+    // if_better: the worse model is written but LATEST stays, and the output says why.
+    const kept = await train({ ...worse, promote: 'if_better' });
+    assert.equal(kept.promotion.promote, false, kept.promotion.reason);
+    assert.match(kept.promotion.reason, /NOT promoted: it is worse than the current LATEST .*training\.promote: always/);
+    assert.equal(latest(), betterLatest.metadata.model_version);
+    assert.ok(readdirSync(store).includes(kept.metadata.model_version));
+
+    // always: the worse model replaces the better one, without a comparison.
+    const forced = await train({ ...worse, promote: 'always' });
+    assert.equal(forced.promotion.promote, true, forced.promotion.reason);
+    assert.match(forced.promotion.reason, /training\.promote: always/);
+    assert.equal(latest(), forced.metadata.model_version);
+
+    // if_better: the better model replaces the worse one, and the scores are those of the same rows.
+    const promoted = await train({ ...better, promote: 'if_better' });
+    assert.equal(promoted.promotion.promote, true, promoted.promotion.reason);
+    assert.match(promoted.promotion.reason, /^promoted to LATEST: (accuracy|r2) /);
+    assert.deepEqual(
+      [promoted.promotion.newScore, promoted.promotion.currentScore],
+      [Math.max(stumpScore, ownScore), Math.min(stumpScore, ownScore)],
     );
-    assert.equal(always.promotion.promote, true);
-    assert.equal(latest(), always.metadata.model_version);
+    assert.equal(latest(), promoted.metadata.model_version);
   });
 
   it('`npm run train` exits 1 when the model misses the quality gate, saying which bound', async function () {

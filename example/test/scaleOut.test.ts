@@ -189,7 +189,8 @@ describe('scaling out', () => {
     const predictions = {
       idField: 'request_id',
       featureNames: project.spec.features.features.map((feature) => feature.name),
-      ids: rows.map((_, i) => `id-${i}-é`), // non-ASCII: chunks are measured in bytes
+      // Non-ASCII: chunks are measured in UTF-8 bytes (each id is 3 bytes a character), not in characters.
+      ids: rows.map((_, i) => `id-${i}-${'測'.repeat(100)}`),
       rows,
       results: rows.map(() => ({ prediction: 'a' })),
       model: { uuid: 'u', version: '1', created_at: 't' },

@@ -15,7 +15,6 @@ export const PROJECT_DEPENDENCIES = [
   'ml-matrix',
   'prom-client',
   'ml-cart',
-  'ml-random-forest',
   'fluent-logger',
   'mongodb',
   'helmet',

@@ -26,7 +26,7 @@ describe('end to end: the iris example', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** The model folder model_bin/LATEST names: the newest trained version that passed the quality gate. */
+  /** The model folder model_bin/LATEST names: the newest promoted version (training.promote). */
   const latestModelDir = () => join(dir, 'model_bin', readFileSync(join(dir, 'model_bin', 'LATEST'), 'utf8').trim());
 
   it('trains with `npm run train`, printing the holdout metrics and the quality gate, and writing a model version', async () => {

@@ -1,6 +1,7 @@
 // The model store (model_bin/): one folder per trained model version, each holding the ONNX graph, the
-// preprocessor state and model.json, plus the file LATEST naming the newest version that passed the
-// quality gate. model.json describes a model well enough for the service to check it against
+// preprocessor state and model.json, plus the file LATEST naming the version served: the newest one
+// promoted (it passed the quality gate and, with training.promote: if_better, was not worse than the one
+// before; see src/training/promotion.ts). model.json describes a model well enough for the service to check it against
 // features.yaml before serving it; a model trained elsewhere comes with a hand-written one.
 //
 //   model_bin/
@@ -121,8 +122,21 @@ export async function writeModelVersion(storeDir: string, artifacts: ModelArtifa
   await writeFile(join(staging, PREPROCESSOR_FILE), `${JSON.stringify(artifacts.preprocessor, null, 2)}\n`);
   await writeFile(join(staging, METADATA_FILE), `${JSON.stringify(artifacts.metadata, null, 2)}\n`);
   await rename(staging, dir);
-  if (options.makeLatest) await writeAtomically(join(storeDir, LATEST_FILE), `${version}\n`);
+  if (options.makeLatest) await setLatest(storeDir, version);
   return dir;
+}
+
+/** Points the store's LATEST at `version` (replaced atomically: a reader sees the old name or the new one). */
+export async function setLatest(storeDir: string, version: string): Promise<void> {
+  await writeAtomically(join(storeDir, LATEST_FILE), `${version}\n`);
+}
+
+/** The version the store's LATEST names, if any. */
+export async function readLatest(storeDir: string): Promise<string | undefined> {
+  return readFile(join(storeDir, LATEST_FILE), 'utf8').then(
+    (text) => text.trim() || undefined,
+    () => undefined,
+  );
 }
 
 export class ModelLoadError extends Error {

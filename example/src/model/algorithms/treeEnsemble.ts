@@ -1,4 +1,4 @@
-// Decision trees trained by ml-cart (alone, or as the members of an ml-random-forest forest) and their
+// Decision trees (trained by ml-cart, or grown by ./cart.ts as the members of a random forest) and their
 // export to ONNX as one ai.onnx.ml TreeEnsembleClassifier / TreeEnsembleRegressor node.
 //
 // Exactness: ml-cart compares in float64 (`row[column] < threshold` goes left). A float32 input or

@@ -18,8 +18,8 @@ export function jsonLineChunks(lines: readonly string[]): string[] {
   let chunk = '';
   let bytes = 0;
   for (const line of lines) {
-    // Exact for ASCII, an overestimate never needed otherwise: count UTF-8 bytes only when it could matter.
-    const length = line.length * 3 <= ATOMIC_WRITE_BYTES ? line.length : Buffer.byteLength(line);
+    // UTF-8 bytes, not characters: an id or category value outside ASCII takes 2 to 4 bytes a character.
+    const length = Buffer.byteLength(line);
     if (bytes > 0 && bytes + length > ATOMIC_WRITE_BYTES) {
       chunks.push(chunk);
       chunk = '';

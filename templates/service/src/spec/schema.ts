@@ -536,7 +536,7 @@ export const configFileSchema = z.strictObject({
       port: z.number().int().min(1).max(65535).default(8000),
       body_limit_bytes: z.number().int().positive().default(1_048_576),
       max_batch_rows: z.number().int().positive().default(1000),
-      // The model_bin/ folder to serve; default: the newest that passed the quality gate (model_bin/LATEST).
+      // The model_bin/ folder to serve; default: the one model_bin/LATEST names (the newest promoted, see training.promote).
       model_version: z
         .string()
         .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected the name of a folder in model_bin/ (letters, digits, . _ -)')

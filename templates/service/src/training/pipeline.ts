@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadData } from '../data/dataLoader.js';
 import { validateRows, type TrainingRow } from '../data/rows.js';
-import { modelVersionName, sha256, writeModelVersion, type ModelMetadata } from '../model/artifacts.js';
+import { modelVersionName, setLatest, sha256, writeModelVersion, type ModelMetadata } from '../model/artifacts.js';
 import { classIndex, type TrainedModel } from '../model/modelTypes.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import { referenceStatistics } from '../model/referenceStatistics.js';
@@ -12,7 +12,7 @@ import { getClasses, trainModel } from '../model/train.js';
 import type { Spec } from '../spec/load.js';
 import { classificationMetrics, regressionMetrics, type Metrics } from './metrics.js';
 import { gitProvenance } from './provenance.js';
-import { decidePromotion, holdoutScore, type PromotionDecision } from './promotion.js';
+import { decidePromotion, type PromotionDecision } from './promotion.js';
 import { checkQualityGate } from './qualityGate.js';
 import { trainHoldoutSplit } from './split.js';
 
@@ -126,19 +126,17 @@ export async function runTraining({
     reference: referenceStatistics(features, trainRows),
     git: gitProvenance(),
   };
+  // Written first, then compared: the new model is scored from its own folder, as the service would run it.
+  const versionDir = await writeModelVersion(modelDir, { onnx, preprocessor: preprocessor.toJSON(), metadata }, { makeLatest: false });
   const promotion = await decidePromotion({
     spec,
     modelDir,
+    versionDir,
     gatePassed: qualityGate.passed,
-    newScore: holdoutScore(metrics),
     holdoutRows: pick(featureRows, split.holdout),
     holdoutLabels: pick(labels, split.holdout),
   });
-  const versionDir = await writeModelVersion(
-    modelDir,
-    { onnx, preprocessor: preprocessor.toJSON(), metadata },
-    { makeLatest: promotion.promote },
-  );
+  if (promotion.promote) await setLatest(modelDir, metadata.model_version);
   step(`Wrote ${versionDir}/ (model ${uuid})${promotion.promote ? `, now ${modelDir}/LATEST` : ''}`);
   return { metadata, model, preprocessor, versionDir, promotion };
 }
