@@ -21,6 +21,10 @@ export default class ServiceGenerator extends PartGenerator<ServiceContext> {
     super(args, options, 'Renders the service (src/, test/, tsconfig, package.json) from the project’s features.yaml and config.yaml.');
     this.options.skipInstall = Boolean(this.options.skipInstall || this.options['skip-install']);
     (this.options as ServiceOptions).nodePackageManager ??= 'npm';
+    // The environment's `npm install` (a child of this process) inherits it: onnxruntime-node's install script
+    // then skips its CUDA download (inference is CPU-only). An environment variable rather than a .npmrc key,
+    // which npm warns "will stop working in the next major version"; a value the user set (cuda12) is kept.
+    if (!this.options.skipInstall) process.env.ONNXRUNTIME_NODE_INSTALL ??= 'skip';
   }
 
   override configuring(): void {
