@@ -1,6 +1,7 @@
 // The real command, as a user (or CI, as root) runs it: node dist/bin/ml-microservice.js … in a child process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { IRIS_CONFIG, IRIS_FEATURES, read, repoRoot, tempDir, writeFiles } from './support.js';
@@ -114,6 +115,29 @@ describe('the ml-microservice command', () => {
     const { status, output } = bin(['--example', 'iris'], dir, env, ['ONNXRUNTIME_NODE_INSTALL']);
     assert.equal(status, 0, output);
     assert.equal(read(join(dir, 'npm-calls.txt')), `install | ${join(dir, 'iris-classifier')} | skip | no-npmrc\n`);
+  });
+
+  it('re-running removes the .npmrc an earlier version wrote (npm warned about its key); an edited one stays, with a hint', () => {
+    const project = join(dir, 'old');
+    assert.equal(bin(['--example', 'iris', '--skip-install', '--output', project], dir).status, 0);
+    // What the generator used to write, recorded in .yo-rc.json as written by it.
+    const oldNpmrc =
+      '# onnxruntime-node downloads CUDA libraries at install unless told not to; inference here is CPU-only.\nonnxruntime-node-install=skip\n';
+    writeFileSync(join(project, '.npmrc'), oldNpmrc);
+    const yoRc = JSON.parse(read(join(project, '.yo-rc.json'))) as Record<string, { generatedFiles: Record<string, string> }>;
+    yoRc['generator-ml-microservice']!.generatedFiles['.npmrc'] = createHash('sha256').update(oldNpmrc).digest('hex');
+    writeFileSync(join(project, '.yo-rc.json'), JSON.stringify(yoRc));
+    const again = bin(['--skip-install'], project);
+    assert.equal(again.status, 0, again.output);
+    assert.match(again.output, /Removed \.npmrc/);
+    assert.ok(!existsSync(join(project, '.npmrc')));
+    assert.doesNotMatch(read(join(project, '.yo-rc.json')), /\.npmrc/);
+
+    writeFileSync(join(project, '.npmrc'), 'registry=https://npm.example.com/\nonnxruntime-node-install=skip\n');
+    const edited = bin(['--skip-install'], project);
+    assert.equal(edited.status, 0, edited.output);
+    assert.match(edited.output, /\.npmrc: npm warns about the onnxruntime-node-install key; set ONNXRUNTIME_NODE_INSTALL=skip/);
+    assert.match(read(join(project, '.npmrc')), /registry=/);
   });
 
   it('leaves a user-chosen ONNXRUNTIME_NODE_INSTALL (e.g. cuda12) to the install', () => {
