@@ -9,6 +9,7 @@ export const GENERATOR_PACKAGE_NAME = 'generator-ml-microservice';
 export interface GeneratorPackageJson {
   name: string;
   version: string;
+  engines?: { node?: string };
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
 }

@@ -164,7 +164,10 @@ export function lintDockerfile(text: string, profile: Profile, dockerignore = ''
 
   if (profile === 'service') {
     if (froms.length < 2) report(lastFrom, 'multi-stage', 'build in one stage and run in another, so the image holds no build tools');
-    const finalText = finalStage.map((instruction) => `${keyword(instruction)} ${instruction.getArgumentsContent() ?? ''}`).join('\n');
+    // One line per instruction: a RUN continued over lines (`\` at the end) is one command.
+    const finalText = finalStage
+      .map((instruction) => `${keyword(instruction)} ${(instruction.getArgumentsContent() ?? '').replace(/\\\r?\n\s*/g, ' ')}`)
+      .join('\n');
     if (!/RUN .*npm ci .*--omit=dev/.test(finalText))
       report(lastFrom, 'production-deps', 'the final stage must install with npm ci --omit=dev');
     for (const needed of ['model_bin', 'features.yaml', 'config.yaml', 'dist'])

@@ -6,6 +6,12 @@
 #   docker/smoke-test.sh --url URL       probes a service that is already running, e.g. http://127.0.0.1:8000
 #
 # The probes are Node one-liners (fetch), so they run the same inside the production image, which has no curl.
+# With --image the container runs the way the Helm chart runs the pod: read-only root file system with tmpfs at
+# /tmp and /app/logs, all capabilities dropped, no privilege escalation, the image's own non-root user.
+#
+# The engine: Docker when its daemon answers, else podman. Environment:
+#   CONTAINER_ENGINE   docker or podman (buildah means podman: it runs what buildah builds)
+#   RUN_OPTIONS        more options for `run`, e.g. --runtime runc, or --ulimit where the defaults exceed the host's
 set -euo pipefail
 
 readonly BODY='{"request_id":"smoke-test","sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}'
@@ -28,16 +34,30 @@ if (($# != 2)); then
   exit 2
 fi
 
+engine=${CONTAINER_ENGINE:-}
+if [[ "$1" == --image && -z "$engine" ]]; then
+  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    engine=docker
+  elif command -v podman >/dev/null; then
+    engine=podman
+  else
+    echo "no container engine: install Docker, or podman (or set CONTAINER_ENGINE)" >&2
+    exit 1
+  fi
+fi
+[[ "$engine" == buildah ]] && engine=podman
+read -r -a run_options <<<"${RUN_OPTIONS:-}"
+
 container=""
 cleanup() {
-  if [[ -n "$container" ]]; then docker rm --force "$container" >/dev/null; fi
+  if [[ -n "$container" ]]; then "$engine" rm --force "$container" >/dev/null; fi
 }
 trap cleanup EXIT
 
 # probe SCRIPT URL [BODY]: runs a probe here, or inside the container when there is one.
 probe() {
   if [[ -n "$container" ]]; then
-    docker exec "$container" node --input-type=module -e "$1" "${@:2}"
+    "$engine" exec "$container" node --input-type=module -e "$1" "${@:2}"
   else
     node --input-type=module -e "$1" "${@:2}"
   fi
@@ -45,7 +65,8 @@ probe() {
 
 case "$1" in
   --image)
-    container=$(docker run --detach "$2")
+    container=$("$engine" run --detach --read-only --tmpfs /tmp --tmpfs /app/logs --cap-drop ALL \
+      --security-opt no-new-privileges ${run_options[@]+"${run_options[@]}"} "$2")
     url="http://127.0.0.1:8000"
     ;;
   --url) url=${2%/} ;;
@@ -58,8 +79,8 @@ esac
 echo "smoke test: waiting for $url/ready"
 ready=false
 for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
-  if [[ -n "$container" && "$(docker inspect --format '{{.State.Running}}' "$container")" != true ]]; then
-    docker logs "$container" >&2 || true
+  if [[ -n "$container" && "$("$engine" inspect --format '{{.State.Running}}' "$container")" != true ]]; then
+    "$engine" logs "$container" >&2 || true
     echo "smoke test: the container stopped" >&2
     exit 1
   fi
@@ -70,7 +91,7 @@ for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
   sleep 1
 done
 if [[ "$ready" != true ]]; then
-  if [[ -n "$container" ]]; then docker logs "$container" >&2 || true; fi
+  if [[ -n "$container" ]]; then "$engine" logs "$container" >&2 || true; fi
   echo "smoke test: $url/ready did not answer 200 after $ATTEMPTS attempts" >&2
   exit 1
 fi

@@ -7,6 +7,8 @@
 #   docker/start-local-service.sh --docker   builds the production image and runs it (needs Docker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# onnxruntime-node's install script skips its CUDA download (inference is CPU-only); a value you set is kept.
+export ONNXRUNTIME_NODE_INSTALL=${ONNXRUNTIME_NODE_INSTALL:-skip}
 
 case "${1:-}" in
   --docker)

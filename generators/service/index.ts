@@ -21,6 +21,10 @@ export default class ServiceGenerator extends PartGenerator<ServiceContext> {
     super(args, options, 'Renders the service (src/, test/, tsconfig, package.json) from the project’s features.yaml and config.yaml.');
     this.options.skipInstall = Boolean(this.options.skipInstall || this.options['skip-install']);
     (this.options as ServiceOptions).nodePackageManager ??= 'npm';
+    // The environment's `npm install` (a child of this process) inherits it: onnxruntime-node's install script
+    // then skips its CUDA download (inference is CPU-only). An environment variable rather than a .npmrc key,
+    // which npm warns "will stop working in the next major version"; a value the user set (cuda12) is kept.
+    if (!this.options.skipInstall) process.env.ONNXRUNTIME_NODE_INSTALL ??= 'skip';
   }
 
   override configuring(): void {
@@ -46,10 +50,33 @@ export default class ServiceGenerator extends PartGenerator<ServiceContext> {
     // A project generated before the fields were remembered: a file still as generated is entirely the generator's.
     if (!previous && existsSync(path) && this.config.get('generatedFiles')?.['package.json'] === sha256(readFileSync(path)))
       previous = onDisk;
+    this.#removeOldNpmrc();
     const { merged, kept } = mergeProjectPackageJson(onDisk, generated, previous, Boolean(this.options.force));
     this.#keptPackageFields = kept;
     this.fs.writeJSON(path, merged);
     this.config.set('generatedPackageJson', generated);
+  }
+
+  /**
+   * Projects generated before got a .npmrc whose only key, onnxruntime-node-install=skip, makes npm warn on every
+   * command ("will stop working in the next major version"); the setting is now ONNXRUNTIME_NODE_INSTALL in the
+   * environment. The file goes when it is still as the generator wrote it; an edited one is kept, with a hint.
+   */
+  #removeOldNpmrc(): void {
+    const path = this.destinationPath('.npmrc');
+    if (!existsSync(path)) return;
+    const record = this.config.get('generatedFiles');
+    if (record?.['.npmrc'] === sha256(readFileSync(path))) {
+      this.fs.delete(path);
+      // Removing a file the generator wrote and the user never changed needs no question (as overwriting it).
+      (this.env.sharedFs.get(path) as { conflicter?: string }).conflicter = 'force';
+      this.config.set('generatedFiles', Object.fromEntries(Object.entries(record).filter(([name]) => name !== '.npmrc')));
+      this.log.info('Removed .npmrc: its onnxruntime-node-install key is now ONNXRUNTIME_NODE_INSTALL=skip in the environment');
+    } else if (readFileSync(path, 'utf8').includes('onnxruntime-node-install')) {
+      this.log.info(
+        '.npmrc: npm warns about the onnxruntime-node-install key; set ONNXRUNTIME_NODE_INSTALL=skip in the environment instead',
+      );
+    }
   }
 
   override end(): void {

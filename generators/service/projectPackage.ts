@@ -85,7 +85,8 @@ export function projectPackageJson(context: ServiceContext, generatorPackage: Ge
     description: context.description,
     private: true,
     type: 'module' as const,
-    engines: { node: '>=20.17' },
+    // The generator's own range: the project's packages are a subset of the generator's, at the same versions.
+    engines: { node: generatorPackage.engines?.node ?? '>=20.19' },
     scripts: { ...PROJECT_SCRIPTS },
     dependencies: pinnedVersions(PROJECT_DEPENDENCIES, generatorPackage),
     devDependencies: pinnedVersions(PROJECT_DEV_DEPENDENCIES, generatorPackage),

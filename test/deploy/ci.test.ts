@@ -63,9 +63,15 @@ describe('ci: GitHub Actions and Argo CD, as chosen in config.yaml', function ()
       ),
     );
     assert.ok(build.includes('npm run smoke -- --image "$REGISTRY/$IMAGE:$TAG"'));
+    assert.ok(build.includes('docker/build-image.sh --push-only "$REGISTRY" "$IMAGE" "$TAG" "$API_VERSION"'), build.join('\n'));
     for (const command of [...train, ...build]) for (const script of npmScriptsIn(command)) assert.ok(scripts[script], `npm run ${script}`);
     const env = (parse(readFileSync(join(project, WORKFLOWS[1]!), 'utf8')) as { env: Record<string, string> }).env;
-    assert.deepEqual(env, { REGISTRY: 'registry.example.com:5000/ml', IMAGE: 'iris', API_VERSION: '1.0.0' });
+    assert.deepEqual(env, {
+      ONNXRUNTIME_NODE_INSTALL: 'skip',
+      REGISTRY: 'registry.example.com:5000/ml',
+      IMAGE: 'iris',
+      API_VERSION: '1.0.0',
+    });
   });
 
   it('the Argo CD Application is valid and points at the chart in the repository', async () => {

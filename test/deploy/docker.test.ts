@@ -14,15 +14,21 @@ import { exited, freePort, run, waitForStatus } from '../support/process.js';
 
 const rules = (problems: Problem[]) => problems.map((problem) => problem.rule).sort();
 
-/** A stand-in docker on PATH that records its arguments, one call per line, and answers like docker would. */
-function fakeDocker(dir: string): { env: NodeJS.ProcessEnv; calls: () => string[] } {
-  const bin = join(dir, 'fake-bin');
+/**
+ * Stand-ins for docker, buildah and podman on PATH that record their arguments, one call per line ("docker build
+ * …"), and answer like the real ones would. With `daemon: false`, `docker info` fails as with no Docker engine.
+ */
+function fakeDocker(dir: string, { daemon = true } = {}): { env: NodeJS.ProcessEnv; calls: () => string[] } {
+  const bin = join(dir, `fake-bin-${daemon}`);
   const log = join(dir, 'docker-calls.txt');
   mkdirSync(bin);
-  // `exec` fails like a container that never gets ready.
-  const script = `#!/bin/sh\necho "$*" >> "${log}"\ncase "$1" in\n  run) echo fake-container ;;\n  inspect) echo true ;;\n  exec) exit 1 ;;\nesac\n`;
-  writeFileSync(join(bin, 'docker'), script);
-  chmodSync(join(bin, 'docker'), 0o755);
+  for (const engine of ['docker', 'buildah', 'podman']) {
+    // `exec` fails like a container that never gets ready.
+    const info = engine === 'docker' && !daemon ? 'exit 1' : 'true';
+    const script = `#!/bin/sh\necho "${engine} $*" >> "${log}"\ncase "$1" in\n  info) ${info} ;;\n  run) echo fake-container ;;\n  inspect) echo true ;;\n  exec) exit 1 ;;\nesac\n`;
+    writeFileSync(join(bin, engine), script);
+    chmodSync(join(bin, engine), 0o755);
+  }
   writeFileSync(log, '');
   return {
     env: { PATH: `${bin}${delimiter}${process.env.PATH}` },
@@ -124,9 +130,15 @@ describe('docker: the production Dockerfile’s commands on a clean copy of a tr
   });
 
   it('ran npm ci and the build, then npm ci --omit=dev in the runtime stage', () => {
+    // The npm ci steps first pick up the optional CA bundle build secret (not mounted here: nothing to trust).
+    const caSecret = 'if [ -f /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; ';
     assert.deepEqual(
-      image.ran.map(({ stage, command }) => `${stage}: ${command}`),
-      ['build: npm ci --no-audit --no-fund', 'build: npm run build', 'runtime: npm ci --omit=dev --no-audit --no-fund'],
+      image.ran.map(({ stage, command }) => `${stage}: ${command.replace(/\s+/g, ' ')}`),
+      [
+        `build: ${caSecret}npm ci --no-audit --no-fund`,
+        'build: npm run build',
+        `runtime: ${caSecret}npm ci --omit=dev --no-audit --no-fund`,
+      ],
     );
   });
 
@@ -184,12 +196,58 @@ describe('docker: the scripts', function () {
       env: docker.env,
     });
     assert.equal(stdout.trim().split('\n').at(-1), 'registry.local:5000/iris:1.0.0-abc');
-    const [build, ...pushes] = docker.calls();
+    const [info, build, ...pushes] = docker.calls();
+    assert.equal(info, 'docker info', 'asks whether a Docker engine answers');
     assert.match(
       build!,
-      /^build --file Dockerfile --tag registry\.local:5000\/iris:1\.0\.0-abc --tag registry\.local:5000\/iris:1\.0\.0 --label org\.opencontainers\.image\.version=1\.0\.0 --label org\.opencontainers\.image\.revision=\S+ \.$/,
+      /^docker build --file Dockerfile --tag registry\.local:5000\/iris:1\.0\.0-abc --tag registry\.local:5000\/iris:1\.0\.0 --label org\.opencontainers\.image\.version=1\.0\.0 --label org\.opencontainers\.image\.revision=\S+ \.$/,
     );
-    assert.deepEqual(pushes, ['push registry.local:5000/iris:1.0.0-abc', 'push registry.local:5000/iris:1.0.0']);
+    assert.deepEqual(pushes, ['docker push registry.local:5000/iris:1.0.0-abc', 'docker push registry.local:5000/iris:1.0.0']);
+  });
+
+  it('build-image.sh without a Docker engine builds with buildah in the Docker format (HEALTHCHECK kept); options and overrides', async () => {
+    const project = await installedProject();
+    const engines = fakeDocker(dir, { daemon: false });
+    const { stdout } = await run('bash', ['docker/build-image.sh', 'registry.local:5000', 'iris', '1.0.0'], {
+      cwd: project,
+      env: { ...engines.env, BUILD_OPTIONS: '--pull=never --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt' },
+    });
+    assert.equal(stdout.trim().split('\n').at(-1), 'registry.local:5000/iris:1.0.0');
+    const [info, build] = engines.calls();
+    assert.equal(info, 'docker info');
+    assert.match(
+      build!,
+      /^buildah build --format docker --file Dockerfile --tag registry\.local:5000\/iris:1\.0\.0 .* --pull=never --secret id=ca,src=\/etc\/ssl\/certs\/ca-certificates\.crt \.$/,
+    );
+    // CONTAINER_ENGINE wins over the automatic choice; --push-only pushes what was built, with that engine.
+    await run('bash', ['docker/build-image.sh', '--push-only', 'registry.local:5000', 'iris', '1.0.0'], {
+      cwd: project,
+      env: { ...engines.env, CONTAINER_ENGINE: 'podman' },
+    });
+    assert.deepEqual(engines.calls().slice(2), ['podman push registry.local:5000/iris:1.0.0']);
+    await assert.rejects(
+      run('bash', ['docker/build-image.sh'], { cwd: project, env: { ...engines.env, CONTAINER_ENGINE: 'rkt' } }),
+      /use docker, podman or buildah/,
+    );
+  });
+
+  it('smoke-test.sh --image without a Docker engine runs the image with podman like the chart runs the pod', async () => {
+    const project = await installedProject();
+    const engines = fakeDocker(dir, { daemon: false });
+    await assert.rejects(
+      run('bash', ['docker/smoke-test.sh', '--image', 'localhost:32000/iris-classifier:1.0.0'], {
+        cwd: project,
+        env: { ...engines.env, SMOKE_ATTEMPTS: '1', RUN_OPTIONS: '--runtime runc' },
+      }),
+      /did not answer 200 after 1 attempts/,
+    );
+    const calls = engines.calls();
+    assert.equal(calls[0], 'docker info');
+    assert.equal(
+      calls[1],
+      'podman run --detach --read-only --tmpfs /tmp --tmpfs /app/logs --cap-drop ALL --security-opt no-new-privileges --runtime runc localhost:32000/iris-classifier:1.0.0',
+    );
+    assert.equal(calls.at(-1), 'podman rm --force fake-container');
   });
 
   it('build-image.sh defaults to config.yaml, builds the runtime image with --runtime, refuses without a model', async () => {
@@ -197,9 +255,12 @@ describe('docker: the scripts', function () {
     const project = await installedProject();
     await run('bash', ['docker/build-image.sh'], { cwd: project, env: docker.env });
     await run('bash', ['docker/build-image.sh', '--runtime'], { cwd: project, env: docker.env });
-    const [service, runtime] = docker.calls();
+    const [, service, , runtime] = docker.calls();
     assert.match(service!, /--tag localhost:32000\/iris-classifier:1\.0\.0 .* \.$/);
-    assert.match(runtime!, /^build --file docker\/runtime\.Dockerfile --tag localhost:32000\/iris-classifier-runtime:1\.0\.0 .* docker$/);
+    assert.match(
+      runtime!,
+      /^docker build --file docker\/runtime\.Dockerfile --tag localhost:32000\/iris-classifier-runtime:1\.0\.0 .* docker$/,
+    );
     const untrained = await generatedProject();
     writeFileSync(join(untrained, 'package-lock.json'), '{}');
     await assert.rejects(run('bash', ['docker/build-image.sh'], { cwd: untrained, env: docker.env }), /model_bin\/ holds no model/);
@@ -216,12 +277,16 @@ describe('docker: the scripts', function () {
       /did not answer 200 after 1 attempts/,
     );
     const calls = docker.calls();
-    assert.equal(calls[0], 'run --detach localhost:32000/iris-classifier:1.0.0');
+    assert.equal(calls[0], 'docker info');
+    assert.equal(
+      calls[1],
+      'docker run --detach --read-only --tmpfs /tmp --tmpfs /app/logs --cap-drop ALL --security-opt no-new-privileges localhost:32000/iris-classifier:1.0.0',
+    );
     assert.ok(
-      calls.some((call) => call.startsWith('exec fake-container node --input-type=module -e')),
+      calls.some((call) => call.startsWith('docker exec fake-container node --input-type=module -e')),
       calls.join('\n'),
     );
-    assert.equal(calls.at(-1), 'rm --force fake-container');
+    assert.equal(calls.at(-1), 'docker rm --force fake-container');
   });
 
   it('start-local-service.sh builds and serves the project with this machine’s node; Ctrl-C stops it', async () => {

@@ -104,6 +104,8 @@ describe('jenkins: the pipelines', function () {
       'docker/build-image.sh "$REGISTRY" "$IMAGE" "$API_VERSION-$GIT_SHA" "$API_VERSION"',
     ]);
     assert.deepEqual(sh('Smoke test'), ['npm run smoke -- --image "$REGISTRY/$IMAGE:$API_VERSION-$GIT_SHA"']);
+    // Build, smoke test and push all go through the project's scripts, which pick docker or buildah/podman.
+    assert.ok(sh('Push').includes('docker/build-image.sh --push-only "$REGISTRY" "$IMAGE" "$API_VERSION-$GIT_SHA" "$API_VERSION"'));
     assert.deepEqual(sh('Deploy'), ['helm/deploy.sh "$API_VERSION-$GIT_SHA"']);
     assert.ok(pipeline!.stages.find((stage) => stage.name === 'Deploy')!.sections.includes('when'));
     // config.yaml's jenkins settings: registry login with the credentials id, deploy on by default, the kubeconfig id.

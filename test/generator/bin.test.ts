@@ -1,6 +1,7 @@
 // The real command, as a user (or CI, as root) runs it: node dist/bin/ml-microservice.js … in a child process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { IRIS_CONFIG, IRIS_FEATURES, read, repoRoot, tempDir, writeFiles } from './support.js';
@@ -9,12 +10,14 @@ const BIN = join(repoRoot, 'dist', 'bin', 'ml-microservice.js');
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** Runs the bin with stdin closed (not a terminal), like CI does. */
-function bin(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+function bin(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, unset: string[] = []) {
+  const childEnv = { ...process.env, ...env };
+  for (const name of unset) delete childEnv[name];
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd,
     encoding: 'utf8',
     input: '',
-    env: { ...process.env, ...env },
+    env: childEnv,
     timeout: 60_000,
   });
   return { status: result.status, output: `${result.stdout}${result.stderr}`, stdout: result.stdout, stderr: result.stderr };
@@ -99,16 +102,54 @@ describe('the ml-microservice command', () => {
     assert.match(service.output, /Service re-rendered/);
   });
 
-  it('installs with npm, in the project, after .npmrc is written (unless --skip-install)', () => {
-    // A stand-in npm on PATH records how it was called.
+  it('installs with npm, in the project, with ONNXRUNTIME_NODE_INSTALL=skip and no .npmrc key npm warns about (unless --skip-install)', () => {
+    // A stand-in npm on PATH records how it was called: arguments, folder, the variable onnxruntime-node's
+    // install script reads, and whether a project .npmrc exists (npm warns "Unknown project config" for its keys).
     const fakeBin = join(dir, 'fake-bin');
     writeFiles(fakeBin, {
-      npm: `#!/bin/sh\necho "$* | $(pwd) | $(grep -c onnxruntime-node-install=skip .npmrc)" >> "${join(dir, 'npm-calls.txt')}"\n`,
+      npm: `#!/bin/sh\necho "$* | $(pwd) | \${ONNXRUNTIME_NODE_INSTALL-unset} | $(test -e .npmrc && echo npmrc || echo no-npmrc)" >> "${join(dir, 'npm-calls.txt')}"\n`,
     });
     chmodSync(join(fakeBin, 'npm'), 0o755);
     writeFileSync(join(dir, 'npm-calls.txt'), '');
-    const { status, output } = bin(['--example', 'iris'], dir, { PATH: `${fakeBin}${delimiter}${process.env.PATH}` });
+    const env: NodeJS.ProcessEnv = { PATH: `${fakeBin}${delimiter}${process.env.PATH}` };
+    const { status, output } = bin(['--example', 'iris'], dir, env, ['ONNXRUNTIME_NODE_INSTALL']);
     assert.equal(status, 0, output);
-    assert.equal(read(join(dir, 'npm-calls.txt')), `install | ${join(dir, 'iris-classifier')} | 1\n`);
+    assert.equal(read(join(dir, 'npm-calls.txt')), `install | ${join(dir, 'iris-classifier')} | skip | no-npmrc\n`);
+  });
+
+  it('re-running removes the .npmrc an earlier version wrote (npm warned about its key); an edited one stays, with a hint', () => {
+    const project = join(dir, 'old');
+    assert.equal(bin(['--example', 'iris', '--skip-install', '--output', project], dir).status, 0);
+    // What the generator used to write, recorded in .yo-rc.json as written by it.
+    const oldNpmrc =
+      '# onnxruntime-node downloads CUDA libraries at install unless told not to; inference here is CPU-only.\nonnxruntime-node-install=skip\n';
+    writeFileSync(join(project, '.npmrc'), oldNpmrc);
+    const yoRc = JSON.parse(read(join(project, '.yo-rc.json'))) as Record<string, { generatedFiles: Record<string, string> }>;
+    yoRc['generator-ml-microservice']!.generatedFiles['.npmrc'] = createHash('sha256').update(oldNpmrc).digest('hex');
+    writeFileSync(join(project, '.yo-rc.json'), JSON.stringify(yoRc));
+    const again = bin(['--skip-install'], project);
+    assert.equal(again.status, 0, again.output);
+    assert.match(again.output, /Removed \.npmrc/);
+    assert.ok(!existsSync(join(project, '.npmrc')));
+    assert.doesNotMatch(read(join(project, '.yo-rc.json')), /\.npmrc/);
+
+    writeFileSync(join(project, '.npmrc'), 'registry=https://npm.example.com/\nonnxruntime-node-install=skip\n');
+    const edited = bin(['--skip-install'], project);
+    assert.equal(edited.status, 0, edited.output);
+    assert.match(edited.output, /\.npmrc: npm warns about the onnxruntime-node-install key; set ONNXRUNTIME_NODE_INSTALL=skip/);
+    assert.match(read(join(project, '.npmrc')), /registry=/);
+  });
+
+  it('leaves a user-chosen ONNXRUNTIME_NODE_INSTALL (e.g. cuda12) to the install', () => {
+    const fakeBin = join(dir, 'fake-bin');
+    writeFiles(fakeBin, { npm: `#!/bin/sh\necho "$ONNXRUNTIME_NODE_INSTALL" >> "${join(dir, 'npm-calls.txt')}"\n` });
+    chmodSync(join(fakeBin, 'npm'), 0o755);
+    writeFileSync(join(dir, 'npm-calls.txt'), '');
+    const { status, output } = bin(['--example', 'iris'], dir, {
+      PATH: `${fakeBin}${delimiter}${process.env.PATH}`,
+      ONNXRUNTIME_NODE_INSTALL: 'cuda12',
+    });
+    assert.equal(status, 0, output);
+    assert.equal(read(join(dir, 'npm-calls.txt')), 'cuda12\n');
   });
 });
