@@ -68,6 +68,19 @@ describe('npm run predict: scoring a CSV file', () => {
     });
   });
 
+  it('keeps an input column that has the name of an added one (a scored file scored again); the added one takes a free name', () => {
+    const input = join(dir, 'scored.csv');
+    writeFileSync(input, csvText([[...header, 'prediction'], ...body.map((cells) => [...cells, 'from before'])]));
+    const { status, stderr } = predict([input], modelDir);
+    assert.equal(status, 0, stderr);
+    const [outHeader, ...out] = parse(readFileSync(join(dir, 'scored.predictions.csv'), 'utf8')) as string[][];
+    assert.deepEqual(outHeader!.slice(0, header.length + 2), [...header, 'prediction', 'prediction_2']);
+    for (const cells of out) {
+      assert.equal(cells[header.length], 'from before');
+      assert.notEqual(cells[header.length + 1], '');
+    }
+  });
+
   it('reports refused rows on stderr as file:line: column: message, scores the rest (here to stdout: --output -), exits 1', function () {
     const feature = spec.features.features.find((f) => f.required && f.type !== 'string');
     if (!feature) this.skip();

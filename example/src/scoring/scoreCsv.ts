@@ -21,7 +21,8 @@ export interface RowProblem {
 }
 
 export interface ScoredCsv {
-  /** The input's columns, then prediction (and probability_<class> per class for classification); one line per scored row. */
+  /** The input's columns, then prediction (and probability_<class> per class for classification; `_2` added to a name the
+   * input already has); one line per scored row. */
   csv: string;
   scored: number;
   refused: RowProblem[];
@@ -94,7 +95,7 @@ export async function scoreCsv(text: string, label: string, spec: Spec, predicto
     const parsed = predictRequest.safeParse(request);
     if (parsed.success) valid.push({ line, cells, row: parsed.data });
     else
-      for (const { field, message } of fieldIssues(parsed.error, request))
+      for (const { field, message } of fieldIssues(parsed.error, request, Infinity).issues)
         refused.push({ line, field: columnOf.get(field) ?? field, message });
   }
 
@@ -118,7 +119,15 @@ export async function scoreCsv(text: string, label: string, spec: Spec, predicto
   }
 
   const classes = config.task === 'classification' ? predictor.metadata.classes : [];
-  const added = ['prediction', ...classes.map((name) => `probability_${name}`)];
+  // An input column that already has one of these names (a scored file scored again) is kept; ours take a free name.
+  const taken = new Set(header);
+  const freeName = (name: string) => {
+    let candidate = name;
+    for (let n = 2; taken.has(candidate); n++) candidate = `${name}_${n}`;
+    taken.add(candidate);
+    return candidate;
+  };
+  const added = ['prediction', ...classes.map((name) => `probability_${name}`)].map(freeName);
   const lines = [csvLine([...header, ...added])];
   for (const { line, cells } of valid) {
     const result = predictions.get(line);
