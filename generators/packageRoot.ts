@@ -12,6 +12,8 @@ export interface GeneratorPackageJson {
   engines?: { node?: string };
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  /** npm's install-script policy: which dependencies may run their install scripts (npm 11.16+). */
+  allowScripts?: Record<string, boolean>;
 }
 
 function findPackageRoot(from: string): string {

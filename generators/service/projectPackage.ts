@@ -43,6 +43,12 @@ export const PROJECT_DEV_DEPENDENCIES = [
   'fast-check', // the request fuzz test
 ] as const;
 
+/**
+ * The project's dependencies that ship an install script. npm asks for a decision on each (package.json's
+ * allowScripts) and will block undecided ones; the project takes the generator's decision for each.
+ */
+export const PROJECT_INSTALL_SCRIPT_PACKAGES = ['onnxruntime-node', 'esbuild', 'protobufjs', '@scarf/scarf'] as const;
+
 export const PROJECT_SCRIPTS = {
   build: 'tsc -p tsconfig.build.json',
   train: 'tsx src/training/main.ts',
@@ -90,7 +96,16 @@ export function projectPackageJson(context: ServiceContext, generatorPackage: Ge
     scripts: { ...PROJECT_SCRIPTS },
     dependencies: pinnedVersions(PROJECT_DEPENDENCIES, generatorPackage),
     devDependencies: pinnedVersions(PROJECT_DEV_DEPENDENCIES, generatorPackage),
+    allowScripts: installScriptDecisions(PROJECT_INSTALL_SCRIPT_PACKAGES, generatorPackage),
   };
+}
+
+/** The generator's allowScripts decision for each name; a missing one is a bug here. */
+function installScriptDecisions(names: readonly string[], generatorPackage: GeneratorPackageJson): Record<string, boolean> {
+  const decided = generatorPackage.allowScripts ?? {};
+  const missing = names.filter((name) => decided[name] === undefined);
+  if (missing.length) throw new Error(`${generatorPackage.name}'s package.json has no allowScripts entry for ${missing.join(', ')}`);
+  return Object.fromEntries(names.map((name) => [name, decided[name]!]));
 }
 
 type JsonObject = Record<string, unknown>;

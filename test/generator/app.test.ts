@@ -147,6 +147,33 @@ describe('app generator: the iris example', () => {
     }
   });
 
+  it("decides each install script in its dependency tree as the generator does (npm's allowScripts)", () => {
+    const pkg = readJson<PackageJson & { allowScripts: Record<string, boolean> }>(join(project, 'package.json'));
+    // The project's dependency tree, read from this repository's lock file (the project installs the same versions).
+    type LockEntry = { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; hasInstallScript?: boolean };
+    const locked = readJson<{ packages: Record<string, LockEntry> }>(join(repoRoot, 'package-lock.json')).packages;
+    const resolve = (name: string, from: string): string | undefined => {
+      for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+        const path = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+        if (locked[path]) return path;
+        if (!dir) return undefined;
+      }
+    };
+    const withScripts = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (path: string | undefined) => {
+      if (!path || seen.has(path)) return;
+      seen.add(path);
+      const entry = locked[path]!;
+      if (entry.hasInstallScript) withScripts.add(path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+      for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) visit(resolve(name, path));
+    };
+    for (const name of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })) visit(resolve(name, ''));
+    assert.deepEqual(Object.keys(pkg.allowScripts).sort(), [...withScripts].sort());
+    const decided = readJson<{ allowScripts: Record<string, boolean> }>(join(repoRoot, 'package.json')).allowScripts;
+    for (const [name, allowed] of Object.entries(pkg.allowScripts)) assert.equal(allowed, decided[name], name);
+  });
+
   it('remembers the project in .yo-rc.json', () => {
     const stored = readJson<Record<string, StoredProjectConfig>>(join(project, '.yo-rc.json'))['generator-ml-microservice']!;
     assert.deepEqual(
