@@ -1,7 +1,6 @@
 // The names every deployment part agrees on (image, chart, release, namespace, paths), computed once from
 // config.yaml so the Dockerfile, the chart, the pipelines, the playbooks and the CI files cannot drift apart.
-import type { Spec } from '../templates/service/src/spec/load.js';
-import { exampleRow } from '../templates/service/src/spec/requestSchema.js';
+import { type Spec, exampleRow } from './contract.js';
 
 export interface DeploymentNames {
   name: string;

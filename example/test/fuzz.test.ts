@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import fc from 'fast-check';
 import { createRequestListener } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
-import type { Feature } from '../src/spec/schema.js';
+import type { Feature } from '../src/contract/index.js';
 import { SERVING_PATHS, withServer } from './support/serving.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 

@@ -2,15 +2,13 @@
 // the body limit, the request timeout, hostile JSON (prototype-pollution keys, NaN/Infinity, huge numbers, wrong
 // types, extra fields) and an unexpected error, which is answered 500 with its request id while serving goes on.
 import assert from 'node:assert/strict';
-import type { RequestListener } from 'node:http';
-import { request as httpRequest } from 'node:http';
+import { type RequestListener, request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { apiKeys, EnvironmentError } from '../src/environment.js';
 import { createRequestListener, type AppOptions } from '../src/serving/app.js';
 import { Predictor, type Prediction } from '../src/serving/predictor.js';
 import { startServer } from '../src/serving/startServer.js';
-import type { Spec } from '../src/spec/load.js';
-import { exampleRow, type FeatureValues } from '../src/spec/requestSchema.js';
+import { type Spec, exampleRow, type FeatureValues } from '../src/contract/index.js';
 import { SERVING_PATHS, withServer } from './support/serving.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 

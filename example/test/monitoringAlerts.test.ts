@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { TASK_METRICS } from '../src/monitoring/metrics.js';
 import { createApp } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
-import { TASKS } from '../src/spec/schema.js';
+import { TASKS } from '../src/contract/index.js';
 import { familyOf, installed, metricFamilies, promqlMetricNames } from './support/monitoring.js';
 import { trainedProject } from './trainedModel.js';
 

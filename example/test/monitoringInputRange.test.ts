@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { createApp } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
-import type { Spec } from '../src/spec/load.js';
-import type { Feature } from '../src/spec/schema.js';
+import type { Spec, Feature } from '../src/contract/index.js';
 import { featureRows, samples } from './support/monitoring.js';
 import { trainedProject } from './trainedModel.js';
 

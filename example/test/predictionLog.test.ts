@@ -15,8 +15,7 @@ import { loggedPredictions, predictionLine, predictionRecord, type PredictionsTo
 import { rowAnswerJson } from '../src/serving/answerJson.js';
 import { createApp } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
-import { exampleRow } from '../src/spec/requestSchema.js';
-import { configFileSchema, crossCheck, PREDICTION_RECORD_KEYS } from '../src/spec/schema.js';
+import { exampleRow, configFileSchema, crossCheck, PREDICTION_RECORD_KEYS } from '../src/contract/index.js';
 import { logSettings, sleep, until, withPredictionLog } from './support/predictionLoad.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 

@@ -1,7 +1,6 @@
 // The request schema built from features.yaml: what counts as missing, and what a malformed batch is told.
 import assert from 'node:assert/strict';
-import { buildRequestSchemas } from '../src/spec/requestSchema.js';
-import { configFileSchema, featuresFileSchema } from '../src/spec/schema.js';
+import { buildRequestSchemas, configFileSchema, featuresFileSchema } from '../src/contract/index.js';
 
 const features = featuresFileSchema.parse({
   features: [

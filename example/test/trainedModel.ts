@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectPaths } from '../src/environment.js';
-import { loadSpec, type Spec } from '../src/spec/load.js';
+import { loadSpec, type Spec } from '../src/contract/index.js';
 import { runTraining, type TrainingResult } from '../src/training/pipeline.js';
 
 export interface TrainedProject extends TrainingResult {

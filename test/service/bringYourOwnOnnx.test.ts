@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCsvRows } from '../../templates/service/src/data/rows.js';
 import { Predictor } from '../../templates/service/src/serving/predictor.js';
-import { parseSpec } from '../../templates/service/src/spec/load.js';
+import { parseSpec } from '../../templates/service/src/contract/index.js';
 
 const PYTHON = '/usr/bin/python3';
 const IRIS = new URL('../../templates/examples/iris/', import.meta.url);

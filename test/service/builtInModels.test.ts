@@ -10,7 +10,7 @@ import { readCsvRows } from '../../templates/service/src/data/rows.js';
 import { trainBuiltInModel } from '../../templates/service/src/model/builtInModels.js';
 import { classIndex, ONNX_INPUT, ONNX_LABEL, ONNX_PREDICTION, ONNX_PROBABILITIES } from '../../templates/service/src/model/modelTypes.js';
 import { Preprocessor } from '../../templates/service/src/model/preprocessor.js';
-import { algorithmSchema, featureSchema, type Feature, type Task } from '../../templates/service/src/spec/schema.js';
+import { algorithmSchema, featureSchema, type Feature, type Task } from '../../templates/service/src/contract/index.js';
 import { trainHoldoutSplit } from '../../templates/service/src/training/split.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelLoadError } from '../../templates/service/src/model/artifacts.js';
 import { Predictor } from '../../templates/service/src/serving/predictor.js';
-import { parseSpec, type Spec } from '../../templates/service/src/spec/load.js';
+import { parseSpec, type Spec } from '../../templates/service/src/contract/index.js';
 import { runTraining } from '../../templates/service/src/training/pipeline.js';
 
 const IRIS = new URL('../../templates/examples/iris/', import.meta.url);

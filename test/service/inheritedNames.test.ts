@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { createRequestListener } from '../../templates/service/src/serving/app.js';
 import { Predictor } from '../../templates/service/src/serving/predictor.js';
-import { parseSpec, SpecError, type Spec } from '../../templates/service/src/spec/load.js';
+import { parseSpec, SpecError, type Spec } from '../../templates/service/src/contract/index.js';
 import { runTraining } from '../../templates/service/src/training/pipeline.js';
 import { SERVING_PATHS, withServer } from '../../templates/service/test/support/serving.js';
 

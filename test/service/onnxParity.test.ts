@@ -32,7 +32,7 @@ import {
   type Regressor,
 } from '../../templates/service/src/model/modelTypes.js';
 import { Preprocessor } from '../../templates/service/src/model/preprocessor.js';
-import type { Feature, FeatureType, Task } from '../../templates/service/src/spec/schema.js';
+import type { Feature, FeatureType, Task } from '../../templates/service/src/contract/index.js';
 import { seededRandom, trainHoldoutSplit } from '../../templates/service/src/training/split.js';
 import {
   DataType,

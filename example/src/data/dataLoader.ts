@@ -5,7 +5,7 @@
 // Contract: return one object per example, keyed by feature name (as in features.yaml) plus the target
 // column named in config.yaml (`target`): a class name for classification, a number for regression.
 // Leave a missing optional feature undefined; the preprocessor imputes it.
-import type { Spec } from '../spec/load.js';
+import type { Spec } from '../contract/index.js';
 import { readCsvRows, type TrainingRow } from './rows.js';
 
 export async function loadData(spec: Spec): Promise<TrainingRow[]> {

@@ -2,8 +2,7 @@
 // the spec before training (the pipeline does this, whatever loadData() returns).
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import type { FeatureValue, FeatureValues } from '../spec/requestSchema.js';
-import { valueProblem, type Config, type Feature } from '../spec/schema.js';
+import { type FeatureValue, type FeatureValues, valueProblem, type Config, type Feature } from '../contract/index.js';
 
 /** A training row: the features plus the target column (a class name or a number). */
 export type TrainingRow = FeatureValues & Record<string, FeatureValue | undefined>;

@@ -5,8 +5,7 @@
 // Missing values: a feature with a `default` in features.yaml is always filled with it (the API fills
 // the same default into requests, so training and serving agree); any other missing optional value is
 // filled as the encoder's `impute` option says, with a statistic learned from the training rows.
-import type { FeatureValue } from '../spec/requestSchema.js';
-import type { Feature } from '../spec/schema.js';
+import type { FeatureValue, Feature } from '../contract/index.js';
 
 /** Fill for a missing number: the training mean or median, or a constant. */
 export type NumericImputation = 'mean' | 'median' | { constant: number };

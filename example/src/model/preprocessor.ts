@@ -10,8 +10,7 @@
 //   toJSON()                     the learned state as plain JSON (model_bin/<version>/preprocessor.json);
 //                                Preprocessor.fromJSON(features, state) restores it in the service
 // Rows contain every feature of features.yaml (a missing optional one is undefined) and never the target.
-import type { FeatureValues } from '../spec/requestSchema.js';
-import type { Feature } from '../spec/schema.js';
+import type { FeatureValues, Feature } from '../contract/index.js';
 import {
   encodeRows,
   encoderColumns,

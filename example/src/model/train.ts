@@ -8,7 +8,7 @@
 //                              y: the class index into context.classes (classification) or the target value;
 //                              returns a Classifier or Regressor (./modelTypes.ts) of the task in config.yaml
 //   getClasses(labels)         every distinct label of the data, in the order of the model's probability columns
-import type { AlgorithmConfig, Task } from '../spec/schema.js';
+import type { AlgorithmConfig, Task } from '../contract/index.js';
 import { trainBuiltInModel } from './builtInModels.js';
 import type { TrainedModel } from './modelTypes.js';
 

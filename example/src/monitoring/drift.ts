@@ -5,7 +5,7 @@
 // with no allocation; the drift scores (population stability index per feature) are computed when asked for.
 import { z } from 'zod';
 import { binIndex } from '../model/referenceStatistics.js';
-import type { Feature } from '../spec/schema.js';
+import type { Feature } from '../contract/index.js';
 
 /** Shares below this count as this, so an empty bucket on either side gives a large but finite PSI term. */
 const PSI_FLOOR = 1e-4;

@@ -3,9 +3,7 @@
 // from the prediction log (MongoDB) — and the outcome goes into a window of the last N joined labels, over
 // which the live accuracy (classification) or RMSE and MAE (regression) are kept as running sums.
 import { z } from 'zod';
-import type { Spec } from '../spec/load.js';
-import { requestIdSchema } from '../spec/requestSchema.js';
-import type { Task } from '../spec/schema.js';
+import { type Spec, requestIdSchema, type Task } from '../contract/index.js';
 
 export type PredictionValue = string | number;
 export type RequestId = string | number;

@@ -3,7 +3,7 @@
 // so a shift towards values the model never saw shows on /metrics, /monitoring (input_ranges) and the dashboard.
 // Bounds a user writes (min/max) are enforced by the request schema instead and never reach this.
 import { Counter, type Registry } from 'prom-client';
-import type { Feature } from '../spec/schema.js';
+import type { Feature } from '../contract/index.js';
 
 export const OUT_OF_RANGE_METRIC = 'ml_input_out_of_range_total';
 

@@ -4,7 +4,7 @@
 // monitoring/prometheus-rules.yml and monitoring/grafana-dashboard.json use these names.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PredictionLogStats } from '../predictionLog/index.js';
-import type { Config, Task } from '../spec/schema.js';
+import type { Config, Task } from '../contract/index.js';
 import type { DriftReport } from './drift.js';
 import type { LiveMetrics } from './feedback.js';
 

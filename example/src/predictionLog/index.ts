@@ -4,7 +4,7 @@
 // (see predictionLogSettings in ../environment.ts).
 import type { Writable } from 'node:stream';
 import { EnvironmentError } from '../environment.js';
-import type { PredictionLogSinkName } from '../spec/schema.js';
+import type { PredictionLogSinkName } from '../contract/index.js';
 import { SinkQueue, type QueueOptions, type Sink, type SinkCounts } from './queue.js';
 import { loggedPredictions, type LoggedPrediction, type PredictionsToLog } from './record.js';
 import { FileSink } from './sinks/file.js';

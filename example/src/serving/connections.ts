@@ -10,7 +10,7 @@
 // one closed, and those free up within server.request_timeout_ms.
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Config } from '../spec/schema.js';
+import type { Config } from '../contract/index.js';
 
 /** A request head (request line and headers) must arrive within this, whatever server.request_timeout_ms says. */
 export const HEADERS_TIMEOUT_MS = 10_000;

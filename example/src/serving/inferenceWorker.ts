@@ -1,7 +1,7 @@
 // One thread of the inference pool (inferencePool.ts): loads the model once, then answers predict tasks.
 // Runs in a worker thread started by piscina; session.run blocks this thread, not the event loop serving HTTP.
 import { workerData } from 'node:worker_threads';
-import type { FeatureValues } from '../spec/requestSchema.js';
+import type { FeatureValues } from '../contract/index.js';
 import type { InferenceWorkerData, InferenceTask, InferenceAnswer } from './inferencePool.js';
 import { InputRangeError, OnnxPredictor } from './predictor.js';
 

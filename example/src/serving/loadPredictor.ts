@@ -1,6 +1,6 @@
 // The predictor the service runs, as config.yaml server.inference says: the model in this thread (default) or
 // in a pool of worker threads, optionally behind the micro-batcher. Resolves once it is loaded and warmed up.
-import type { Spec } from '../spec/load.js';
+import type { Spec } from '../contract/index.js';
 import { MicroBatcher } from './microBatcher.js';
 import { OnnxPredictor, type Predictor } from './predictor.js';
 

@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { EnvironmentError } from '../environment.js';
 import type { ServiceMetrics } from '../monitoring/metrics.js';
-import type { Config } from '../spec/schema.js';
+import type { Config } from '../contract/index.js';
 
 /** One request from its arrival to its answer. */
 export class Exchange {

@@ -8,7 +8,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { apiKeys, describeApiKeys, EnvironmentError, listenAddress, predictionLogSettings, projectPaths } from '../environment.js';
 import { ModelLoadError } from '../model/artifacts.js';
-import { loadSpec, SpecError } from '../spec/load.js';
+import { loadSpec, SpecError } from '../contract/index.js';
 import { onPrimaryShutdown, superviseWorkers, tellPrimary, workerId } from './workerProcesses.js';
 
 async function main(): Promise<void> {

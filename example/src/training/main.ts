@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { DataError } from '../data/rows.js';
 import { projectPaths } from '../environment.js';
 import { UnknownCategoryError } from '../model/preprocessing.js';
-import { loadSpec, SpecError } from '../spec/load.js';
+import { loadSpec, SpecError } from '../contract/index.js';
 import { formatMetrics } from './metrics.js';
 import { runTraining } from './pipeline.js';
 import { formatQualityGate } from './qualityGate.js';

@@ -7,8 +7,7 @@
 // promoted and the reason is said.
 import { join } from 'node:path';
 import { readLatest } from '../model/artifacts.js';
-import type { Spec } from '../spec/load.js';
-import type { FeatureValues } from '../spec/requestSchema.js';
+import type { Spec, FeatureValues } from '../contract/index.js';
 import { regressionMetrics } from './metrics.js';
 
 export interface PromotionDecision {

@@ -9,9 +9,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { loadData } from '../../src/data/dataLoader.js';
 import type { FeatureStatistics } from '../../src/model/referenceStatistics.js';
-import type { Spec } from '../../src/spec/load.js';
-import type { FeatureValue } from '../../src/spec/requestSchema.js';
-import { configFileSchema, type Feature } from '../../src/spec/schema.js';
+import { type Spec, type FeatureValue, configFileSchema, type Feature } from '../../src/contract/index.js';
 
 type MonitoringSection = z.input<typeof configFileSchema>['monitoring'];
 

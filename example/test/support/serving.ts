@@ -1,7 +1,6 @@
 // The spec with other server settings, and the two ways the service can serve the prediction routes, so the
 // API's tests run against both: the fast path before Express's router, and Express alone.
-import type { Spec } from '../../src/spec/load.js';
-import type { Config } from '../../src/spec/schema.js';
+import type { Spec, Config } from '../../src/contract/index.js';
 
 type ServerSettings = Config['server'];
 

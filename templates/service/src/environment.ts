@@ -10,7 +10,7 @@ import {
   PREDICTION_LOG_SINKS,
   type Config,
   type PredictionLogSinkName,
-} from './spec/schema.js';
+} from './contract/index.js';
 
 /** An environment variable with a value the service cannot use; the message names it. */
 export class EnvironmentError extends Error {

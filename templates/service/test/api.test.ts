@@ -6,9 +6,7 @@ import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { createRequestListener, type ModelState } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
-import { exampleRow } from '../src/spec/requestSchema.js';
-import type { Feature } from '../src/spec/schema.js';
-import type { Spec } from '../src/spec/load.js';
+import { exampleRow, type Feature, type Spec } from '../src/contract/index.js';
 import { SERVING_PATHS, withServer } from './support/serving.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 

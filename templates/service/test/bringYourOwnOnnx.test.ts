@@ -21,8 +21,7 @@ import {
   type ValueInfoProto,
 } from '../src/onnx/graphBuilder.js';
 import { ModelLoadError, Predictor } from '../src/serving/predictor.js';
-import { parseSpec, type Spec } from '../src/spec/load.js';
-import type { FeatureValues } from '../src/spec/requestSchema.js';
+import { parseSpec, type Spec, type FeatureValues } from '../src/contract/index.js';
 
 const FEATURES_YAML = `
 features:

@@ -7,7 +7,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { MAX_REQUESTS_PER_CONNECTION } from '../src/serving/connections.js';
 import { startServer, type RunningServer } from '../src/serving/startServer.js';
-import type { Spec } from '../src/spec/load.js';
+import type { Spec } from '../src/contract/index.js';
 import { until } from './support/predictionLoad.js';
 import { withServer } from './support/serving.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';

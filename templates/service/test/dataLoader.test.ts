@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { loadData } from '../src/data/dataLoader.js';
 import { DataError, readCsvRows, validateRows } from '../src/data/rows.js';
 import { projectPaths } from '../src/environment.js';
-import { loadSpec } from '../src/spec/load.js';
-import type { Feature } from '../src/spec/schema.js';
+import { loadSpec, type Feature } from '../src/contract/index.js';
 
 describe('loadData', () => {
   it('returns rows that match features.yaml', async () => {

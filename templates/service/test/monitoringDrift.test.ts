@@ -8,7 +8,7 @@ import { DriftMonitor, populationStabilityIndex } from '../src/monitoring/drift.
 import type { FeatureStatistics } from '../src/model/referenceStatistics.js';
 import { createApp } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
-import type { Spec } from '../src/spec/load.js';
+import type { Spec } from '../src/contract/index.js';
 import { featureRows, predictRows, resample, samples, seededRandom, shiftedValue, withMonitoring } from './support/monitoring.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';
 

@@ -15,7 +15,7 @@ import { PredictionLog } from '../src/predictionLog/index.js';
 import { createApp } from '../src/serving/app.js';
 import { Predictor } from '../src/serving/predictor.js';
 import { startServer, type RunningServer } from '../src/serving/startServer.js';
-import { exampleRow } from '../src/spec/requestSchema.js';
+import { exampleRow } from '../src/contract/index.js';
 import { freePort, installed, metricFamilies, samples } from './support/monitoring.js';
 import { logSettings, sleep, until } from './support/predictionLoad.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';

@@ -8,7 +8,7 @@ import { loadData } from '../src/data/dataLoader.js';
 import { LATEST_FILE, METADATA_FILE, ModelLoadError, modelVersionName } from '../src/model/artifacts.js';
 import { binIndex } from '../src/model/referenceStatistics.js';
 import { Predictor } from '../src/serving/predictor.js';
-import type { Spec } from '../src/spec/load.js';
+import type { Spec } from '../src/contract/index.js';
 import { runTraining, type TrainingResult } from '../src/training/pipeline.js';
 import { checkQualityGate } from '../src/training/qualityGate.js';
 import { trainHoldoutSplit } from '../src/training/split.js';

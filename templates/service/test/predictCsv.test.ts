@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { csvColumn } from '../src/data/rows.js';
 import { Predictor } from '../src/serving/predictor.js';
-import type { Spec } from '../src/spec/load.js';
+import type { Spec } from '../src/contract/index.js';
 import { featureRows } from './support/monitoring.js';
 import { trainedProject } from './trainedModel.js';
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { encodeRows, fitBoolean, fitNumeric, fitOneHot, rawFeatureEncoders, UnknownCategoryError } from '../src/model/preprocessing.js';
 import { Preprocessor } from '../src/model/preprocessor.js';
-import type { FeatureValues } from '../src/spec/requestSchema.js';
-import type { Feature } from '../src/spec/schema.js';
+import type { FeatureValues, Feature } from '../src/contract/index.js';
 import { trainedProject } from './trainedModel.js';
 
 describe('Preprocessor', () => {

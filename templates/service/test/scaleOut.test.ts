@@ -13,7 +13,7 @@ import { loggedPredictions, predictionLine } from '../src/predictionLog/record.j
 import { ATOMIC_WRITE_BYTES, jsonLineChunks, StdoutSink } from '../src/predictionLog/sinks/stdout.js';
 import { MicroBatcher } from '../src/serving/microBatcher.js';
 import { InputRangeError, Predictor, type Prediction } from '../src/serving/predictor.js';
-import type { FeatureValues } from '../src/spec/requestSchema.js';
+import type { FeatureValues } from '../src/contract/index.js';
 import { until } from './support/predictionLoad.js';
 import { spawnService, writeConfig, type ServiceProcess } from './support/serviceProcess.js';
 import { trainedProject, type TrainedProject } from './trainedModel.js';

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FEATURE_TYPES, TASKS, type FeatureType, type Task } from '../spec/schema.js';
+import { FEATURE_TYPES, TASKS, type FeatureType, type Task } from '../contract/index.js';
 import type { Metrics } from '../training/metrics.js';
 import type { QualityGateResult } from '../training/qualityGate.js';
 import type { PreprocessorState } from './preprocessor.js';

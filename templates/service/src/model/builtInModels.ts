@@ -1,6 +1,6 @@
 // The built-in models config.yaml's training.algorithm chooses from; src/model/train.ts trains the chosen one
 // unless its user code is replaced by a custom model.
-import type { AlgorithmConfig, Task } from '../spec/schema.js';
+import type { AlgorithmConfig, Task } from '../contract/index.js';
 import { DecisionTreeClassifier, DecisionTreeRegressor } from './algorithms/decisionTree.js';
 import { LinearRegressor } from './algorithms/linearRegression.js';
 import { RandomForestClassifier, RandomForestRegressor, type RandomForestOptions } from './algorithms/randomForest.js';

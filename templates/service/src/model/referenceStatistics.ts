@@ -1,7 +1,6 @@
 // Per-feature statistics of the training rows, saved in model.json as the reference that live traffic
 // can be compared with to detect drift (e.g. the population stability index over the same bins).
-import type { FeatureValue, FeatureValues } from '../spec/requestSchema.js';
-import type { Feature } from '../spec/schema.js';
+import type { FeatureValue, FeatureValues, Feature } from '../contract/index.js';
 import { valueCounts } from './preprocessing.js';
 
 /** The quantiles reported for numeric features. */

@@ -5,8 +5,7 @@
 import type { Request, Response } from 'express';
 import { PredictionLog } from '../predictionLog/index.js';
 import type { Prediction, Predictor } from '../serving/predictor.js';
-import type { Spec } from '../spec/load.js';
-import type { FeatureValues } from '../spec/requestSchema.js';
+import type { Spec, FeatureValues } from '../contract/index.js';
 import { DriftMonitor, unavailableDrift, type DriftReport, type DriftSettings } from './drift.js';
 import {
   buildFeedbackSchemas,

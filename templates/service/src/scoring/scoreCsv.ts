@@ -5,8 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { csvColumn, parseCell, quoteColumn } from '../data/rows.js';
 import { fieldIssues } from '../serving/predictionHandler.js';
 import { InputRangeError, type Prediction, type Predictor } from '../serving/predictor.js';
-import type { Spec } from '../spec/load.js';
-import { buildRequestSchemas, type FeatureValues } from '../spec/requestSchema.js';
+import { type Spec, buildRequestSchemas, type FeatureValues } from '../contract/index.js';
 
 /** Input that cannot be scored at all (not a CSV, no rows, a required column missing): npm run predict exits 2. */
 export class UnusableInputError extends Error {

@@ -5,8 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ModelLoadError, type ModelInfo } from '../model/artifacts.js';
-import type { Spec } from '../spec/load.js';
-import { exampleRow, type FeatureValues } from '../spec/requestSchema.js';
+import { type Spec, exampleRow, type FeatureValues } from '../contract/index.js';
 import { InputRangeError, type Prediction, type Predictor } from './predictor.js';
 
 export interface InferenceWorkerData {

@@ -7,7 +7,7 @@
 // - max_wait_ms > 0 (opt-in): the first row of a batch waits up to that long for others; for models whose run
 //   costs far more than a request, at the price of that much added latency.
 // Batch requests (more than one row) are already batched and go straight through.
-import type { FeatureValues } from '../spec/requestSchema.js';
+import type { FeatureValues } from '../contract/index.js';
 import type { Prediction, Predictor } from './predictor.js';
 
 export interface MicroBatchSettings {

@@ -2,8 +2,7 @@
 // JSON Schema 2020-12, which is OpenAPI 3.1's schema dialect), so the docs can never drift from the code.
 import { z } from 'zod';
 import { buildFeedbackSchemas } from '../monitoring/feedback.js';
-import type { Spec } from '../spec/load.js';
-import { exampleRow, type RequestSchemas } from '../spec/requestSchema.js';
+import { type Spec, exampleRow, type RequestSchemas } from '../contract/index.js';
 
 export function responseSchemas(spec: Spec) {
   const { config } = spec;

@@ -10,8 +10,15 @@ import type { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
 import type { PredictionLog } from '../predictionLog/index.js';
 import { rowAnswerJson } from './answerJson.js';
-import { fieldPath, type Spec } from '../spec/load.js';
-import { inheritedNames, ownValue, withoutPrototypes, type FeatureValues, type RequestSchemas } from '../spec/requestSchema.js';
+import {
+  fieldPath,
+  type Spec,
+  inheritedNames,
+  ownValue,
+  withoutPrototypes,
+  type FeatureValues,
+  type RequestSchemas,
+} from '../contract/index.js';
 import type { Prediction, Predictor } from './predictor.js';
 import { exchangeOf, type Exchange, type JsonError, type RequestGuards } from './requestGuards.js';
 

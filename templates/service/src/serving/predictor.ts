@@ -9,8 +9,7 @@ import { classIndex } from '../model/modelTypes.js';
 import { probabilityProblem, resolveSignature, softmax, type ModelSignature } from '../model/onnxSignature.js';
 import { encodeRows, encoderWidth, rawFeatureEncoders } from '../model/preprocessing.js';
 import { Preprocessor } from '../model/preprocessor.js';
-import type { Spec } from '../spec/load.js';
-import { exampleRow, type FeatureValues } from '../spec/requestSchema.js';
+import { type Spec, exampleRow, type FeatureValues } from '../contract/index.js';
 
 export interface Prediction {
   /** The class name (classification) or the predicted value (regression). */

@@ -5,7 +5,7 @@ import { Server as NetServer } from 'node:net';
 import { ModelLoadError } from '../model/artifacts.js';
 import { MongoPredictionLookup } from '../monitoring/index.js';
 import { PredictionLog, type PredictionLogSettings } from '../predictionLog/index.js';
-import type { Spec } from '../spec/load.js';
+import type { Spec } from '../contract/index.js';
 import { apiKeys } from '../environment.js';
 import { createRequestListener, type ModelState } from './app.js';
 import { loadPredictor } from './loadPredictor.js';

@@ -9,7 +9,7 @@ import { classIndex, type TrainedModel } from '../model/modelTypes.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import { referenceStatistics } from '../model/referenceStatistics.js';
 import { getClasses, trainModel } from '../model/train.js';
-import type { Spec } from '../spec/load.js';
+import type { Spec } from '../contract/index.js';
 import { classificationMetrics, regressionMetrics, type Metrics } from './metrics.js';
 import { gitProvenance } from './provenance.js';
 import { decidePromotion, type PromotionDecision } from './promotion.js';

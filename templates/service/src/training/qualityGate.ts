@@ -1,7 +1,7 @@
 // The quality gate: config.yaml's training.min_metric / training.max_metric bound the holdout metrics.
 // A model that misses a bound is still written (to inspect it) but never becomes model_bin/LATEST, and
 // `npm run train` exits 1, which stops a CI pipeline before the model is packaged.
-import type { Config } from '../spec/schema.js';
+import type { Config } from '../contract/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface QualityGateCheck {

@@ -4,9 +4,7 @@ import type { z } from 'zod';
 import { predictionLogSettings } from '../../src/environment.js';
 import type { PredictionLogSettings, PredictionsToLog } from '../../src/predictionLog/index.js';
 import { startServer, type RunningServer } from '../../src/serving/startServer.js';
-import type { Spec } from '../../src/spec/load.js';
-import { exampleRow } from '../../src/spec/requestSchema.js';
-import { configFileSchema, type Config } from '../../src/spec/schema.js';
+import { type Spec, exampleRow, configFileSchema, type Config } from '../../src/contract/index.js';
 import type { TrainedProject } from '../trainedModel.js';
 
 type PredictionLogSection = z.input<typeof configFileSchema>['prediction_log'];
