@@ -467,7 +467,7 @@ async function main(): Promise<void> {
   const generated: GeneratedServer = (label, env, extra = {}) => ({
     label,
     command: 'node',
-    args: ['dist/serving/server.js'],
+    args: ['dist/http/server.js'],
     cwd: project,
     env: { HOST: '127.0.0.1', PREDICTION_LOG_SINKS: 'none', ...env },
     ...extra,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs iris-classifier on this machine the way its image does: installs the dependencies when they are missing,
-# trains when there is no model yet, compiles, and runs `node dist/serving/server.js` (PORT and HOST from the
+# trains when there is no model yet, compiles, and runs `node dist/http/server.js` (PORT and HOST from the
 # environment, else config.yaml: http://127.0.0.1:8000/docs). Ctrl-C stops it cleanly.
 #
 #   docker/start-local-service.sh            with this machine's Node
@@ -28,4 +28,4 @@ if [[ ! -d node_modules ]]; then
 fi
 docker/ensure-model.sh
 npm run build
-exec node dist/serving/server.js
+exec node dist/http/server.js

@@ -55,8 +55,8 @@ export const PROJECT_SCRIPTS = {
   // Scores a CSV file offline with the served model; built: node dist/cli/predict.js (README: Scoring a CSV file).
   predict: 'tsx src/cli/predict.ts',
   prestart: 'npm run build',
-  start: 'node dist/serving/server.js',
-  dev: 'tsx watch src/serving/server.ts',
+  start: 'node dist/http/server.js',
+  dev: 'tsx watch src/http/server.ts',
   test: 'mocha',
   typecheck: 'tsc --noEmit',
   lint: 'eslint . && prettier --check src test',

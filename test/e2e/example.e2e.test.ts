@@ -59,7 +59,7 @@ describe('end to end: the iris example', function () {
       await run('npm', ['run', 'build'], { cwd: dir });
       const port = await freePort();
       base = `http://127.0.0.1:${port}`;
-      server = spawn('node', ['dist/serving/server.js'], { cwd: dir, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } });
+      server = spawn('node', ['dist/http/server.js'], { cwd: dir, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } });
       server.stdout!.on('data', (chunk) => (output += chunk));
       server.stderr!.on('data', (chunk) => (output += chunk));
       await waitForStatus(`${base}/ready`, 200);

@@ -29,7 +29,7 @@ const TRAINED_AS: Record<Algorithm, RegExp> = {
  * batching paths. Left to the full runs: the request fuzzer (a minute, bounded by time, not by model) and the
  * cluster tests (processes, not models).
  */
-const MODEL_DEPENDENT_TESTS = ['pipeline', 'api', 'hardening', 'scaleOut'].map((name) => `test/${name}.test.ts`);
+const MODEL_DEPENDENT_TESTS = ['training/pipeline', 'http/api', 'http/hardening', 'http/scaleOut'].map((name) => `test/${name}.test.ts`);
 const NOT_MODEL_DEPENDENT = 'cluster mode';
 
 const specs: { label: string; args: string[]; fullSuite: Algorithm }[] = [

@@ -52,10 +52,10 @@ describe('regenerating a project', () => {
   });
 
   it('any other edited file is kept too', async () => {
-    appendFileSync(join(project, 'src/serving/app.ts'), MINE);
-    const edited = read(join(project, 'src/serving/app.ts'));
+    appendFileSync(join(project, 'src/http/app.ts'), MINE);
+    const edited = read(join(project, 'src/http/app.ts'));
     await rerun({ interactive: false });
-    assert.equal(read(join(project, 'src/serving/app.ts')), edited);
+    assert.equal(read(join(project, 'src/http/app.ts')), edited);
   });
 
   it('edited alert rules are kept, and the chart ships the edited rules, not the template’s', async () => {
@@ -96,10 +96,10 @@ describe('regenerating a project', () => {
   });
 
   it('a kept file stays "yours" in the record, so the next run keeps it again', async () => {
-    appendFileSync(join(project, 'src/serving/app.ts'), MINE);
+    appendFileSync(join(project, 'src/http/app.ts'), MINE);
     await rerun({ interactive: false });
     await rerun({ interactive: false });
-    assert.match(read(join(project, 'src/serving/app.ts')), /my model, not the template/);
+    assert.match(read(join(project, 'src/http/app.ts')), /my model, not the template/);
   });
 
   it('package.json is merged: the user’s scripts and dependencies stay, the generator’s fields follow config.yaml', async () => {
@@ -122,7 +122,7 @@ describe('regenerating a project', () => {
     const pkg = readJson<Record<string, Record<string, string> | string>>(path);
     pkg.name = 'my-service';
     pkg.version = '7.0.0';
-    (pkg.scripts as Record<string, string>).start = 'node --enable-source-maps dist/serving/server.js';
+    (pkg.scripts as Record<string, string>).start = 'node --enable-source-maps dist/http/server.js';
     writeFileSync(path, JSON.stringify(pkg, null, 2));
     // An input change the generator owns: the untouched description follows it, the user's edits do not.
     writeFileSync(join(project, 'config.yaml'), IRIS_CONFIG.replace('version: 1.0.0', 'version: 1.1.0'));
@@ -130,7 +130,7 @@ describe('regenerating a project', () => {
     const merged = readJson<Record<string, Record<string, string> | string>>(path);
     assert.equal(merged.name, 'my-service');
     assert.equal(merged.version, '7.0.0');
-    assert.equal((merged.scripts as Record<string, string>).start, 'node --enable-source-maps dist/serving/server.js');
+    assert.equal((merged.scripts as Record<string, string>).start, 'node --enable-source-maps dist/http/server.js');
     assert.equal((merged.scripts as Record<string, string>).train, 'tsx src/training/main.ts');
     await rerun({ interactive: false });
     assert.equal(readJson<Record<string, string>>(path).name, 'my-service', 'kept again on the next run');
@@ -138,7 +138,7 @@ describe('regenerating a project', () => {
     const forced = readJson<Record<string, Record<string, string> | string>>(path);
     assert.equal(forced.name, 'iris-classifier');
     assert.equal(forced.version, '1.1.0');
-    assert.equal((forced.scripts as Record<string, string>).start, 'node dist/serving/server.js');
+    assert.equal((forced.scripts as Record<string, string>).start, 'node dist/http/server.js');
   });
 
   it('the command’s re-run output: counts the unchanged files, lists only what changed or was kept, flags a stale kept README', () => {

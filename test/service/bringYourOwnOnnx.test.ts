@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCsvRows } from '../../templates/service/src/data/rows.js';
-import { Predictor } from '../../templates/service/src/serving/predictor.js';
+import { Predictor } from '../../templates/service/src/runtime/predictor.js';
 import { parseSpec } from '../../templates/service/src/contract/index.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelLoadError } from '../../templates/service/src/model/artifacts.js';
-import { Predictor } from '../../templates/service/src/serving/predictor.js';
+import { Predictor } from '../../templates/service/src/runtime/predictor.js';
 import { parseSpec, type Spec } from '../../templates/service/src/contract/index.js';
 import { runTraining } from '../../templates/service/src/training/pipeline.js';
 

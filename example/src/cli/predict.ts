@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ModelLoadError } from '../model/artifacts.js';
 import { projectPaths } from '../environment.js';
 import { formatProblem, scoreCsv, UnusableInputError } from '../scoring/scoreCsv.js';
-import { OnnxPredictor } from '../serving/predictor.js';
+import { OnnxPredictor } from '../runtime/predictor.js';
 import { loadSpec, SpecError } from '../contract/index.js';
 
 const USAGE = 'usage: npm run predict -- input.csv [--output out.csv | --output -]';

@@ -6,8 +6,8 @@
 // exactly JSON.stringify of the record plus a newline (a property test holds the two to it). Under load a
 // prediction costs 40–50 µs in all, so these few microseconds per record are what logging costs.
 import { randomUUID } from 'node:crypto';
-import { rowAnswerJson } from '../serving/answerJson.js';
-import type { Prediction } from '../serving/predictor.js';
+import { rowAnswerJson } from '../runtime/answerJson.js';
+import type { Prediction } from '../runtime/predictor.js';
 
 export interface ModelIdentity {
   uuid: string;

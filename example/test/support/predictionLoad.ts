@@ -3,9 +3,9 @@
 import type { z } from 'zod';
 import { predictionLogSettings } from '../../src/environment.js';
 import type { PredictionLogSettings, PredictionsToLog } from '../../src/predictionLog/index.js';
-import { startServer, type RunningServer } from '../../src/serving/startServer.js';
+import { startServer, type RunningServer } from '../../src/http/startServer.js';
 import { type Spec, exampleRow, configFileSchema, type Config } from '../../src/contract/index.js';
-import type { TrainedProject } from '../trainedModel.js';
+import type { TrainedProject } from './trainedModel.js';
 
 type PredictionLogSection = z.input<typeof configFileSchema>['prediction_log'];
 

@@ -16,7 +16,7 @@ import type { PredictionLogStats } from '../src/predictionLog/index.js';
 import { FluentdReceiver } from '../test/support/fluentdReceiver.js';
 import { MongoTestServer } from '../test/support/mongoServer.js';
 import { environmentWithoutPredictionLog, predictBody } from '../test/support/predictionLoad.js';
-import { trainedProject } from '../test/trainedModel.js';
+import { trainedProject } from '../test/support/trainedModel.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -69,7 +69,7 @@ interface Figures {
 async function measure(mode: Mode, env: NodeJS.ProcessEnv, body: string): Promise<Figures> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/serving/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/http/server.ts'], {
     env: {
       ...environmentWithoutPredictionLog(),
       ...env,

@@ -4,7 +4,7 @@
 // row's buckets in the drift window, remember the prediction by id; scores are computed when read.
 import type { Request, Response } from 'express';
 import { PredictionLog } from '../predictionLog/index.js';
-import type { Prediction, Predictor } from '../serving/predictor.js';
+import type { Prediction, Predictor } from '../runtime/predictor.js';
 import type { Spec, FeatureValues } from '../contract/index.js';
 import { DriftMonitor, unavailableDrift, type DriftReport, type DriftSettings } from './drift.js';
 import {

@@ -32,7 +32,7 @@ export async function servedHoldoutScore(
   labels: readonly unknown[],
 ): Promise<number> {
   // Imported here: onnxruntime is needed only when there is a model to compare with.
-  const { OnnxPredictor } = await import('../serving/predictor.js');
+  const { OnnxPredictor } = await import('../runtime/predictor.js');
   const predictor = await OnnxPredictor.load(dir, spec);
   const predictions = await predictor.predict(rows);
   if (spec.config.task === 'classification') {

@@ -1,4 +1,4 @@
-// The real `npm start` process (src/serving/server.ts under tsx) for tests of start-up, faults and shutdown:
+// The real `npm start` process (src/http/server.ts under tsx) for tests of start-up, faults and shutdown:
 // spawned with its own environment, its output collected, its exit awaited.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ export interface ServiceProcess {
  * (PREDICTION_LOG_SINKS=none) unless `env` sets PREDICTION_LOG_SINKS; '' means config.yaml's sinks.
  */
 export function spawnService(env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/serving/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/http/server.ts'], {
     env: { ...environmentWithoutPredictionLog(), PREDICTION_LOG_SINKS: 'none', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,317 @@
+// The JSON POST routes on plain node:http requests: content type (415), body within the byte limit (413),
+// JSON (400), the zod schema built once from features.yaml (422 with every failing field), the model (503 until
+// it is loaded), then the answer and, after it is sent, the prediction log. The server's fast path calls it
+// for POST /predict and /predict/batch before Express's router; Express mounts the very same handler, so
+// both ways answer byte for byte alike.
+import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import type { Monitoring } from '../monitoring/index.js';
+import type { PredictionLog } from '../predictionLog/index.js';
+import { rowAnswerJson } from '../runtime/answerJson.js';
+import {
+  fieldPath,
+  type Spec,
+  inheritedNames,
+  ownValue,
+  withoutPrototypes,
+  type FeatureValues,
+  type RequestSchemas,
+} from '../contract/index.js';
+import type { Prediction, Predictor } from '../runtime/predictor.js';
+import { exchangeOf, type Exchange, type JsonError, type RequestGuards } from './requestGuards.js';
+
+/** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
+export interface ModelState {
+  predictor?: Predictor;
+  /** Why the model could not be loaded (config.yaml server.on_model_error: not_ready keeps serving with /ready at 503). */
+  loadError?: string;
+}
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** The value at a zod issue path inside the request body (undefined when absent). */
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (value, key) =>
+      value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+    body,
+  );
+}
+
+/**
+ * How many failing fields a 422 lists. The rest are only counted: listed in full, a few KB of empty rows or a body
+ * of unknown keys would get an answer hundreds of times its size, and building it would hold up the event loop.
+ */
+export const MAX_LISTED_ISSUES = 100;
+
+/** The failing fields of a body: the first `limit`, and how many there are in all. */
+export interface FieldIssues {
+  issues: FieldIssue[];
+  count: number;
+}
+
+/**
+ * Flattens zod issues into one entry per failing field, e.g. rows[3].petal_width: below min 0 (an unknown-keys
+ * issue gives one per key). Lists the first `limit` and counts the rest without building them.
+ */
+export function fieldIssues(error: z.ZodError, body: unknown, limit = MAX_LISTED_ISSUES): FieldIssues {
+  const issues: FieldIssue[] = [];
+  let count = 0;
+  for (const issue of error.issues) {
+    const field = fieldPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      count += issue.keys.length;
+      for (const key of issue.keys.slice(0, Math.max(0, limit - issues.length))) {
+        issues.push({ field: field ? `${field}.${key}` : key, message: 'unknown field (not in features.yaml)' });
+      }
+      continue;
+    }
+    count += 1;
+    if (issues.length >= limit) continue;
+    const value = issue.path.length > 0 ? valueAt(body, issue.path) : body;
+    const expected = issue.message.replace(/^Invalid (input|option): /, '');
+    let message = issue.message;
+    // null for a required field is as good as missing (an optional one's null is accepted as absent).
+    if (issue.path.length > 0 && value === undefined) message = `required field is missing (${expected})`;
+    else if (issue.path.length > 0 && value === null) message = `required field is null (${expected})`;
+    issues.push({ field: field || '(body)', message });
+  }
+  return { issues, count };
+}
+
+/** The 422 answer for a body that does not match its schema: the first MAX_LISTED_ISSUES failing fields and their count. */
+export function validationFailed(error: z.ZodError, body: unknown): JsonError {
+  const { issues, count } = fieldIssues(error, body);
+  const listed = count > issues.length ? ` (the first ${issues.length} are listed)` : '';
+  return {
+    error: 'validation_failed',
+    message: `The request body is invalid: ${count} problem${count === 1 ? '' : 's'}${listed}`,
+    issues,
+    issue_count: count,
+  };
+}
+
+/** What a route answers: a status and the JSON text; `afterSend` runs once it is sent (never delaying it). */
+export interface JsonAnswer {
+  status: number;
+  json: string;
+  afterSend?: () => void;
+}
+
+/** A JSON POST route: the schema its body must match, and how it answers a valid body once the model is loaded. */
+export interface JsonRoute<T> {
+  readonly schema: z.ZodType<T>;
+  /** Readies the parsed JSON for the schema (see withoutPrototypes), when the route needs it. */
+  readonly prepare?: (body: unknown) => unknown;
+  answer(body: T, predictor: Predictor, exchange: Exchange): Promise<JsonAnswer>;
+}
+
+/** application/json, with no charset or UTF-8 (JSON's only charset in practice, RFC 8259). */
+function isUtf8Json(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const semicolon = contentType.indexOf(';');
+  const media = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  if (media !== 'application/json') return false;
+  if (semicolon < 0) return true;
+  const charset = /(?:^|;)\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType.slice(semicolon));
+  return !charset || /^utf-?8$/i.test(charset[1]!);
+}
+
+export class JsonRouteHandler {
+  private readonly limit: number;
+
+  constructor(
+    private readonly guards: RequestGuards,
+    private readonly model: ModelState,
+    config: Spec['config'],
+  ) {
+    this.limit = config.server.body_limit_bytes;
+  }
+
+  /** Serves one request on the route; every outcome, including an unexpected error, is a JSON answer. */
+  serve<T>(route: JsonRoute<T>, req: IncomingMessage, res: ServerResponse): void {
+    const { guards } = this;
+    const encoding = req.headers['content-encoding'];
+    if (!isUtf8Json(req.headers['content-type']) || (encoding !== undefined && encoding !== 'identity')) {
+      guards.sendError(res, 415, { error: 'unsupported_media_type', message: 'Send the body as application/json (UTF-8, not compressed)' });
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.limit) {
+      this.answerTooLarge(res); // node:http discards the unread body once the answer is sent
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > this.limit) return;
+      size += chunk.length;
+      if (size > this.limit) this.answerTooLarge(res);
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > this.limit) return;
+      try {
+        this.answer(route, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res);
+      } catch (error) {
+        this.guards.fail(res, error); // a bug in validation must cost this request, never the process
+      }
+    });
+    req.on('error', () => {}); // the client went away: there is no one to answer
+  }
+
+  private answerTooLarge(res: ServerResponse): void {
+    this.guards.sendError(res, 413, { error: 'payload_too_large', message: `The body is larger than ${this.limit} bytes` });
+  }
+
+  private answer<T>(route: JsonRoute<T>, bytes: Buffer, res: ServerResponse): void {
+    const { guards } = this;
+    let body: unknown;
+    try {
+      body = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      const message =
+        bytes.length === 0 ? 'The body is empty; send a JSON object' : `The body is not valid JSON: ${(error as Error).message}`;
+      guards.sendError(res, 400, { error: 'malformed_json', message });
+      return;
+    }
+    const parsed = route.schema.safeParse(route.prepare ? route.prepare(body) : body);
+    if (!parsed.success) {
+      guards.sendError(res, 422, validationFailed(parsed.error, body));
+      return;
+    }
+    const predictor = this.model.predictor;
+    if (!predictor) {
+      const message = this.model.loadError
+        ? 'The model could not be loaded; GET /ready says why'
+        : 'The model is still loading; retry shortly';
+      guards.sendError(res, 503, { error: 'not_ready', message });
+      return;
+    }
+    const exchange = exchangeOf(res)!;
+    route
+      .answer(parsed.data, predictor, exchange)
+      .then((answer) => {
+        if (guards.send(res, answer.status, answer.json)) answer.afterSend?.();
+      })
+      .catch((error: unknown) => guards.fail(res, error));
+  }
+}
+
+export interface PredictionRouteOptions {
+  spec: Spec;
+  schemas: RequestSchemas;
+  monitoring: Monitoring;
+  predictionLog: PredictionLog;
+  onError: (error: unknown, requestId: string) => void;
+}
+
+/** POST /predict and POST /predict/batch. */
+export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }: PredictionRouteOptions) {
+  const { config } = spec;
+  const idField = config.id_field;
+  const apiVersion = config.version;
+  const featureNames = spec.features.features.map((feature) => feature.name);
+  const modelInfos = new WeakMap<Predictor, { info: ModelInfo; jsonTail: string }>();
+  /** The model's identity, and the end of every answer (it only changes with the model), made once. */
+  const describe = (predictor: Predictor) => {
+    let described = modelInfos.get(predictor);
+    if (!described) {
+      const info = modelInfo(predictor);
+      described = { info, jsonTail: `,"model":${JSON.stringify(info)},"api_version":${JSON.stringify(apiVersion)}}` };
+      modelInfos.set(predictor, described);
+    }
+    return described;
+  };
+  const infoOf = (predictor: Predictor) => describe(predictor).info;
+  // A feature or id field named like an Object.prototype member (constructor, toString): the body's objects lose
+  // their prototype before validation, and every read below is of own properties only.
+  const prepare = inheritedNames([...featureNames, idField]).length ? withoutPrototypes : undefined;
+  /**
+   * The row without the id field: a plain loop, as object rest with a computed key is a slow path in V8. Every
+   * feature is an own key (undefined when left out), so later reads by name never reach Object.prototype.
+   */
+  const featuresOf = (row: FeatureValues) => {
+    const features: FeatureValues = {};
+    for (const name of featureNames) features[name] = ownValue(row, name);
+    return features;
+  };
+
+  /**
+   * Runs right after the answer is sent: queues the records (never awaited) and never fails the request.
+   * `answers`: each row's answer as sent (rowAnswerJson), which the JSON-line sinks reuse.
+   */
+  const logPredictions = (
+    exchange: Exchange,
+    predictor: Predictor,
+    latencyMs: number,
+    rows: Record<string, unknown>[],
+    ids: unknown[],
+    results: Prediction[],
+    answers: string[],
+  ) => {
+    try {
+      monitoring.recordPredictions(predictor, rows, ids, results);
+      if (!predictionLog.enabled) return;
+      predictionLog.log({ idField, featureNames, ids, rows, results, answers, model: infoOf(predictor), apiVersion, latencyMs });
+    } catch (error) {
+      onError(error, exchange.requestId);
+    }
+  };
+
+  const predict: JsonRoute<FeatureValues> = {
+    schema: schemas.predictRequest,
+    prepare,
+    async answer(body, predictor, exchange) {
+      const features = featuresOf(body);
+      const [result] = await monitoring.predict(predictor, '/predict', [features]);
+      const answeredId = ownValue(body, idField) ?? randomUUID();
+      const latencyMs = performance.now() - exchange.startedAt;
+      // {id, ...result, model, api_version} as JSON.stringify would write it, with the constant tail made once.
+      const answer = rowAnswerJson(idField, answeredId, result!);
+      return {
+        status: 200,
+        json: `${answer.slice(0, -1)}${describe(predictor).jsonTail}`,
+        afterSend: () => logPredictions(exchange, predictor, latencyMs, [features], [answeredId], [result!], [answer]),
+      };
+    },
+  };
+
+  const predictBatch: JsonRoute<{ rows: FeatureValues[] }> = {
+    schema: schemas.batchRequest,
+    prepare,
+    async answer({ rows }, predictor, exchange) {
+      const features = rows.map(featuresOf);
+      const results = await monitoring.predict(predictor, '/predict/batch', features);
+      const ids = rows.map((row) => ownValue(row, idField) ?? randomUUID());
+      const latencyMs = performance.now() - exchange.startedAt;
+      const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
+      return {
+        status: 200,
+        // {predictions: [{id, ...result}, …], model, api_version}, as JSON.stringify would write it.
+        json: `{"predictions":[${answers.join(',')}]${describe(predictor).jsonTail}`,
+        afterSend: () => logPredictions(exchange, predictor, latencyMs, features, ids, results, answers),
+      };
+    },
+  };
+
+  return { '/predict': predict, '/predict/batch': predictBatch };
+}
+
+interface ModelInfo {
+  /** The model's own version: its folder in model_bin/ (e.g. 20250101T120000Z-1a2b3c4d), not the API's version. */
+  version: string;
+  uuid: string;
+  created_at: string;
+}
+
+/** The model's identity in answers, /ready and the prediction log; the API's version is `api_version` beside it. */
+export function modelInfo(predictor: Predictor): ModelInfo {
+  const { uuid, created_at } = predictor.metadata;
+  return { version: basename(predictor.modelDir), uuid, created_at };
+}

@@ -1,0 +1,128 @@
+// Data drift against the training data's reference statistics, with synthetic traffic drawn from the training
+// rows: unshifted traffic keeps every feature under the threshold; shifting one feature puts that feature, and
+// only it, over; the window slides, so drift clears once a window of normal traffic has passed.
+import assert from 'node:assert/strict';
+import type { Express } from 'express';
+import request from 'supertest';
+import { DriftMonitor, populationStabilityIndex } from '../../src/monitoring/drift.js';
+import type { FeatureStatistics } from '../../src/model/referenceStatistics.js';
+import { createApp } from '../../src/http/app.js';
+import { Predictor } from '../../src/runtime/predictor.js';
+import type { Spec } from '../../src/contract/index.js';
+import { featureRows, predictRows, resample, samples, seededRandom, shiftedValue, withMonitoring } from '../support/monitoring.js';
+import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
+
+const WINDOW = 600;
+const MIN_ROWS = 300;
+
+describe('monitoring: data drift', () => {
+  let project: TrainedProject;
+  let spec: Spec;
+  let predictor: Predictor;
+  let rows: Awaited<ReturnType<typeof featureRows>>;
+  let app: Express;
+
+  before(async () => {
+    project = await trainedProject();
+    spec = withMonitoring(project.spec, { drift_window_size: WINDOW, drift_min_rows: MIN_ROWS, drift_psi_threshold: 0.2 });
+    predictor = await Predictor.load(project.modelDir, spec);
+    rows = await featureRows(spec);
+  });
+  beforeEach(() => {
+    app = createApp({ spec, model: { predictor }, onError: () => {} });
+  });
+
+  const report = async () => (await request(app).get('/monitoring').expect(200)).body.drift;
+  const reference = () => project.metadata.reference as Record<string, FeatureStatistics>;
+
+  /** The first feature a shift can move (a numeric one with several bins, or a categorical one with several values). */
+  const shiftable = () => {
+    for (const feature of spec.features.features) {
+      const value = shiftedValue(feature, reference()[feature.name]!);
+      if (value !== undefined) return { feature, value };
+    }
+    throw new Error('no feature of features.yaml can be shifted');
+  };
+
+  it('has no score until the window holds drift_min_rows rows, then scores every feature under the threshold for unshifted traffic', async () => {
+    const random = seededRandom(1);
+    await predictRows(app, spec, resample(rows, MIN_ROWS - 1, random), 'warm');
+    const early = await report();
+    assert.equal(early.status, 'insufficient_data');
+    assert.equal(early.window.rows, MIN_ROWS - 1);
+    for (const drift of Object.values(early.features) as { psi: number | null }[]) assert.equal(drift.psi, null);
+    assert.deepEqual(samples((await request(app).get('/metrics')).text, 'ml_drift_psi'), [], 'no PSI series before min rows');
+
+    await predictRows(app, spec, resample(rows, WINDOW, random), 'normal');
+    const drift = await report();
+    assert.equal(drift.status, 'ok');
+    assert.deepEqual(drift.window, { size: WINDOW, rows: WINDOW, min_rows: MIN_ROWS });
+    assert.equal(drift.psi_threshold, 0.2);
+    assert.deepEqual(
+      Object.keys(drift.features),
+      spec.features.features.map((feature) => feature.name),
+    );
+    for (const [name, feature] of Object.entries(drift.features) as [string, { psi: number; drifted: boolean }][]) {
+      assert.ok(feature.psi >= 0 && feature.psi < 0.2, `${name}: PSI ${feature.psi} on unshifted traffic`);
+      assert.equal(feature.drifted, false);
+    }
+    assert.deepEqual(drift.drifted_features, []);
+  });
+
+  it('puts a shifted feature, and only it, over the threshold, in the report and in ml_drift_psi; a window of normal traffic clears it', async () => {
+    const random = seededRandom(2);
+    const { feature, value } = shiftable();
+    await predictRows(app, spec, resample(rows, WINDOW, random), 'before');
+    const shifted = resample(rows, WINDOW, random).map((row) => ({ ...row, [feature.name]: value }));
+    await predictRows(app, spec, shifted, 'shifted');
+
+    const drift = await report();
+    assert.deepEqual(drift.drifted_features, [feature.name]);
+    for (const [name, scores] of Object.entries(drift.features) as [string, { psi: number; drifted: boolean }][]) {
+      if (name === feature.name) assert.ok(scores.psi > 0.2 && scores.drifted, `${name}: PSI ${scores.psi} after the shift`);
+      else assert.ok(scores.psi < 0.2 && !scores.drifted, `${name}: PSI ${scores.psi}, not shifted`);
+    }
+    const metrics = (await request(app).get('/metrics')).text;
+    const psi = new Map(samples(metrics, 'ml_drift_psi').map(({ labels, value }) => [labels.feature, value]));
+    assert.equal(psi.get(feature.name), drift.features[feature.name].psi);
+    assert.deepEqual(samples(metrics, 'ml_drift_psi_threshold'), [{ labels: {}, value: 0.2 }]);
+    assert.deepEqual(samples(metrics, 'ml_drift_window_rows'), [{ labels: {}, value: WINDOW }]);
+
+    await predictRows(app, spec, resample(rows, WINDOW, random), 'after');
+    assert.deepEqual((await report()).drifted_features, [], 'the shifted rows have left the window');
+  });
+
+  it('reports the share of missing values, and of category values training never saw', () => {
+    const features = [
+      { name: 'size', type: 'number', required: false },
+      { name: 'colour', type: 'category', values: ['red', 'green', 'blue'], required: false },
+    ] as Spec['features']['features'];
+    const statistics = {
+      size: { kind: 'numeric', count: 10, missing_share: 0, bins: { edges: [1], shares: [0.5, 0.5] } },
+      colour: { kind: 'categorical', count: 10, missing_share: 0.1, frequencies: { red: 0.5, green: 0.5 }, other_share: 0 },
+    };
+    const monitor = DriftMonitor.create(features, statistics, { windowSize: 10, minRows: 10, psiThreshold: 0.2 });
+    assert.ok(monitor instanceof DriftMonitor);
+    for (let i = 0; i < 10; i++) monitor.observe(i < 4 ? { colour: 'blue' } : { size: i, colour: i % 2 ? 'red' : 'green' });
+    const { features: drift } = monitor.report();
+    assert.equal(drift.size!.missing_share, 0.4);
+    assert.equal(drift.colour!.missing_share, 0);
+    assert.equal(drift.colour!.reference_missing_share, 0.1);
+    assert.equal(drift.colour!.unknown_share, 0.4, '"blue" never appeared in training');
+    assert.equal(drift.colour!.reference_unknown_share, 0);
+  });
+
+  it('says why drift is unavailable for a model without reference statistics', () => {
+    const settings = { windowSize: 10, minRows: 5, psiThreshold: 0.2 };
+    const none = DriftMonitor.create(spec.features.features, undefined, settings);
+    assert.match((none as { unavailable: string }).unavailable, /no reference statistics/);
+    const partial = DriftMonitor.create(spec.features.features, {}, settings);
+    assert.match((partial as { unavailable: string }).unavailable, /leave out/);
+  });
+
+  it('computes the population stability index', () => {
+    assert.equal(populationStabilityIndex([0.5, 0.5], [0.5, 0.5]), 0);
+    const psi = populationStabilityIndex([0.9, 0.1], [0.5, 0.5]);
+    assert.ok(Math.abs(psi - (0.4 * Math.log(0.9 / 0.5) - 0.4 * Math.log(0.1 / 0.5))) < 1e-12);
+  });
+});
