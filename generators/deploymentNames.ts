@@ -1,6 +1,6 @@
 // The names every deployment part agrees on (image, chart, release, namespace, paths), computed once from
 // config.yaml so the Dockerfile, the chart, the pipelines, the playbooks and the CI files cannot drift apart.
-import { type Spec, exampleRow } from './contract/index.js';
+import { type Spec, exampleRow } from './contract.js';
 
 export interface DeploymentNames {
   name: string;

@@ -4,7 +4,7 @@
 // Composed by the app generator, it only renders: the app loads the spec, resolves conflicts and reports.
 import { basename, join, posix, relative } from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
-import { parseSpec, type Spec } from './contract/index.js';
+import { parseSpec, type Spec } from './contract.js';
 import { ConflictPolicy, interactiveOption, isTerminal } from './conflicts.js';
 import { readUsage, templatesRoot } from './packageRoot.js';
 import { findProject, type StoredProjectConfig } from './projectRoot.js';

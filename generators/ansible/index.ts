@@ -1,7 +1,7 @@
 // yo ml-microservice:ansible — renders ansible/: the playbooks verbatim from templates/ansible, and the
 // inventory (hosts, user and the deployment's names as group variables) from config.yaml in code.
 import { Document, Scalar } from 'yaml';
-import type { Spec, Config } from '../contract/index.js';
+import type { Spec, Config } from '../contract.js';
 import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
 import { PartGenerator, type PartOptions } from '../part.js';
 

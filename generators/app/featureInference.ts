@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { Document } from 'yaml';
-import { configFileSchema, type FeatureType, type Task } from '../contract/index.js';
+import { configFileSchema, type FeatureType, type Task } from '../contract.js';
 
 export interface CsvTable {
   /** How the file is named in messages. */

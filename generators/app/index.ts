@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Generator, { type BaseOptions, type PromptQuestion } from 'yeoman-generator';
-import { loadSpec, parseSpec, type Spec } from '../contract/index.js';
+import { loadSpec, parseSpec, type Spec } from '../contract.js';
 import { ConflictPolicy, interactiveOption, isTerminal } from '../conflicts.js';
 import { readGeneratorPackageJson, readUsage } from '../packageRoot.js';
 import type { PartOptions } from '../part.js';

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { CliOptionSpec, PromptQuestion } from 'yeoman-generator';
-import { configFileSchema, TASKS, type Task } from '../contract/index.js';
+import { configFileSchema, TASKS, type Task } from '../contract.js';
 import { templatesRoot } from '../packageRoot.js';
 
 /** The answers that describe a new project when it is not given as features.yaml + config.yaml. */

@@ -1,7 +1,7 @@
 // yo ml-microservice:ci — renders what config.yaml's ci section asks for: GitHub Actions workflows doing what the
 // two Jenkins pipelines do (ci.github_actions), and an Argo CD Application for the chart (ci.argocd).
 import { Document } from 'yaml';
-import type { Spec, Config } from '../contract/index.js';
+import type { Spec, Config } from '../contract.js';
 import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
 import { PartGenerator, type PartOptions } from '../part.js';
 

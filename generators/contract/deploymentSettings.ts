@@ -1,6 +1,6 @@
 // The deployment sections of config.yaml (docker, helm, jenkins, ansible, ci): what the Dockerfiles, the Helm chart,
 // the Jenkins pipelines, the Ansible playbooks and the CI files are rendered from. Only the generator reads them,
-// so only the generator validates them (the service accepts them unread, serviceSettings.ts). Names and switches
+// so only the generator validates them (the service accepts them unread: templates/service/src/contract/serviceSettings.ts). Names and switches
 // only, never secrets: credentials are Jenkins credential ids, Ansible Vault / environment variables, or a
 // Kubernetes Secret.
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 // yo ml-microservice:docker — renders templates/docker into the project: the production Dockerfile, the
 // pipelines' runtime image, .dockerignore, the build, smoke-test and start scripts, and `npm run lint:docker`.
-import type { Spec } from '../contract/index.js';
+import type { Spec } from '../contract.js';
 import { partContext, type PartContext } from '../deploymentNames.js';
 import { PartGenerator, type PartOptions } from '../part.js';
 

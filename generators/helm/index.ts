@@ -3,7 +3,7 @@
 // project's features.yaml and config.yaml, which the chart's ConfigMap serves to the pods, and the service's
 // monitoring/ alerts and dashboard, which the chart ships as a PrometheusRule and a Grafana dashboard ConfigMap).
 import { existsSync, readFileSync } from 'node:fs';
-import type { Spec } from '../contract/index.js';
+import type { Spec } from '../contract.js';
 import { sha256 } from '../conflicts.js';
 import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
 import { PartGenerator, type PartOptions } from '../part.js';

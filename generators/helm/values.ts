@@ -1,7 +1,7 @@
 // The chart's values.yaml and Chart.yaml, computed from config.yaml in code (never by logic in a template), and
 // the merge that lets `yo ml-microservice:helm` re-render values.yaml without clobbering what an operator added.
 import { Document, isMap, isScalar, parseDocument, type Pair, type YAMLMap } from 'yaml';
-import type { Config } from '../contract/index.js';
+import type { Config } from '../contract.js';
 import type { DeploymentNames } from '../deploymentNames.js';
 
 /** The pinned MongoDB image of `mongodb.enabled`. */

@@ -1,7 +1,7 @@
 // yo ml-microservice:jenkins — renders jenkins/ from config.yaml: the train-model and build-image declarative
 // pipelines, and a local controller (image with the plugins, Configuration as Code defining both jobs) with the
 // script that starts it.
-import type { Spec } from '../contract/index.js';
+import type { Spec } from '../contract.js';
 import { partContext, type PartContext } from '../deploymentNames.js';
 import { PartGenerator, type PartOptions } from '../part.js';
 

@@ -1,7 +1,7 @@
 // The data every templates/service/**/*.ejs file is rendered with. Everything a template needs is computed
 // here, in TypeScript, so templates only print values (quoted with JSON.stringify) and never decide things.
 import { encoderColumns, rawFeatureEncoders } from '../../templates/service/src/model/preprocessing.js';
-import { type Spec, exampleRow, type Feature, type Task } from '../contract/index.js';
+import { type Spec, exampleRow, type Feature, type Task } from '../contract.js';
 import { deploymentNames } from '../deploymentNames.js';
 
 export interface ServiceContext {

@@ -1,7 +1,7 @@
 // yo ml-microservice:service — renders templates/service into the project from its features.yaml and
 // config.yaml. Composed by the app generator; run alone inside a project to re-render after either changed.
 import { existsSync, readFileSync } from 'node:fs';
-import type { Spec } from '../contract/index.js';
+import type { Spec } from '../contract.js';
 import { readGeneratorPackageJson } from '../packageRoot.js';
 import { PartGenerator, type PartOptions } from '../part.js';
 import { buildServiceContext, type ServiceContext } from './context.js';
