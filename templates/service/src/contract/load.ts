@@ -142,7 +142,12 @@ export function specReader<C extends Config>(configSchema: z.ZodType<C>) {
     const config = configYaml && attempt(() => validate(configYaml, configSchema));
     if (features && config && configYaml) {
       for (const problem of crossCheck(features, config)) {
-        problems.push({ file: names.config, ...locate(configYaml, problem.path), field: fieldPath(problem.path), message: problem.message });
+        problems.push({
+          file: names.config,
+          ...locate(configYaml, problem.path),
+          field: fieldPath(problem.path),
+          message: problem.message,
+        });
       }
     }
     if (problems.length || !features || !config) throw new SpecError(problems);
