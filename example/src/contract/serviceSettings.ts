@@ -152,6 +152,7 @@ const serverInferenceSchema = z
       .prefault({}),
   })
   .prefault({});
+
 /**
  * Model monitoring (src/monitoring/): the data drift window, the feedback join and the alert thresholds. The
  * service exports each threshold as a metric, so the alert rules in monitoring/ compare against the values
@@ -315,14 +316,11 @@ export const serviceSettings = {
   monitoring: monitoringSchema.prefault({}),
 };
 
-/**
- * config.yaml as the service validates it at start-up: its own settings, and the deployment sections accepted as
- * they are (validated by the generator at generation time, which is what renders them). Unknown keys are errors.
- */
+/** config.yaml as the service validates it at start-up: its own settings, the deployment sections, nothing else. */
 export const configFileSchema = z.strictObject({
   ...serviceSettings,
-  // Validated by the generator at generation time (generator-ml-microservice: generators/contract/deploymentSettings.ts);
-  // the service reads none of it.
+  // Accepted as written: validated by the generator at generation time (generator-ml-microservice's
+  // generators/contract/deploymentSettings.ts); the service reads none of it.
   ...(Object.fromEntries(DEPLOYMENT_SECTIONS.map((section) => [section, z.unknown().optional()])) as Record<
     DeploymentSection,
     z.ZodOptional<z.ZodUnknown>
@@ -331,7 +329,10 @@ export const configFileSchema = z.strictObject({
 
 export type Config = z.output<typeof configFileSchema>;
 
-/** Checks that need both files: the id field and the target must not collide with a feature. */
+/**
+ * Checks across fields and files: the id field and the target must not collide with a feature or each other, and
+ * the quality gate and the live metric bounds must suit the task.
+ */
 export function crossCheck(features: FeaturesFile, config: Config): { file: 'config'; path: (string | number)[]; message: string }[] {
   const names = new Set(features.features.map((feature) => feature.name));
   const problems: { file: 'config'; path: (string | number)[]; message: string }[] = [];
