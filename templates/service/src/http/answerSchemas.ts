@@ -81,7 +81,9 @@ export function answerSchemas(spec: Spec) {
 
   /** The live metrics of the feedback window: accuracy (classification) or rmse and mae (regression); null below min_labels. */
   const liveMetrics = z.record(z.string(), metric).meta({
-    description: classification ? 'accuracy, null below monitoring.feedback_min_labels' : 'rmse and mae, null below monitoring.feedback_min_labels',
+    description: classification
+      ? 'accuracy, null below monitoring.feedback_min_labels'
+      : 'rmse and mae, null below monitoring.feedback_min_labels',
   });
   const feedbackStatus = z.enum(['joined', 'unknown_id', 'already_labelled', 'lookup_failed']);
   const outcome = {
@@ -100,7 +102,9 @@ export function answerSchemas(spec: Spec) {
     unknown_id: count,
     already_labelled: count,
     lookup_failed: count,
-    results: z.array(z.object({ [idField]: requestId, status: feedbackStatus, ...outcome })).meta({ description: 'One per label, in order' }),
+    results: z
+      .array(z.object({ [idField]: requestId, status: feedbackStatus, ...outcome }))
+      .meta({ description: 'One per label, in order' }),
   };
   const feedbackBatchResponse = z.object({ ...feedbackResults, live: liveMetrics });
   const feedbackBatchError = error.extend(feedbackResults);

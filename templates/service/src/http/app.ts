@@ -83,7 +83,6 @@ function buildService({
   const routes = routeTable({
     spec,
     model,
-    schemas,
     answers,
     predictions: predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }),
     monitoring,

@@ -34,7 +34,9 @@ export function buildOpenApiDocument(
     ...jsonSchemas(requests, 'input'),
     ...jsonSchemas(answers, 'output'),
   };
-  const names = new Map<z.ZodType, string>([...Object.entries(requests), ...Object.entries(answers)].map(([name, schema]) => [schema, name]));
+  const names = new Map<z.ZodType, string>(
+    [...Object.entries(requests), ...Object.entries(answers)].map(([name, schema]) => [schema, name]),
+  );
   const schemaOf = (schema: z.ZodType, io: 'input' | 'output') => {
     const name = names.get(schema);
     if (name) return { $ref: `#/components/schemas/${name}` };
@@ -47,7 +49,9 @@ export function buildOpenApiDocument(
         status,
         {
           description,
-          content: schema ? { 'application/json': { schema: schemaOf(schema, 'output') } } : { 'text/plain': { schema: { type: 'string' } } },
+          content: schema
+            ? { 'application/json': { schema: schemaOf(schema, 'output') } }
+            : { 'text/plain': { schema: { type: 'string' } } },
         },
       ]),
     );

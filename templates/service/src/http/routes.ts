@@ -4,7 +4,7 @@
 // routes marked fastPath) and the OpenAPI document (openapi.ts). A new route is one entry here.
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { exampleRow, type RequestSchemas, type Spec } from '../contract/index.js';
+import { exampleRow, type Spec } from '../contract/index.js';
 import type { Monitoring, PredictionLookup } from '../monitoring/index.js';
 import type { FeedbackResult, FeedbackRow } from '../monitoring/feedback.js';
 import type { PredictionLog, PredictionLogStats } from '../predictionLog/index.js';
@@ -60,7 +60,6 @@ export type Route = GetRoute | PostRoute;
 export interface RouteTableOptions {
   spec: Spec;
   model: ModelState;
-  schemas: RequestSchemas;
   answers: AnswerSchemas;
   /** POST /predict and /predict/batch (predictionRoutes in predictionHandler.ts). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each route's body type is its own
@@ -76,7 +75,6 @@ export interface RouteTableOptions {
 export function routeTable({
   spec,
   model,
-  schemas,
   answers,
   predictions,
   monitoring,
@@ -90,7 +88,6 @@ export function routeTable({
   const example = { [idField]: 'req-0001', ...exampleRow(spec.features.features) };
   const feedback = monitoring.feedbackSchemas;
   const feedbackAnswers = new FeedbackAnswers(spec, monitoring, predictionLookup);
-  const error = (description: string) => ({ description, schema: answers.Error });
 
   return [
     {
@@ -147,19 +144,20 @@ export function routeTable({
       docs: {
         operationId: 'feedbackBatch',
         summary: `Up to ${config.server.max_batch_rows} labels of earlier predictions`,
-        description:
-          'One result per label, in order (status joined, unknown_id, already_labelled or lookup_failed); 404 when none joined.',
+        description: 'One result per label, in order (status joined, unknown_id, already_labelled or lookup_failed); 404 when none joined.',
         tag: 'Monitoring',
       },
       alwaysKeyed: true,
       body: {
         schema: feedback.feedbackBatchRequest,
-        answer: async ({ rows }: { rows: FeedbackRow[] }, predictor) =>
-          feedbackAnswers.batch(await monitoring.feedback(predictor, rows)),
+        answer: async ({ rows }: { rows: FeedbackRow[] }, predictor) => feedbackAnswers.batch(await monitoring.feedback(predictor, rows)),
       } satisfies JsonRoute<{ rows: FeedbackRow[] }>,
       fastPath: false,
       responses: {
-        200: { description: 'At least one label joined: counts, a result per label, the live metrics', schema: answers.FeedbackBatchResponse },
+        200: {
+          description: 'At least one label joined: counts, a result per label, the live metrics',
+          schema: answers.FeedbackBatchResponse,
+        },
         404: { description: 'No label joined a prediction (the body lists each result)', schema: answers.FeedbackBatchError },
       },
     },
@@ -202,7 +200,9 @@ export function routeTable({
         const prediction_log = details ? predictionLog.stats() : withoutErrors(predictionLog.stats());
         if (model.predictor) return { json: { status: 'ready', model: modelInfo(model.predictor), prediction_log } };
         if (model.loadError) {
-          const message = details ? model.loadError : 'The model could not be loaded; the service log, or GET /ready with an API key, says why';
+          const message = details
+            ? model.loadError
+            : 'The model could not be loaded; the service log, or GET /ready with an API key, says why';
           return { status: 503, json: { status: 'model_error', message, prediction_log } };
         }
         return { status: 503, json: { status: 'loading', prediction_log } };
