@@ -78,8 +78,6 @@ function buildService({
   const schemas = buildRequestSchemas(spec.features, config);
   const answers = answerSchemas(spec);
   const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup });
-  const alwaysKeyed: string[] = [];
-  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, metrics: monitoring.metrics, onError });
   const routes = routeTable({
     spec,
     model,
@@ -88,10 +86,10 @@ function buildService({
     monitoring,
     predictionLog,
     predictionLookup,
-    guards,
     document: () => openApi,
   });
-  alwaysKeyed.push(...routes.filter((route) => route.alwaysKeyed).map((route) => route.path));
+  const alwaysKeyed = routes.filter((route) => route.alwaysKeyed).map((route) => route.path);
+  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, metrics: monitoring.metrics, onError });
   const feedback = monitoring.feedbackSchemas;
   const openApi = buildOpenApiDocument(
     spec,
@@ -128,7 +126,7 @@ function buildService({
   const fastRoutes = new Map<string, FastRoute>();
   for (const route of routes) {
     if (route.method === 'GET') {
-      app.get(route.path, expressGet(route));
+      app.get(route.path, expressGet(route, guards));
       continue;
     }
     const served: FastRoute = { method: route.method, path: route.path, serve: (req, res) => handler.serve(route.body, req, res) };
@@ -156,9 +154,9 @@ function buildService({
 }
 
 /** A GET route under Express: its answer written as JSON (with Express's ETag) or as text of its content type. */
-function expressGet(route: GetRoute): RequestHandler {
+function expressGet(route: GetRoute, guards: RequestGuards): RequestHandler {
   return (_req, res, next) => {
-    Promise.resolve(route.answer(res)).then((answer) => {
+    Promise.resolve(route.answer({ showsDetails: guards.showsDetails(res) })).then((answer) => {
       if ('text' in answer) res.type(answer.contentType).send(answer.text);
       else res.status(answer.status ?? 200).json(answer.json);
     }, next);

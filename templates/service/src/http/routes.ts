@@ -2,7 +2,6 @@
 // answers (a zod schema per status), who may call it and what answers it. The table drives the three things that used
 // to list the routes each on their own: the Express routes (app.ts), the fast path's exact-URL map (app.ts; the
 // routes marked fastPath) and the OpenAPI document (openapi.ts). A new route is one entry here.
-import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { exampleRow, type Spec } from '../contract/index.js';
 import type { Monitoring, PredictionLookup } from '../monitoring/index.js';
@@ -10,7 +9,6 @@ import type { FeedbackResult, FeedbackRow } from '../monitoring/feedback.js';
 import type { PredictionLog, PredictionLogStats } from '../predictionLog/index.js';
 import type { AnswerSchemas } from './answerSchemas.js';
 import { modelInfo, type JsonAnswer, type JsonRoute, type ModelState } from './predictionHandler.js';
-import type { RequestGuards } from './requestGuards.js';
 
 /** A route's answers by status: what each means and the shape of its body (JSON, unless the route answers text). */
 export type RouteResponses = Record<number, { description: string; schema?: z.ZodType }>;
@@ -40,8 +38,8 @@ export type GetAnswer = { status?: number; json: unknown } | { text: string; con
 
 export interface GetRoute extends RouteBase {
   method: 'GET';
-  /** `res` only tells who asks (RequestGuards.showsDetails); the answer is written by the app. */
-  answer(res: ServerResponse): GetAnswer | Promise<GetAnswer>;
+  /** `showsDetails`: the caller may see internal details (RequestGuards.showsDetails). The app writes the answer. */
+  answer(caller: { showsDetails: boolean }): GetAnswer | Promise<GetAnswer>;
 }
 
 /** A POST route with a JSON body, served by JsonRouteHandler: 415, 413, 400, 422 and 503 come from there. */
@@ -67,7 +65,6 @@ export interface RouteTableOptions {
   monitoring: Monitoring;
   predictionLog: PredictionLog;
   predictionLookup?: PredictionLookup;
-  guards: RequestGuards;
   /** The OpenAPI document, made from this table. */
   document: () => unknown;
 }
@@ -80,7 +77,6 @@ export function routeTable({
   monitoring,
   predictionLog,
   predictionLookup,
-  guards,
   document,
 }: RouteTableOptions): Route[] {
   const { config } = spec;
@@ -194,9 +190,8 @@ export function routeTable({
           schema: answers.NotReady,
         },
       },
-      answer(res) {
+      answer({ showsDetails: details }) {
         // Sink errors and the model's load error can name hosts, ports and paths: only for callers with a key.
-        const details = guards.showsDetails(res);
         const prediction_log = details ? predictionLog.stats() : withoutErrors(predictionLog.stats());
         if (model.predictor) return { json: { status: 'ready', model: modelInfo(model.predictor), prediction_log } };
         if (model.loadError) {
