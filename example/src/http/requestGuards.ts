@@ -30,6 +30,7 @@ export interface JsonError {
 }
 
 const EXCHANGE = Symbol('exchange');
+const JSON_TYPE = 'application/json; charset=utf-8';
 type TrackedResponse = ServerResponse & { [EXCHANGE]?: Exchange };
 
 /** The exchange that RequestGuards.begin opened for this response. */
@@ -289,15 +290,13 @@ export class RequestGuards {
       exchange.timer = undefined;
     }
     if (res.headersSent || res.destroyed) return false;
-    const headers = [
-      ...this.securityHeaderList,
-      'content-type',
-      'application/json; charset=utf-8',
-      'content-length',
-      String(Buffer.byteLength(json)),
-    ];
-    if (exchange) headers.push('x-request-id', exchange.requestId);
-    res.writeHead(status, headers);
+    const length = String(Buffer.byteLength(json));
+    res.writeHead(
+      status,
+      exchange
+        ? [...this.securityHeaderList, 'x-request-id', exchange.requestId, 'content-type', JSON_TYPE, 'content-length', length]
+        : [...this.securityHeaderList, 'content-type', JSON_TYPE, 'content-length', length],
+    );
     res.end(json);
     if (exchange?.route) this.count(exchange, exchange.route.method, exchange.route.path, status);
     return true;
