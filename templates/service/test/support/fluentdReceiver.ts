@@ -1,4 +1,4 @@
-// A Fluentd stand-in for tests: a TCP server speaking the receiving side of the Forward protocol v1
+// A stand-in for a Fluentd server: a TCP server speaking the receiving side of the Forward protocol v1
 // (https://github.com/fluent/fluentd/wiki/Forward-Protocol-Specification-v1): Message, Forward,
 // PackedForward and CompressedPackedForward modes, EventTime, and acks for messages that carry a chunk id.
 // It can be stopped and restarted on the same port to play an outage.

@@ -1,4 +1,4 @@
-// A MongoDB stand-in for tests: a TCP server answering the wire protocol the official driver speaks, with
+// A stand-in for a MongoDB server: a TCP server answering the wire protocol the official driver speaks, with
 // collections kept in memory. It covers what the prediction log and its tests send:
 // - the handshake: a legacy OP_QUERY `ismaster` on admin.$cmd, answered with OP_REPLY (on the monitoring and
 //   the pool connections alike); the reply leaves out topologyVersion, so the driver polls with plain `hello`
