@@ -33,17 +33,6 @@ export class FluentdReceiver extends TcpTestServer {
   acks = 0;
   private waiters: { count: number; resolve: () => void }[] = [];
 
-  private constructor(port: number) {
-    super(port);
-  }
-
-  /** Listens on 127.0.0.1 (port 0: any free port). */
-  static async start(port = 0): Promise<FluentdReceiver> {
-    const receiver = new FluentdReceiver(port);
-    await receiver.listen();
-    return receiver;
-  }
-
   /** Resolves once `count` events have been received, or rejects after `timeoutMs` saying how many arrived. */
   async waitForEvents(count: number, timeoutMs = 10_000): Promise<void> {
     if (this.events.length >= count) return;

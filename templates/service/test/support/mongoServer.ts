@@ -45,17 +45,6 @@ export class MongoTestServer extends TcpTestServer {
   private connectionId = 0;
   private lastResponseId = 0;
 
-  private constructor(port: number) {
-    super(port);
-  }
-
-  /** Listens on 127.0.0.1 (port 0: any free port). */
-  static async start(port = 0): Promise<MongoTestServer> {
-    const server = new MongoTestServer(port);
-    await server.listen();
-    return server;
-  }
-
   get url(): string {
     return `mongodb://127.0.0.1:${this.port}`;
   }
