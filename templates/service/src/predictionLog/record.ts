@@ -3,8 +3,8 @@
 // answers, a record id and the time), and each sink makes them into what it sends, off the request path and a
 // whole batch at a time: JSON lines for stdout and file, record objects for fluentd and mongodb. A line is
 // spliced from parts already serialized (the answer the client was sent, the model's identity made once) and is
-// exactly JSON.stringify of the record plus a newline (a property test holds the two to it). Under load a
-// prediction costs 40–50 µs in all, so these few microseconds per record are what logging costs.
+// exactly JSON.stringify of the record plus a newline (a property test holds the two to it). A prediction's
+// own work is small, so the work per record is most of what logging costs (figures: the repo's BENCHMARKS.md).
 import { randomUUID } from 'node:crypto';
 import { rowAnswerJson } from '../runtime/answerJson.js';
 import type { Prediction } from '../runtime/predictor.js';
@@ -50,7 +50,7 @@ export interface PredictionsToLog {
   latencyMs: number;
 }
 
-/** When a request was answered, made once per millisecond: under load many records share it (toISOString costs ~1 µs). */
+/** When a request was answered, made once per millisecond: under load many records share one toISOString call. */
 export interface LogTime {
   iso: string;
   /** The ISO time as a JSON string. */
@@ -124,8 +124,8 @@ function modelJson(model: ModelIdentity, apiVersion: string): string {
 const featureKeysCache = new WeakMap<readonly string[], string[]>();
 
 /**
- * A row's features as JSON.stringify writes them, without its generic walk over the object (about half a
- * microsecond a row, measured): the keys are known in order. Feature names never start with a digit (the spec's
+ * A row's features as JSON.stringify writes them, without its generic walk over the object (paid for every
+ * logged row): the keys are known in order. Feature names never start with a digit (the spec's
  * rule), so JSON keeps them in the order they were added, which is featureNames' order.
  */
 function featuresJson(featureNames: readonly string[], row: Record<string, unknown>): string {
