@@ -1,12 +1,12 @@
 // What every deployment part generator (docker, helm, jenkins, ansible, ci) shares: it runs inside a project
 // (found like git finds its repository), reads and validates the project's features.yaml and config.yaml, renders
-// its one template folder (templates/<part>/) into the project, and applies the conflict policy when run alone.
+// its one template folder (a top-level folder of this package: helm/, ansible/, …) into the project, and applies the conflict policy when run alone.
 // Composed by the app generator, it only renders: the app loads the spec, resolves conflicts and reports.
 import { basename, join, posix, relative } from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
 import { parseSpec, type Spec } from './contract.js';
 import { ConflictPolicy, interactiveOption, isTerminal } from './conflicts.js';
-import { readUsage, templatesRoot } from './packageRoot.js';
+import { packageRoot, readUsage } from './packageRoot.js';
 import { findProject, type StoredProjectConfig } from './projectRoot.js';
 import { listTemplateFiles, type TemplateFile } from './service/templateFiles.js';
 
@@ -36,8 +36,10 @@ export function readProjectSpec(generator: Generator<StoredProjectConfig, PartOp
 }
 
 export abstract class PartGenerator<Context extends object> extends Generator<StoredProjectConfig, PartOptions> {
-  /** Folder under templates/, and the generator's name (`yo ml-microservice:<part>`). */
+  /** The generator's name (`yo ml-microservice:<part>`). */
   protected abstract readonly part: string;
+  /** The part's template folder, relative to this package's root (helm, dockerfiles, templates/service, …). */
+  protected abstract readonly templateFolder: string;
   /** Project folder the template folder maps onto ('' = the project root). */
   protected abstract readonly destinationFolder: string;
   /** Said when the generator runs alone, after re-rendering. */
@@ -72,11 +74,16 @@ export abstract class PartGenerator<Context extends object> extends Generator<St
     return true;
   }
 
+  /** Where a template file goes in the project (`file` is relative to the template folder, already renamed). */
+  protected destinationOf(file: string): string {
+    return this.destinationFolder ? posix.join(this.destinationFolder, file) : file;
+  }
+
   /** Files computed in code (values.yaml, inventory, …), written after the templates. */
   protected writeComputedFiles(_context: Context): void {}
 
   initializing(): void {
-    this.sourceRoot(join(templatesRoot, this.part));
+    this.sourceRoot(join(packageRoot, this.templateFolder));
     if (this.options.composedByApp) return;
     const project = findProject(this.destinationRoot());
     if (project) this.destinationRoot(project.root);
@@ -94,7 +101,7 @@ export abstract class PartGenerator<Context extends object> extends Generator<St
     return listTemplateFiles(this.sourceRoot()).map((file) => {
       const literal = basename(file.source).startsWith('__');
       const destination = literal ? posix.join(posix.dirname(file.destination), basename(file.destination).slice(1)) : file.destination;
-      return { ...file, destination: this.destinationFolder ? posix.join(this.destinationFolder, destination) : destination };
+      return { ...file, destination: this.destinationOf(destination) };
     });
   }
 

@@ -1,4 +1,4 @@
-// yo ml-microservice:ansible — renders ansible/: the playbooks verbatim from templates/ansible, and the
+// yo ml-microservice:ansible — renders ansible/: the playbooks verbatim from ansible/ (this package's), and the
 // inventory (hosts, user and the deployment's names as group variables) from config.yaml in code.
 import { Document, Scalar } from 'yaml';
 import type { Spec, Config } from '../contract.js';
@@ -55,6 +55,7 @@ export function inventoryYaml(config: Config, names: PartContext): string {
 
 export default class AnsibleGenerator extends PartGenerator<PartContext> {
   protected readonly part = 'ansible';
+  protected readonly templateFolder = 'ansible';
   protected readonly destinationFolder = 'ansible';
   protected readonly doneMessage = 'Ansible inventory and playbooks re-rendered from config.yaml';
 

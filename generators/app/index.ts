@@ -55,7 +55,7 @@ interface ResolvedInput {
 /** Data files up to this size are read at generation to check the task against the target column. */
 const MAX_CHECKED_DATA_BYTES = 50 * 1024 * 1024;
 
-/** The part generators composed into every project, next to this folder (each renders one templates/<part>/). */
+/** The part generators composed into every project, next to this folder (each renders its own template folder). */
 const PART_GENERATORS = ['service', 'docker', 'helm', 'jenkins', 'ansible', 'ci'] as const;
 
 const thisFile = fileURLToPath(import.meta.url);

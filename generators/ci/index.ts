@@ -39,7 +39,9 @@ export function argocdApplicationYaml(config: Config, names: PartContext): strin
 
 export default class CiGenerator extends PartGenerator<PartContext> {
   protected readonly part = 'ci';
-  protected readonly destinationFolder = '';
+  // The workflows live in github-actions/ beside jenkins/ (the brief predates this part); GitHub reads .github/workflows/.
+  protected readonly templateFolder = 'github-actions';
+  protected readonly destinationFolder = '.github/workflows';
   protected readonly doneMessage = 'CI files re-rendered from config.yaml';
 
   constructor(args?: string[], options?: PartOptions) {

@@ -1,16 +1,19 @@
-// yo ml-microservice:helm — renders the Helm chart into helm/: the templates verbatim from templates/helm, and
+// yo ml-microservice:helm — renders the Helm chart into helm/: the templates verbatim from helm/ (this package's), and
 // from config.yaml in code: Chart.yaml, values.yaml (merged into an existing one, see values.ts) and files/ (the
 // project's features.yaml and config.yaml, which the chart's ConfigMap serves to the pods, and the service's
 // monitoring/ alerts and dashboard, which the chart ships as a PrometheusRule and a Grafana dashboard ConfigMap).
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Spec } from '../contract.js';
 import { sha256 } from '../conflicts.js';
 import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
+import { templatesRoot } from '../packageRoot.js';
 import { PartGenerator, type PartOptions } from '../part.js';
 import { chartYaml, renderValues, valuesObject } from './values.js';
 
 export default class HelmGenerator extends PartGenerator<PartContext> {
   protected readonly part = 'helm';
+  protected readonly templateFolder = 'helm';
   protected readonly destinationFolder = CHART_PATH;
   protected readonly doneMessage = 'Helm chart re-rendered from config.yaml (values.yaml merged)';
 
@@ -40,7 +43,7 @@ export default class HelmGenerator extends PartGenerator<PartContext> {
       const edited = onDisk !== undefined && record[`monitoring/${file}`] !== sha256(onDisk);
       if (edited) this.fs.write(path(`files/${file}`), onDisk);
       else
-        this.fs.copy(this.fs.exists(projectFile) ? projectFile : this.templatePath('../service/monitoring', file), path(`files/${file}`));
+        this.fs.copy(this.fs.exists(projectFile) ? projectFile : join(templatesRoot, 'service', 'monitoring', file), path(`files/${file}`));
     }
   }
 }

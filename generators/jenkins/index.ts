@@ -15,6 +15,7 @@ export interface JenkinsContext extends PartContext {
 
 export default class JenkinsGenerator extends PartGenerator<JenkinsContext> {
   protected readonly part = 'jenkins';
+  protected readonly templateFolder = 'jenkins';
   protected readonly destinationFolder = 'jenkins';
   protected readonly doneMessage = 'Jenkins pipelines and controller re-rendered from config.yaml';
 

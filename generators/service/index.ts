@@ -12,6 +12,7 @@ export type ServiceOptions = PartOptions & { nodePackageManager?: string };
 
 export default class ServiceGenerator extends PartGenerator<ServiceContext> {
   protected readonly part = 'service';
+  protected readonly templateFolder = 'templates/service';
   protected readonly destinationFolder = '';
   protected readonly doneMessage = 'Service re-rendered from features.yaml and config.yaml';
   readonly #generatorPackage = readGeneratorPackageJson();
