@@ -16,14 +16,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
-import type { CliOptionSpec } from 'yeoman-generator';
-
-/** The --interactive / --no-interactive option, declared by every generator of this package. */
-export const interactiveOption: CliOptionSpec = {
-  name: 'interactive',
-  type: Boolean,
-  description: 'Ask questions (prompts, file conflicts); without the flag: when stdin and stdout are terminals',
-};
 
 /** The value of --interactive when it is not given. */
 export const isTerminal = () => Boolean(process.stdin.isTTY && process.stdout.isTTY);

@@ -41,8 +41,16 @@ export function deploymentNames({ features, config }: Spec): DeploymentNames {
     release: config.name,
     namespace: config.helm.namespace ?? config.name,
     chartPath: CHART_PATH,
-    exampleRequestJson: JSON.stringify({ [config.id_field]: 'smoke-test', ...exampleRow(features.features) }),
+    exampleRequestJson: exampleRequestJson({ features, config }, 'smoke-test'),
   };
+}
+
+/**
+ * The one example POST /predict body of the generated files (README, smoke test): the id field set to `id`, and
+ * each feature's example as the service's own exampleRow picks it (the body /docs shows), as compact JSON.
+ */
+export function exampleRequestJson({ features, config }: Spec, id: string): string {
+  return JSON.stringify({ [config.id_field]: id, ...exampleRow(features.features) });
 }
 
 /** A POSIX shell word: single-quoted, with embedded single quotes closed, escaped and reopened. */

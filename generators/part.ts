@@ -1,21 +1,21 @@
-// What every deployment part generator (docker, helm, jenkins, ansible, ci) shares: it runs inside a project
-// (found like git finds its repository), reads and validates the project's features.yaml and config.yaml, renders
-// its one template folder (templates/<part>/) into the project, and applies the conflict policy when run alone.
-// Composed by the app generator, it only renders: the app loads the spec, resolves conflicts and reports.
+// What every part generator (service, docker, helm, jenkins, ansible, ci) shares: it runs inside a project (found
+// like git finds its repository), takes the project's validated features.yaml and config.yaml, renders its one
+// template folder (a top-level folder of this package: helm/, ansible/, …) into the project, and applies the
+// conflict policy when run alone. Composed by the app generator, it renders from the spec the app loaded; the app
+// resolves conflicts and reports. A part is declared (PartDeclaration) and made a generator by definePart.
 import { basename, join, posix, relative } from 'node:path';
-import Generator, { type BaseOptions } from 'yeoman-generator';
+import Generator from 'yeoman-generator';
 import { parseSpec, type Spec } from './contract.js';
-import { ConflictPolicy, interactiveOption, isTerminal } from './conflicts.js';
-import { readUsage, templatesRoot } from './packageRoot.js';
+import { ConflictPolicy } from './conflicts.js';
+import { declareOptions, type GeneratorOptions } from './app/options.js';
+import { packageRoot, readUsage } from './packageRoot.js';
 import { findProject, type StoredProjectConfig } from './projectRoot.js';
 import { listTemplateFiles, type TemplateFile } from './service/templateFiles.js';
+import { partContext, type PartContext } from './deploymentNames.js';
 
-export type PartOptions = BaseOptions & {
-  interactive?: boolean;
-  force?: boolean;
-  'skip-install'?: boolean;
-  /** Set by the app generator when it composes this one: the app prints the closing message. */
-  composedByApp?: boolean;
+export type PartOptions = GeneratorOptions & {
+  /** The spec the app generator loaded, given when it composes this part: the app prints the closing message. */
+  spec?: Spec;
 };
 
 /** Reads and validates the project's features.yaml and config.yaml (from the generator's in-memory file system). */
@@ -35,55 +35,66 @@ export function readProjectSpec(generator: Generator<StoredProjectConfig, PartOp
   });
 }
 
-export abstract class PartGenerator<Context extends object> extends Generator<StoredProjectConfig, PartOptions> {
-  /** Folder under templates/, and the generator's name (`yo ml-microservice:<part>`). */
-  protected abstract readonly part: string;
+/** What makes one part: everything else is the same for every part (PartGenerator). */
+export interface PartDeclaration<Context extends object> {
+  /** The generator's name (`yo ml-microservice:<name>`) and its folder under generators/ (USAGE). */
+  name: string;
+  /** Said by --help. */
+  description: string;
+  /** The part's template folder, relative to this package's root (helm, dockerfiles, templates/service, …). */
+  templateFolder: string;
   /** Project folder the template folder maps onto ('' = the project root). */
-  protected abstract readonly destinationFolder: string;
+  destinationFolder: string;
   /** Said when the generator runs alone, after re-rendering. */
-  protected abstract readonly doneMessage: string;
+  doneMessage: string;
+  /** The data the part's *.ejs templates are rendered with (and its code-written files are built from). */
+  context(spec: Spec): Context;
+  /** Which template files to render (by project-relative destination); all by default. */
+  includes?(destination: string, spec: Spec): boolean;
+  /** Where a template file goes (`file` relative to the template folder, renamed); default: under destinationFolder. */
+  destinationOf?(file: string): string | undefined;
+  /** Files computed in code (values.yaml, inventory, …), written after the templates. */
+  writeComputedFiles?(generator: PartGenerator<Context>, context: Context): void;
+}
 
+export class PartGenerator<Context extends object> extends Generator<StoredProjectConfig, PartOptions> {
   #conflicts = new ConflictPolicy(this);
   #spec?: Spec;
 
-  constructor(args: string[] | undefined, options: PartOptions | undefined, description: string) {
+  constructor(
+    args: string[] | undefined,
+    options: PartOptions | undefined,
+    readonly part: PartDeclaration<Context>,
+  ) {
     // The lifecycle methods below run as tasks in the subclasses; the other methods are helpers, never tasks.
     super(args ?? [], options ?? ({} as PartOptions), { inheritTasks: true });
-    this.description = description;
-    this.option(interactiveOption);
-    this.options.interactive ??= isTerminal();
-    this.option('force', { type: Boolean, description: 'Overwrite files that differ from the templates without asking' });
+    this.description = part.description;
+    declareOptions(this, 'every');
   }
 
   override help(): string {
-    return `${super.help()}\n${readUsage(this.part)}`;
+    return `${super.help()}\n${readUsage(this.part.name)}`;
   }
 
-  protected get spec(): Spec {
+  /** Composed by the app generator (which loaded the spec, resolves conflicts and reports). */
+  get composedByApp(): boolean {
+    return this.options.spec !== undefined;
+  }
+
+  get spec(): Spec {
     if (!this.#spec) throw new Error('the spec is read in the configuring step');
     return this.#spec;
   }
 
-  /** The data the part's *.ejs templates are rendered with (and what its code-written files are built from). */
-  protected abstract buildContext(spec: Spec): Context;
-
-  /** Which template files to render (by project-relative destination); all by default. */
-  protected includes(_destination: string, _context: Context): boolean {
-    return true;
-  }
-
-  /** Files computed in code (values.yaml, inventory, …), written after the templates. */
-  protected writeComputedFiles(_context: Context): void {}
-
   initializing(): void {
-    this.sourceRoot(join(templatesRoot, this.part));
-    if (this.options.composedByApp) return;
+    this.sourceRoot(join(packageRoot, this.part.templateFolder));
+    if (this.composedByApp) return;
     const project = findProject(this.destinationRoot());
     if (project) this.destinationRoot(project.root);
   }
 
   configuring(): void {
-    this.#spec = readProjectSpec(this);
+    this.#spec = this.options.spec ?? readProjectSpec(this);
   }
 
   /**
@@ -91,35 +102,52 @@ export abstract class PartGenerator<Context extends object> extends Generator<St
    * written as `.name`; a leading double underscore stands for one literal underscore (Helm's `_helpers.tpl`).
    */
   templateFiles(): TemplateFile[] {
+    const { destinationFolder, destinationOf } = this.part;
     return listTemplateFiles(this.sourceRoot()).map((file) => {
       const literal = basename(file.source).startsWith('__');
-      const destination = literal ? posix.join(posix.dirname(file.destination), basename(file.destination).slice(1)) : file.destination;
-      return { ...file, destination: this.destinationFolder ? posix.join(this.destinationFolder, destination) : destination };
+      const name = literal ? posix.join(posix.dirname(file.destination), basename(file.destination).slice(1)) : file.destination;
+      const destination = destinationOf?.(name) ?? (destinationFolder ? posix.join(destinationFolder, name) : name);
+      return { ...file, destination };
     });
   }
 
   writing(): void {
-    const context = this.buildContext(this.spec);
+    const context = this.part.context(this.spec);
     for (const file of this.templateFiles()) {
-      if (!this.includes(file.destination, context)) continue;
+      if (this.part.includes && !this.part.includes(file.destination, this.spec)) continue;
       const destination = this.destinationPath(file.destination);
       if (file.render) this.fs.copyTpl(file.source, destination, context);
       else this.fs.copy(file.source, destination);
     }
-    this.writeComputedFiles(context);
+    this.part.writeComputedFiles?.(this, context);
   }
 
   transform(): void {
-    if (!this.options.composedByApp) this.#conflicts.beforeCommit();
+    if (!this.composedByApp) this.#conflicts.beforeCommit();
   }
 
   install(): void {
-    if (!this.options.composedByApp) this.#conflicts.afterCommit();
+    if (!this.composedByApp) this.#conflicts.afterCommit();
   }
 
   end(): void {
-    if (this.options.composedByApp) return;
+    if (this.composedByApp) return;
     this.#conflicts.report();
-    this.log.ok(`${this.doneMessage} in ${this.destinationRoot()}`);
+    this.log.ok(`${this.part.doneMessage} in ${this.destinationRoot()}`);
   }
+}
+
+/** A deployment part's declaration, rendered with the names every part agrees on unless it says otherwise. */
+export type DeploymentPart<Context extends PartContext = PartContext> = Omit<PartDeclaration<Context>, 'context'> & {
+  context?(spec: Spec): Context;
+};
+
+/** The generator class (what yo and the environment instantiate) of a declared part. */
+export function definePart<Context extends PartContext = PartContext>(declaration: DeploymentPart<Context>) {
+  const part = { context: partContext as (spec: Spec) => Context, ...declaration };
+  return class extends PartGenerator<Context> {
+    constructor(args?: string[], options?: PartOptions) {
+      super(args, options, part);
+    }
+  };
 }

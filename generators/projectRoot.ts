@@ -2,24 +2,19 @@
 // folder holding .yo-rc.json (older versions did), so the generators look for it themselves.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { StoredSettingName } from './app/options.js';
 import { GENERATOR_PACKAGE_NAME } from './packageRoot.js';
 
-/** What the app generator stores under "generator-ml-microservice" in the project's .yo-rc.json. */
-export interface StoredProjectConfig {
-  /** Project-relative paths of the contract files. */
-  features?: string;
-  config?: string;
-  name?: string;
-  task?: string;
-  target?: string;
-  idField?: string;
-  data?: string;
-  generatorVersion?: string;
+/**
+ * What the generators store under "generator-ml-microservice" in the project's .yo-rc.json: the settings of the
+ * storage scope (declared in app/options.ts), and the records of what was generated.
+ */
+export type StoredProjectConfig = { [Name in StoredSettingName]?: string } & {
   /** Project-relative path → sha256 of what the generator last wrote there (see ../conflicts.ts). */
   generatedFiles?: Record<string, string>;
   /** The generator-owned package.json fields as last generated (see service/projectPackage.ts). */
   generatedPackageJson?: Record<string, unknown>;
-}
+};
 
 export interface FoundProject {
   root: string;

@@ -1,9 +1,9 @@
-// yo ml-microservice:ansible — renders ansible/: the playbooks verbatim from templates/ansible, and the
+// yo ml-microservice:ansible — renders ansible/: the playbooks verbatim from ansible/ (this package's), and the
 // inventory (hosts, user and the deployment's names as group variables) from config.yaml in code.
 import { Document, Scalar } from 'yaml';
-import type { Spec, Config } from '../contract.js';
-import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
-import { PartGenerator, type PartOptions } from '../part.js';
+import type { Config } from '../contract.js';
+import { CHART_PATH, type PartContext } from '../deploymentNames.js';
+import { definePart } from '../part.js';
 
 /** The add-ons the chart relies on: DNS, the ingress controller, the image registry, helm, the HPA's metrics and PVCs. */
 export const MICROK8S_ADDONS = ['dns', 'ingress', 'registry', 'helm3', 'metrics-server', 'hostpath-storage'] as const;
@@ -53,20 +53,13 @@ export function inventoryYaml(config: Config, names: PartContext): string {
   return `---\n${doc.toString({ lineWidth: 0 })}`;
 }
 
-export default class AnsibleGenerator extends PartGenerator<PartContext> {
-  protected readonly part = 'ansible';
-  protected readonly destinationFolder = 'ansible';
-  protected readonly doneMessage = 'Ansible inventory and playbooks re-rendered from config.yaml';
-
-  constructor(args?: string[], options?: PartOptions) {
-    super(args, options, 'Renders the Ansible inventory and the playbooks that set up MicroK8s and deploy the chart.');
-  }
-
-  protected buildContext(spec: Spec): PartContext {
-    return partContext(spec);
-  }
-
-  protected override writeComputedFiles(names: PartContext): void {
-    this.fs.write(this.destinationPath('ansible', 'inventory.yaml'), inventoryYaml(this.spec.config, names));
-  }
-}
+export default definePart({
+  name: 'ansible',
+  description: 'Renders the Ansible inventory and the playbooks that set up MicroK8s and deploy the chart.',
+  templateFolder: 'ansible',
+  destinationFolder: 'ansible',
+  doneMessage: 'Ansible inventory and playbooks re-rendered from config.yaml',
+  writeComputedFiles(generator, names) {
+    generator.fs.write(generator.destinationPath('ansible', 'inventory.yaml'), inventoryYaml(generator.spec.config, names));
+  },
+});

@@ -4,10 +4,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Generator, { type BaseOptions, type PromptQuestion } from 'yeoman-generator';
+import Generator, { type PromptQuestion } from 'yeoman-generator';
 import { loadSpec, parseSpec, type Spec } from '../contract.js';
-import { ConflictPolicy, interactiveOption, isTerminal } from '../conflicts.js';
-import { readGeneratorPackageJson, readUsage } from '../packageRoot.js';
+import { ConflictPolicy } from '../conflicts.js';
+import { readUsage } from '../packageRoot.js';
 import type { PartOptions } from '../part.js';
 import { findProject, type FoundProject, type StoredProjectConfig } from '../projectRoot.js';
 import {
@@ -27,19 +27,16 @@ import {
   PROJECT_ANSWERS,
   REQUIRED_ANSWERS,
   SETTINGS,
-  optionSpecs,
+  declareOptions,
   optionValue,
+  storedSettings,
   type Answers,
+  type GeneratorOptions,
   type Setting,
   type SettingContext,
 } from './options.js';
 
-export type AppOptions = BaseOptions & {
-  interactive?: boolean;
-  force?: boolean;
-  'skip-install'?: boolean;
-  nodePackageManager?: string;
-} & Record<string, unknown>;
+export type AppOptions = GeneratorOptions & Record<string, unknown>;
 
 /** The project's contract, validated, with the exact text to write and where its data comes from. */
 interface ResolvedInput {
@@ -55,7 +52,7 @@ interface ResolvedInput {
 /** Data files up to this size are read at generation to check the task against the target column. */
 const MAX_CHECKED_DATA_BYTES = 50 * 1024 * 1024;
 
-/** The part generators composed into every project, next to this folder (each renders one templates/<part>/). */
+/** The part generators composed into every project, next to this folder (each renders its own template folder). */
 const PART_GENERATORS = ['service', 'docker', 'helm', 'jenkins', 'ansible', 'ci'] as const;
 
 const thisFile = fileURLToPath(import.meta.url);
@@ -69,13 +66,7 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
   constructor(args?: string[], options?: AppOptions) {
     super(args, options);
     this.description = 'Generates an ML microservice from features.yaml + config.yaml, an example, or a CSV and a few answers.';
-    for (const spec of optionSpecs()) this.option(spec);
-    this.option(interactiveOption);
-    this.options.interactive ??= isTerminal();
-    this.option('force', { type: Boolean, description: 'Overwrite files that differ from the templates without asking' });
-    this.options.skipInstall = Boolean(this.options.skipInstall || this.options['skip-install']);
-    // The project's lockfile-free first install must not guess the package manager.
-    this.options.nodePackageManager ??= 'npm';
+    declareOptions(this, 'app');
   }
 
   override help(): string {
@@ -312,20 +303,11 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
 
     this.fs.write(this.destinationPath('features.yaml'), featuresText);
     this.fs.write(this.destinationPath('config.yaml'), configText);
-    this.config.merge({
-      features: 'features.yaml',
-      config: 'config.yaml',
-      name: spec.config.name,
-      task: spec.config.task,
-      target: spec.config.target,
-      idField: spec.config.id_field,
-      data: spec.config.data.path,
-      generatorVersion: readGeneratorPackageJson().version,
-    });
+    this.config.merge(storedSettings(spec));
+    // The parts render from the spec loaded and validated here (a part run alone loads it itself).
     for (const part of PART_GENERATORS) {
-      await this.composeWith<Generator<StoredProjectConfig, PartOptions>>(partGeneratorPath(part), {
-        generatorOptions: { composedByApp: true, interactive: this.options.interactive, force: this.options.force },
-      });
+      const generatorOptions: Partial<PartOptions> = { spec, interactive: this.options.interactive, force: this.options.force };
+      await this.composeWith<Generator<StoredProjectConfig, PartOptions>>(partGeneratorPath(part), { generatorOptions });
     }
   }
 

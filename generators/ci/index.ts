@@ -1,9 +1,9 @@
 // yo ml-microservice:ci — renders what config.yaml's ci section asks for: GitHub Actions workflows doing what the
 // two Jenkins pipelines do (ci.github_actions), and an Argo CD Application for the chart (ci.argocd).
 import { Document } from 'yaml';
-import type { Spec, Config } from '../contract.js';
-import { CHART_PATH, partContext, type PartContext } from '../deploymentNames.js';
-import { PartGenerator, type PartOptions } from '../part.js';
+import type { Config } from '../contract.js';
+import { CHART_PATH, type PartContext } from '../deploymentNames.js';
+import { definePart } from '../part.js';
 
 export const ARGOCD_APPLICATION = 'argocd/application.yaml';
 
@@ -37,25 +37,16 @@ export function argocdApplicationYaml(config: Config, names: PartContext): strin
   return doc.toString({ lineWidth: 0 });
 }
 
-export default class CiGenerator extends PartGenerator<PartContext> {
-  protected readonly part = 'ci';
-  protected readonly destinationFolder = '';
-  protected readonly doneMessage = 'CI files re-rendered from config.yaml';
-
-  constructor(args?: string[], options?: PartOptions) {
-    super(args, options, 'Renders the GitHub Actions workflows and the Argo CD Application chosen in config.yaml (ci.*).');
-  }
-
-  protected buildContext(spec: Spec): PartContext {
-    return partContext(spec);
-  }
-
-  protected override includes(destination: string): boolean {
-    return !destination.startsWith('.github/') || this.spec.config.ci.github_actions;
-  }
-
-  protected override writeComputedFiles(names: PartContext): void {
-    if (this.spec.config.ci.argocd.enabled)
-      this.fs.write(this.destinationPath(ARGOCD_APPLICATION), argocdApplicationYaml(this.spec.config, names));
-  }
-}
+export default definePart({
+  name: 'ci',
+  description: 'Renders the GitHub Actions workflows and the Argo CD Application chosen in config.yaml (ci.*).',
+  // The workflows live in github-actions/ beside jenkins/ (the brief predates this part); GitHub reads .github/workflows/.
+  templateFolder: 'github-actions',
+  destinationFolder: '.github/workflows',
+  doneMessage: 'CI files re-rendered from config.yaml',
+  includes: (destination, { config }) => !destination.startsWith('.github/') || config.ci.github_actions,
+  writeComputedFiles(generator, names) {
+    const { config } = generator.spec;
+    if (config.ci.argocd.enabled) generator.fs.write(generator.destinationPath(ARGOCD_APPLICATION), argocdApplicationYaml(config, names));
+  },
+});

@@ -1,23 +1,15 @@
-// yo ml-microservice:docker — renders templates/docker into the project: the production Dockerfile, the
-// pipelines' runtime image, .dockerignore, the build, smoke-test and start scripts, and `npm run lint:docker`.
-import type { Spec } from '../contract.js';
-import { partContext, type PartContext } from '../deploymentNames.js';
-import { PartGenerator, type PartOptions } from '../part.js';
+// yo ml-microservice:docker — renders dockerfiles/ into the project: the production Dockerfile and .dockerignore at
+// its root; the pipelines' runtime image, the build, smoke-test and start scripts and `npm run lint:docker` in docker/.
+import { definePart } from '../part.js';
 
-export default class DockerGenerator extends PartGenerator<PartContext> {
-  protected readonly part = 'docker';
-  protected readonly destinationFolder = '';
-  protected readonly doneMessage = 'Dockerfiles and scripts re-rendered from config.yaml';
+/** The files Docker looks for in the build context's root; the rest of dockerfiles/ goes to docker/. */
+const PROJECT_ROOT_FILES: ReadonlySet<string> = new Set(['Dockerfile', '.dockerignore']);
 
-  constructor(args?: string[], options?: PartOptions) {
-    super(
-      args,
-      options,
-      'Renders the Dockerfiles (production and pipeline runtime), .dockerignore and the docker/ scripts from config.yaml.',
-    );
-  }
-
-  protected buildContext(spec: Spec): PartContext {
-    return partContext(spec);
-  }
-}
+export default definePart({
+  name: 'docker',
+  description: 'Renders the Dockerfiles (production and pipeline runtime), .dockerignore and the docker/ scripts from config.yaml.',
+  templateFolder: 'dockerfiles',
+  destinationFolder: 'docker',
+  doneMessage: 'Dockerfiles and scripts re-rendered from config.yaml',
+  destinationOf: (file) => (PROJECT_ROOT_FILES.has(file) ? file : undefined),
+});

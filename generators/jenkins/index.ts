@@ -1,9 +1,8 @@
 // yo ml-microservice:jenkins — renders jenkins/ from config.yaml: the train-model and build-image declarative
 // pipelines, and a local controller (image with the plugins, Configuration as Code defining both jobs) with the
 // script that starts it.
-import type { Spec } from '../contract.js';
 import { partContext, type PartContext } from '../deploymentNames.js';
-import { PartGenerator, type PartOptions } from '../part.js';
+import { definePart } from '../part.js';
 
 export interface JenkinsContext extends PartContext {
   deploy: boolean;
@@ -13,16 +12,13 @@ export interface JenkinsContext extends PartContext {
   controllerPort: number;
 }
 
-export default class JenkinsGenerator extends PartGenerator<JenkinsContext> {
-  protected readonly part = 'jenkins';
-  protected readonly destinationFolder = 'jenkins';
-  protected readonly doneMessage = 'Jenkins pipelines and controller re-rendered from config.yaml';
-
-  constructor(args?: string[], options?: PartOptions) {
-    super(args, options, 'Renders the Jenkins pipelines (train-model, build-image) and a local controller with its start script.');
-  }
-
-  protected buildContext(spec: Spec): JenkinsContext {
+export default definePart<JenkinsContext>({
+  name: 'jenkins',
+  description: 'Renders the Jenkins pipelines (train-model, build-image) and a local controller with its start script.',
+  templateFolder: 'jenkins',
+  destinationFolder: 'jenkins',
+  doneMessage: 'Jenkins pipelines and controller re-rendered from config.yaml',
+  context(spec) {
     const { jenkins } = spec.config;
     return {
       ...partContext(spec),
@@ -32,5 +28,5 @@ export default class JenkinsGenerator extends PartGenerator<JenkinsContext> {
       controllerImage: jenkins.controller_image,
       controllerPort: jenkins.controller_port,
     };
-  }
-}
+  },
+});

@@ -1,8 +1,8 @@
 // The data every templates/service/**/*.ejs file is rendered with. Everything a template needs is computed
 // here, in TypeScript, so templates only print values (quoted with JSON.stringify) and never decide things.
 import { encoderColumns, rawFeatureEncoders } from '../../templates/service/src/model/preprocessing.js';
-import { type Spec, exampleRow, type Feature, type Task } from '../contract.js';
-import { deploymentNames } from '../deploymentNames.js';
+import { type Spec, type Feature, type Task } from '../contract.js';
+import { deploymentNames, exampleRequestJson } from '../deploymentNames.js';
 
 export interface ServiceContext {
   /** config.yaml name: the npm package, image and chart name. */
@@ -74,27 +74,30 @@ function modelJsonExample({ features, config }: Spec): string {
   return ['{', ...lines, '}'].join('\n');
 }
 
-export function buildServiceContext({ features, config }: Spec, generatorVersion: string): ServiceContext {
+export function buildServiceContext(spec: Spec, generatorVersion: string): ServiceContext {
+  const { features, config } = spec;
+  // The names the deployment parts use too (image, namespace, …): computed once, in deploymentNames.
+  const { name, version, description, port, registry, namespace, image } = deploymentNames(spec);
   return {
-    name: config.name,
-    version: config.version,
-    description: config.description,
+    name,
+    version,
+    description,
     task: config.task,
     target: config.target,
     idField: config.id_field,
-    port: config.server.port,
-    registry: config.docker.registry,
-    namespace: deploymentNames({ features, config }).namespace,
-    image: config.docker.image ?? config.name,
+    port,
+    registry,
+    namespace,
+    image,
     features: features.features,
     featureNames: features.features.map((feature) => feature.name),
     generatorVersion,
-    exampleRequestJson: JSON.stringify({ [config.id_field]: 'req-0001', ...exampleRow(features.features) }).replaceAll("'", '\\u0027'),
+    exampleRequestJson: exampleRequestJson(spec, 'req-0001').replaceAll("'", '\\u0027'),
     rawInputColumns: rawFeatureEncoders(features.features)
       .encoders.flatMap(encoderColumns)
       .map((column) => `\`${column}\``)
       .join(', '),
-    modelJsonExample: modelJsonExample({ features, config }),
+    modelJsonExample: modelJsonExample(spec),
     featureTable: features.features.map((feature) => ({
       name: feature.name,
       type: feature.type,

@@ -1,26 +1,29 @@
 // yo ml-microservice:service — renders templates/service into the project from its features.yaml and
 // config.yaml. Composed by the app generator; run alone inside a project to re-render after either changed.
 import { existsSync, readFileSync } from 'node:fs';
-import type { Spec } from '../contract.js';
 import { readGeneratorPackageJson } from '../packageRoot.js';
-import { PartGenerator, type PartOptions } from '../part.js';
+import { PartGenerator, type PartDeclaration, type PartOptions } from '../part.js';
 import { buildServiceContext, type ServiceContext } from './context.js';
 import { sha256 } from '../conflicts.js';
 import { keptPackageFieldsMessage, mergeProjectPackageJson, projectPackageJson, type KeptPackageField } from './projectPackage.js';
 
-export type ServiceOptions = PartOptions & { nodePackageManager?: string };
+const generatorPackage = readGeneratorPackageJson();
+
+const SERVICE: PartDeclaration<ServiceContext> = {
+  name: 'service',
+  description: 'Renders the service (src/, test/, tsconfig, package.json) from the project’s features.yaml and config.yaml.',
+  templateFolder: 'templates/service',
+  destinationFolder: '',
+  doneMessage: 'Service re-rendered from features.yaml and config.yaml',
+  context: (spec) => buildServiceContext(spec, generatorPackage.version),
+  writeComputedFiles: (generator, context) => (generator as ServiceGenerator).writePackageJson(context),
+};
 
 export default class ServiceGenerator extends PartGenerator<ServiceContext> {
-  protected readonly part = 'service';
-  protected readonly destinationFolder = '';
-  protected readonly doneMessage = 'Service re-rendered from features.yaml and config.yaml';
-  readonly #generatorPackage = readGeneratorPackageJson();
   #keptPackageFields: KeptPackageField[] = [];
 
-  constructor(args?: string[], options?: ServiceOptions) {
-    super(args, options, 'Renders the service (src/, test/, tsconfig, package.json) from the project’s features.yaml and config.yaml.');
-    this.options.skipInstall = Boolean(this.options.skipInstall || this.options['skip-install']);
-    (this.options as ServiceOptions).nodePackageManager ??= 'npm';
+  constructor(args?: string[], options?: PartOptions) {
+    super(args, options, SERVICE);
     // The environment's `npm install` (a child of this process) inherits it: onnxruntime-node's install script
     // then skips its CUDA download (inference is CPU-only). An environment variable rather than a .npmrc key,
     // which npm warns "will stop working in the next major version"; a value the user set (cuda12) is kept.
@@ -33,18 +36,14 @@ export default class ServiceGenerator extends PartGenerator<ServiceContext> {
     this.env.cwd = this.destinationRoot();
   }
 
-  protected buildContext(spec: Spec): ServiceContext {
-    return buildServiceContext(spec, this.#generatorPackage.version);
-  }
-
   /**
    * package.json is merged, not overwritten: the user's own fields stay, and a generator-owned field (name,
    * version, a script, a dependency's version, …) the user changed since the last run keeps the user's value
    * unless --force. What the generator last wrote is remembered in .yo-rc.json to tell the two apart.
    */
-  protected override writeComputedFiles(context: ServiceContext): void {
+  writePackageJson(context: ServiceContext): void {
     const path = this.destinationPath('package.json');
-    const generated = projectPackageJson(context, this.#generatorPackage);
+    const generated = projectPackageJson(context, generatorPackage);
     const onDisk = this.fs.readJSON(path) as Record<string, unknown> | undefined;
     let previous = this.config.get('generatedPackageJson');
     // A project generated before the fields were remembered: a file still as generated is entirely the generator's.

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { DOCKERFILES, lintDockerfile, type Problem } from '../../templates/docker/docker/lintDockerfiles.js';
+import { DOCKERFILES, lintDockerfile, type Problem } from '../../dockerfiles/lintDockerfiles.js';
 import { FULL_CONFIG, generatedProject, installedProject } from '../support/deployProject.js';
 import { runDockerfile, type DockerfileRun } from '../support/dockerfileRunner.js';
 import { exited, freePort, run, waitForStatus } from '../support/process.js';

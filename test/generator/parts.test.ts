@@ -6,7 +6,7 @@ import { buildServiceContext } from '../../generators/service/context.js';
 import { pinnedVersions } from '../../generators/service/projectPackage.js';
 import { listTemplateFiles } from '../../generators/service/templateFiles.js';
 import { inferFeatureType } from '../../generators/app/featureInference.js';
-import { IRIS_CONFIG, IRIS_FEATURES, tempDir, writeFiles } from './support.js';
+import { IRIS_CONFIG, IRIS_FEATURES, read, runGenerator, tempDir, writeFiles } from './support.js';
 
 describe('template file mapping', () => {
   let dir: string;
@@ -81,6 +81,27 @@ describe('service context', () => {
     assert.equal(featureTable[0]?.description, 'a \\| b');
     assert.ok(!exampleRequestJson.includes("'"));
     assert.equal((JSON.parse(exampleRequestJson) as { note: string }).note, "it's");
+  });
+});
+
+describe('a part composed by the app', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  // The app loads and validates the spec once and hands it over; a part run alone reads the project's files.
+  it('renders from the spec it is handed, not from a second reading of features.yaml and config.yaml', async () => {
+    writeFiles(dir, { 'features.yaml': IRIS_FEATURES, 'config.yaml': IRIS_CONFIG.replace('name: iris-classifier', 'name: read-again') });
+    const spec = parseSpec(IRIS_FEATURES, IRIS_CONFIG.replace('name: iris-classifier', 'name: handed-over'));
+    for (const generator of ['service', 'docker', 'helm', 'jenkins', 'ansible', 'ci'] as const)
+      await runGenerator(dir, { generator, options: { spec } });
+    assert.match(read(join(dir, 'helm', 'Chart.yaml')), /^name: handed-over$/m);
+    assert.match(read(join(dir, 'README.md')), /^# handed-over$/m);
+    assert.match(read(join(dir, 'ansible', 'inventory.yaml')), /service_release: !unsafe handed-over$/m);
+    assert.match(read(join(dir, 'jenkins', 'build-image', 'Jenkinsfile')), /handed-over/);
+    assert.match(read(join(dir, 'docker', 'build-image.sh')), /handed-over/);
   });
 });
 

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Copy, DockerfileParser, Env, Healthcheck, type Instruction } from 'dockerfile-ast';
-import { isIgnored } from '../../templates/docker/docker/lintDockerfiles.js';
+import { isIgnored } from '../../dockerfiles/lintDockerfiles.js';
 
 const execFileAsync = promisify(execFile);
 
