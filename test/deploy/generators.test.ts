@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { IRIS_CONFIG, read, repoRoot, runGenerator, tempDir } from '../generator/support.js';
+import { IRIS_CONFIG, read, repoRoot, runGenerator, generatedIris } from '../generator/support.js';
 import { irisConfigWith } from '../support/deployProject.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,9 +19,7 @@ describe('deployment sub-generators', function () {
   let cleanup: () => void;
 
   beforeEach(async () => {
-    ({ dir, cleanup } = tempDir());
-    await runGenerator(dir, { options: { example: 'iris' }, force: false });
-    project = join(dir, 'iris-classifier');
+    ({ dir, project, cleanup } = await generatedIris());
   });
   afterEach(() => cleanup());
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IRIS_CONFIG, IRIS_FEATURES, read, readJson, repoRoot, runGenerator, snapshot, tempDir, writeFiles } from './support.js';
+import { IRIS_CONFIG, IRIS_FEATURES, read, readJson, repoRoot, runGenerator, snapshot, writeFiles, generatedIris } from './support.js';
 
 const TRAIN = 'src/model/train.ts';
 const MINE = '\n// my model, not the template\n';
@@ -14,9 +14,7 @@ describe('regenerating a project', () => {
   let cleanup: () => void;
 
   beforeEach(async () => {
-    ({ dir, cleanup } = tempDir());
-    await runGenerator(dir, { options: { example: 'iris' }, force: false });
-    project = join(dir, 'iris-classifier');
+    ({ dir, project, cleanup } = await generatedIris());
   });
   afterEach(() => cleanup());
 
