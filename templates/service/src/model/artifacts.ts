@@ -13,8 +13,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FEATURE_TYPES, TASKS, type FeatureType, type Task } from '../contract/index.js';
-import type { Metrics } from '../training/metrics.js';
-import type { QualityGateResult } from '../training/qualityGate.js';
+import type { Metrics, QualityGateResult } from './evaluation.js';
 import type { PreprocessorState } from './preprocessor.js';
 import type { FeatureStatistics } from './referenceStatistics.js';
 

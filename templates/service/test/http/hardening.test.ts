@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { type RequestListener, request as httpRequest } from 'node:http';
 import request from 'supertest';
-import { apiKeys, EnvironmentError } from '../../src/environment.js';
+import { apiKeys, EnvironmentError } from '../../src/contract/environment.js';
 import { createRequestListener, type AppOptions } from '../../src/http/app.js';
 import { Predictor, type Prediction } from '../../src/runtime/predictor.js';
 import { startServer } from '../../src/http/startServer.js';

@@ -6,6 +6,7 @@ import { PredictionLog, type PredictionRecord } from '../../src/predictionLog/in
 import { loggedPredictions } from '../../src/predictionLog/record.js';
 import { MongoPredictionLookup } from '../../src/monitoring/predictionLookup.js';
 import { MongodbSink } from '../../src/predictionLog/sinks/mongodb.js';
+import { MongodbConnection } from '../../src/predictionLog/sinks/mongodbConnection.js';
 import type { RunningServer } from '../../src/http/startServer.js';
 import { MongoTestServer } from '../support/mongoServer.js';
 import {
@@ -160,7 +161,7 @@ describe('prediction log to MongoDB', () => {
   it('the feedback lookup, too, reads the log once a MongoDB that was down at start-up is up', async () => {
     await mongo.stop();
     const settings = mongoSettings({ mongodb: { timeout_ms: 200 } }).mongodb;
-    const lookup = new MongoPredictionLookup(settings);
+    const lookup = new MongoPredictionLookup(new MongodbConnection(settings));
     try {
       await assert.rejects(lookup.find(['x-1'], project.metadata.uuid), /Server selection timed out|ECONNREFUSED/);
       await mongo.restart();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
-import { EnvironmentError, predictionLogSettings } from '../../src/environment.js';
+import { EnvironmentError, predictionLogSettings } from '../../src/contract/environment.js';
 import fc from 'fast-check';
 import { PredictionLog, type PredictionRecord } from '../../src/predictionLog/index.js';
 import { SinkQueue, type QueueOptions, type Sink } from '../../src/predictionLog/queue.js';

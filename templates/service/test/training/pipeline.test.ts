@@ -12,7 +12,7 @@ import type { Spec } from '../../src/contract/index.js';
 import { runTraining, type TrainingResult } from '../../src/training/pipeline.js';
 import { checkQualityGate } from '../../src/training/qualityGate.js';
 import { trainHoldoutSplit } from '../../src/training/split.js';
-import { projectPaths } from '../../src/environment.js';
+import { projectPaths } from '../../src/contract/environment.js';
 import { trainedProject } from '../support/trainedModel.js';
 
 describe('training pipeline', () => {
