@@ -4,12 +4,11 @@
 // for POST /predict and /predict/batch before Express's router; Express mounts the very same handler, so
 // both ways answer byte for byte alike.
 import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
 import type { PredictionLog } from '../predictionLog/index.js';
-import { rowAnswerJson } from '../runtime/answerJson.js';
+import { Predictions, type PredictionRequest } from '../runtime/predictions.js';
 import {
   fieldIssues,
   type Spec,
@@ -19,7 +18,7 @@ import {
   type FeatureValues,
   type RequestSchemas,
 } from '../contract/index.js';
-import type { Prediction, Predictor } from '../runtime/predictor.js';
+import type { Predictor } from '../runtime/predictor.js';
 import { exchangeOf, type Exchange, type JsonError, type RequestGuards } from './requestGuards.js';
 
 /** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
@@ -156,24 +155,21 @@ export interface PredictionRouteOptions {
   onError: (error: unknown, requestId: string) => void;
 }
 
-/** POST /predict and POST /predict/batch. */
+/**
+ * POST /predict and POST /predict/batch: the body's rows and ids to the runtime, which runs the model and writes
+ * the answer; once it is sent, the runtime publishes the request's prediction event to monitoring and the
+ * prediction log (never awaited, never failing the request).
+ */
 export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }: PredictionRouteOptions) {
   const { config } = spec;
   const idField = config.id_field;
-  const apiVersion = config.version;
   const featureNames = spec.features.features.map((feature) => feature.name);
-  const modelInfos = new WeakMap<Predictor, { info: ModelInfo; jsonTail: string }>();
-  /** The model's identity, and the end of every answer (it only changes with the model), made once. */
-  const describe = (predictor: Predictor) => {
-    let described = modelInfos.get(predictor);
-    if (!described) {
-      const info = modelInfo(predictor);
-      described = { info, jsonTail: `,"model":${JSON.stringify(info)},"api_version":${JSON.stringify(apiVersion)}}` };
-      modelInfos.set(predictor, described);
-    }
-    return described;
-  };
-  const infoOf = (predictor: Predictor) => describe(predictor).info;
+  const predictions = new Predictions({ idField, featureNames, apiVersion: config.version, onError });
+  predictions.subscribe({
+    modelCall: (call) => monitoring.recordModelCall(call),
+    prediction: (event) => monitoring.recordPredictions(event),
+  });
+  predictions.subscribe({ prediction: (event) => predictionLog.log(event) });
   // A feature or id field named like an Object.prototype member (constructor, toString): the body's objects lose
   // their prototype before validation, and every read below is of own properties only.
   const prepare = inheritedNames([...featureNames, idField]).length ? withoutPrototypes : undefined;
@@ -186,77 +182,25 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
     for (const name of featureNames) features[name] = ownValue(row, name);
     return features;
   };
-
-  /**
-   * Runs right after the answer is sent: queues the records (never awaited) and never fails the request.
-   * `answers`: each row's answer as sent (rowAnswerJson), which the JSON-line sinks reuse.
-   */
-  const logPredictions = (
-    exchange: Exchange,
-    predictor: Predictor,
-    latencyMs: number,
-    rows: Record<string, unknown>[],
-    ids: unknown[],
-    results: Prediction[],
-    answers: string[],
-  ) => {
-    try {
-      monitoring.recordPredictions(predictor, rows, ids, results);
-      if (!predictionLog.enabled) return;
-      predictionLog.log({ idField, featureNames, ids, rows, results, answers, model: infoOf(predictor), apiVersion, latencyMs });
-    } catch (error) {
-      onError(error, exchange.requestId);
-    }
+  const idOf = (row: FeatureValues) => ownValue(row, idField) ?? randomUUID();
+  const answered = async (request: PredictionRequest): Promise<JsonAnswer> => {
+    const { json, publish } = await predictions.predict(request);
+    return { status: 200, json, afterSend: publish };
   };
 
   const predict: JsonRoute<FeatureValues> = {
     schema: schemas.predictRequest,
     prepare,
-    async answer(body, predictor, exchange) {
-      const features = featuresOf(body);
-      const [result] = await monitoring.predict(predictor, '/predict', [features]);
-      const answeredId = ownValue(body, idField) ?? randomUUID();
-      const latencyMs = performance.now() - exchange.startedAt;
-      // {id, ...result, model, api_version} as JSON.stringify would write it, with the constant tail made once.
-      const answer = rowAnswerJson(idField, answeredId, result!);
-      return {
-        status: 200,
-        json: `${answer.slice(0, -1)}${describe(predictor).jsonTail}`,
-        afterSend: () => logPredictions(exchange, predictor, latencyMs, [features], [answeredId], [result!], [answer]),
-      };
-    },
+    answer: (body, predictor, { requestId, startedAt }) =>
+      answered({ predictor, rows: [featuresOf(body)], ids: [idOf(body)], batch: false, route: '/predict', requestId, startedAt }),
   };
 
   const predictBatch: JsonRoute<{ rows: FeatureValues[] }> = {
     schema: schemas.batchRequest,
     prepare,
-    async answer({ rows }, predictor, exchange) {
-      const features = rows.map(featuresOf);
-      const results = await monitoring.predict(predictor, '/predict/batch', features);
-      const ids = rows.map((row) => ownValue(row, idField) ?? randomUUID());
-      const latencyMs = performance.now() - exchange.startedAt;
-      const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
-      return {
-        status: 200,
-        // {predictions: [{id, ...result}, …], model, api_version}, as JSON.stringify would write it.
-        json: `{"predictions":[${answers.join(',')}]${describe(predictor).jsonTail}`,
-        afterSend: () => logPredictions(exchange, predictor, latencyMs, features, ids, results, answers),
-      };
-    },
+    answer: ({ rows }, predictor, { requestId, startedAt }) =>
+      answered({ predictor, rows: rows.map(featuresOf), ids: rows.map(idOf), batch: true, route: '/predict/batch', requestId, startedAt }),
   };
 
   return { '/predict': predict, '/predict/batch': predictBatch };
-}
-
-interface ModelInfo {
-  /** The model's own version: its folder in model_bin/ (e.g. 20250101T120000Z-1a2b3c4d), not the API's version. */
-  version: string;
-  uuid: string;
-  created_at: string;
-}
-
-/** The model's identity in answers, /ready and the prediction log; the API's version is `api_version` beside it. */
-export function modelInfo(predictor: Predictor): ModelInfo {
-  const { uuid, created_at } = predictor.metadata;
-  return { version: basename(predictor.modelDir), uuid, created_at };
 }

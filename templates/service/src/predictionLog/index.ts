@@ -6,14 +6,14 @@ import type { Writable } from 'node:stream';
 import { EnvironmentError, type PredictionLogSettings } from '../contract/environment.js';
 import type { PredictionLogSinkName } from '../contract/index.js';
 import { SinkQueue, type QueueOptions, type Sink, type SinkCounts } from './queue.js';
-import { loggedPredictions, type LoggedPrediction, type PredictionsToLog } from './record.js';
+import type { AnsweredPredictions, LoggedPrediction } from '../runtime/wireFormat.js';
+import { loggedPredictions } from './record.js';
 import { FileSink } from './sinks/file.js';
 import { FluentdSink } from './sinks/fluentd.js';
 import { MongodbSink } from './sinks/mongodb.js';
 import { MongodbConnection } from './sinks/mongodbConnection.js';
 import { StdoutSink } from './sinks/stdout.js';
 
-export { type LoggedPrediction, type PredictionRecord, type PredictionsToLog } from './record.js';
 export type { SinkCounts } from './queue.js';
 export type SinkName = PredictionLogSinkName;
 
@@ -93,7 +93,7 @@ export class PredictionLog {
   }
 
   /** Queues the predictions of one request on every sink and returns at once; never throws. */
-  log(predictions: PredictionsToLog): void {
+  log(predictions: AnsweredPredictions): void {
     if (this.queues.length === 0) return;
     const logged = loggedPredictions(predictions);
     for (const queue of this.queues) for (const prediction of logged) queue.push(prediction);

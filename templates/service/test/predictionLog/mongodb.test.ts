@@ -2,7 +2,8 @@
 // (test/support/mongoServer.ts). With MONGODB_URL set, one more test runs against that MongoDB.
 import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
-import { PredictionLog, type PredictionRecord } from '../../src/predictionLog/index.js';
+import { PredictionLog } from '../../src/predictionLog/index.js';
+import type { PredictionRecord } from '../../src/runtime/wireFormat.js';
 import { loggedPredictions } from '../../src/predictionLog/record.js';
 import { MongoPredictionLookup } from '../../src/monitoring/predictionLookup.js';
 import { MongodbSink } from '../../src/predictionLog/sinks/mongodb.js';

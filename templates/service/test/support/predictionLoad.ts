@@ -2,7 +2,7 @@
 // + environment), a server on a free port, and HTTP load on real sockets.
 import type { z } from 'zod';
 import { predictionLogSettings, type PredictionLogSettings } from '../../src/contract/environment.js';
-import type { PredictionsToLog } from '../../src/predictionLog/index.js';
+import type { AnsweredPredictions } from '../../src/runtime/wireFormat.js';
 import { startServer, type RunningServer } from '../../src/http/startServer.js';
 import { type Spec, exampleRow, configFileSchema, type Config } from '../../src/contract/index.js';
 import type { TrainedProject } from './trainedModel.js';
@@ -42,7 +42,7 @@ export function environmentWithoutPredictionLog(env: NodeJS.ProcessEnv = process
 }
 
 /** A batch request of `count` rows (ids `<prefix>-<i>`, one feature "example"), as the service hands it to the log. */
-export function predictionsToLog({ spec, metadata }: TrainedProject, count: number, prefix: string): PredictionsToLog {
+export function predictionsToLog({ spec, metadata }: TrainedProject, count: number, prefix: string): AnsweredPredictions {
   return {
     idField: spec.config.id_field,
     featureNames: ['example'],

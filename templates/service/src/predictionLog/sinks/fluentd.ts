@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { FluentdSettings } from '../../contract/environment.js';
 import type { Sink } from '../queue.js';
-import { predictionRecord, type LoggedPrediction } from '../record.js';
+import { predictionRecord, type LoggedPrediction } from '../../runtime/wireFormat.js';
 
 /** The part of fluent-logger's sender used here (its bundled types lack on() and the options below). */
 interface ForwardSender {

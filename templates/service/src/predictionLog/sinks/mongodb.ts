@@ -4,7 +4,7 @@
 import type { Collection, MongoBulkWriteError } from 'mongodb';
 import type { MongodbSettings } from '../../contract/environment.js';
 import type { Sink } from '../queue.js';
-import { predictionRecord, type LoggedPrediction, type PredictionRecord } from '../record.js';
+import { predictionRecord, type LoggedPrediction, type PredictionRecord } from '../../runtime/wireFormat.js';
 import { MongodbConnection, mongodbDriver } from './mongodbConnection.js';
 
 const DUPLICATE_KEY = 11000;
