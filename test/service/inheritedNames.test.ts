@@ -59,7 +59,11 @@ describe('names inherited from Object.prototype (constructor, toString)', functi
         let app: RequestListener;
         before(async () => {
           const served = withServer(spec, { fast_path });
-          app = createRequestListener({ spec: served, model: { predictor: await OnnxPredictor.load(modelDir, served) }, onError: () => {} });
+          app = createRequestListener({
+            spec: served,
+            model: { predictor: await OnnxPredictor.load(modelDir, served) },
+            onError: () => {},
+          });
         });
         const row = { sepal_length: 6.3, sepal_width: 2.9, petal_length: 5.6 };
 
