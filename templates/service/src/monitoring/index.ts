@@ -1,7 +1,8 @@
 // Model monitoring for one app: the service's Prometheus metrics (GET /metrics), data drift against the training
 // rows and live accuracy from ground-truth feedback (GET /monitoring, POST /feedback). Settings come from
-// config.yaml's monitoring section. The request path only does constant work per row here: count, put the
-// row's buckets in the drift window, remember the prediction by id; scores are computed when read.
+// config.yaml's monitoring section. It observes the runtime's events (src/runtime/predictions.ts: each model call,
+// each answered request) and does only constant work per row: count, put the row's buckets in the drift window,
+// remember the prediction by id; scores are computed when read.
 import type { Request, Response } from 'express';
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import { PredictionLog } from '../predictionLog/index.js';
