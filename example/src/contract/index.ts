@@ -3,3 +3,4 @@
 export * from './schema.js';
 export * from './load.js';
 export * from './requestSchema.js';
+export * from './fieldIssues.js';

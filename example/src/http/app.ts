@@ -9,10 +9,11 @@ import { Monitoring, type PredictionLookup } from '../monitoring/index.js';
 import { PredictionLog, type PredictionLogStats } from '../predictionLog/index.js';
 import { type Spec, buildRequestSchemas } from '../contract/index.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { JsonRouteHandler, modelInfo, predictionRoutes, type JsonRoute, type ModelState } from './predictionHandler.js';
+import { modelIdentity } from '../model/modelIdentity.js';
+import { JsonRouteHandler, predictionRoutes, type JsonRoute, type ModelState } from './predictionHandler.js';
 import { RequestGuards } from './requestGuards.js';
 
-export { fieldIssues, MAX_LISTED_ISSUES, type FieldIssue, type FieldIssues, type ModelState } from './predictionHandler.js';
+export type { ModelState } from './predictionHandler.js';
 
 export interface AppOptions {
   spec: Spec;
@@ -23,7 +24,7 @@ export interface AppOptions {
   predictionLog?: PredictionLog;
   /** Where POST /feedback looks for predictions no longer in memory (the MongoDB prediction log); none: memory only. */
   predictionLookup?: PredictionLookup;
-  /** The keys clients must send (apiKeys() in ../environment.ts): with any, every non-public path needs one. */
+  /** The keys clients must send (apiKeys() in ../contract/environment.ts): with any, every non-public path needs one. */
   apiKeys?: readonly string[];
 }
 
@@ -108,7 +109,7 @@ function buildService({
     // Sink errors and the model's load error can name hosts, ports and paths: only for callers with a key.
     const details = guards.showsDetails(res);
     const prediction_log = details ? predictionLog.stats() : withoutErrors(predictionLog.stats());
-    if (model.predictor) res.json({ status: 'ready', model: modelInfo(model.predictor), prediction_log });
+    if (model.predictor) res.json({ status: 'ready', model: modelIdentity(model.predictor), prediction_log });
     else if (model.loadError) {
       const message = details ? model.loadError : 'The model could not be loaded; the service log, or GET /ready with an API key, says why';
       res.status(503).json({ status: 'model_error', message, prediction_log });

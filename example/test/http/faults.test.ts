@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { projectPaths } from '../../src/environment.js';
+import { projectPaths } from '../../src/contract/environment.js';
 import { LATEST_FILE, METADATA_FILE, MODEL_FILE, PREPROCESSOR_FILE } from '../../src/model/artifacts.js';
 import type { PredictionLogStats } from '../../src/predictionLog/index.js';
 import { predictBody, predictMany, sleep, until } from '../support/predictionLoad.js';

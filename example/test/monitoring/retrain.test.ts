@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EnvironmentError } from '../../src/environment.js';
+import { EnvironmentError } from '../../src/contract/environment.js';
 import {
   createRetrainReceiver,
   retrainSettings,

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, Socket, type Server } from 'node:net';
-import { PredictionLog, type PredictionRecord } from '../../src/predictionLog/index.js';
+import { PredictionLog } from '../../src/predictionLog/index.js';
+import type { PredictionRecord } from '../../src/runtime/wireFormat.js';
 import type { RunningServer } from '../../src/http/startServer.js';
 import { FluentdReceiver } from '../support/fluentdReceiver.js';
 import {
