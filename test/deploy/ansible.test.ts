@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { inventoryYaml } from '../../generators/ansible/index.js';
 import { partContext } from '../../generators/deploymentNames.js';
-import { parseSpec } from '../../templates/service/src/contract/index.js';
+import { parseSpec } from '../../generators/contract.js';
 import { IRIS, FULL_CONFIG, generatedProject } from '../support/deployProject.js';
 import { helmBinary } from '../support/helmBinaries.js';
 import { run } from '../support/process.js';

@@ -2,7 +2,7 @@
 // trained, its own tests run, and its server started on a free port and exercised over HTTP and through
 // Swagger UI in a real browser.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,10 @@ import { exited, freePort, run, waitForStatus } from '../support/process.js';
 const json = async (res: Response): Promise<any> => res.json();
 
 const EXAMPLE = new URL('../../example/', import.meta.url).pathname;
+const PYTHON = '/usr/bin/python3';
+/** Checks an OpenAPI 3.1 document, and answers against it, with Debian's python3-jsonschema (see the file). */
+const OPENAPI_CHECK = new URL('../fixtures/openapi/check.py', import.meta.url).pathname;
+const pythonJsonSchemaAvailable = () => spawnSync(PYTHON, ['-c', 'import jsonschema, yaml']).status === 0;
 
 describe('end to end: the iris example', function () {
   this.timeout(900_000);
@@ -118,6 +122,41 @@ describe('end to end: the iris example', function () {
       assert.equal(petal.description, 'Petal length in centimetres');
       assert.deepEqual(petal.examples, [1.4]);
       assert.equal(petal.minimum, 0);
+    });
+
+    it('publishes a valid OpenAPI 3.1 document whose answer schemas hold for real answers (python3-jsonschema)', async function () {
+      if (!pythonJsonSchemaAvailable()) this.skip(); // .ci/run installs Debian's python3-jsonschema
+      const doc = await json(await fetch(`${base}/openapi.json`));
+      // Every answer has a real schema: /predict's names the prediction, its probabilities and the model.
+      const predictSchema = doc.paths['/predict'].post.responses['200'].content['application/json'].schema;
+      const predictResponse = doc.components.schemas[predictSchema.$ref.split('/').pop()];
+      for (const field of ['request_id', 'prediction', 'probabilities', 'model', 'api_version']) {
+        assert.ok(predictResponse.required.includes(field), field);
+      }
+      assert.deepEqual(Object.keys(predictResponse.properties.model.properties).sort(), ['created_at', 'uuid', 'version']);
+      const answers: { path: string; method: string; status: number; body: unknown }[] = [];
+      const call = async (method: string, path: string, body?: unknown, raw?: string) => {
+        const res = await (method === 'post' ? post(path, raw ?? JSON.stringify(body)) : fetch(`${base}${path}`));
+        answers.push({ path, method, status: res.status, body: await json(res) });
+        return res.status;
+      };
+      assert.equal(await call('post', '/predict', { ...row, request_id: 'openapi-1' }), 200);
+      assert.equal(await call('post', '/predict/batch', { rows: [{ ...row, request_id: 'openapi-2' }, row] }), 200);
+      assert.equal(await call('post', '/predict', { ...row, sepal_length: 'long', extra: 1 }), 422);
+      assert.equal(await call('post', '/predict', undefined, '{"sepal_length": 1,'), 400);
+      assert.equal(await call('get', '/health'), 200);
+      assert.equal(await call('get', '/ready'), 200);
+      assert.equal(await call('post', '/feedback', { request_id: 'openapi-1', species: 'virginica' }), 200);
+      assert.equal(await call('post', '/feedback', { request_id: 'openapi-1', species: 'virginica' }), 409);
+      assert.equal(await call('post', '/feedback', { request_id: 'never-predicted', species: 'setosa' }), 404);
+      assert.equal(await call('post', '/feedback/batch', { rows: [{ request_id: 'openapi-2', species: 'setosa' }] }), 200);
+      assert.equal(await call('post', '/feedback/batch', { rows: [{ request_id: 'never-predicted', species: 'setosa' }] }), 404);
+      assert.equal(await call('get', '/monitoring'), 200);
+      const checked = spawnSync(PYTHON, [OPENAPI_CHECK], { input: JSON.stringify({ document: doc, answers }), encoding: 'utf8' });
+      assert.equal(checked.status, 0, checked.stderr);
+      const result = JSON.parse(checked.stdout) as { document: string[]; answers: string[][] };
+      assert.deepEqual(result.document, [], 'the document is valid OpenAPI 3.1');
+      answers.forEach(({ path, method, status }, i) => assert.deepEqual(result.answers[i], [], `${method} ${path} ${status}`));
     });
 
     it('runs "Try it out" on POST /predict in Swagger UI (headless Chromium)', async function () {

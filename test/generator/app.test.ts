@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvRows } from '../../templates/service/src/data/rows.js';
-import { parseSpec } from '../../templates/service/src/contract/index.js';
+import { parseSpec } from '../../generators/contract.js';
 import { PROJECT_DEPENDENCIES, PROJECT_DEV_DEPENDENCIES, PROJECT_SCRIPTS } from '../../generators/service/projectPackage.js';
 import { listTemplateFiles } from '../../generators/service/templateFiles.js';
 import type { StoredProjectConfig } from '../../generators/projectRoot.js';

@@ -1,7 +1,7 @@
 // The small pieces the generators are built from.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseSpec } from '../../templates/service/src/contract/index.js';
+import { parseSpec } from '../../generators/contract.js';
 import { buildServiceContext } from '../../generators/service/context.js';
 import { pinnedVersions } from '../../generators/service/projectPackage.js';
 import { listTemplateFiles } from '../../generators/service/templateFiles.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSpec } from '../../templates/service/src/contract/index.js';
+import { parseSpec } from '../../generators/contract.js';
 import { IRIS_FEATURES, read, runGenerator, tempDir, writeFiles } from './support.js';
 
 // Eight customers: integer, number with a gap, boolean, a category of three, free text, the target and an id.

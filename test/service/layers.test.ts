@@ -30,6 +30,12 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   predictionLog: ['http', 'monitoring'],
 };
 
+/** Packages those folders must not import either: the HTTP framework belongs to http/. */
+const FORBIDDEN_PACKAGES: Record<string, readonly string[]> = {
+  monitoring: ['express', 'swagger-ui-express'],
+  predictionLog: ['express', 'swagger-ui-express'],
+};
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -41,16 +47,29 @@ function sourceFiles(dir: string): string[] {
 const folderOf = (file: string) => relative(SRC, file).split(/[\\/]/)[0]!;
 const name = (file: string) => relative(SRC, file).replaceAll('\\', '/');
 
-/** Every file's imports of other src files (static, re-exports and dynamic import()). */
-function importGraph(): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
+/** Every file's import specifiers (static, re-exports and dynamic import()). */
+function specifiers(): Map<string, string[]> {
+  const found = new Map<string, string[]>();
   for (const file of sourceFiles(SRC)) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    const imports = importedFiles
-      .map(({ fileName }) => fileName)
-      .filter((specifier) => specifier.startsWith('.'))
-      .map((specifier) => resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
-    graph.set(file, imports);
+    found.set(
+      file,
+      importedFiles.map(({ fileName }) => fileName),
+    );
+  }
+  return found;
+}
+
+/** Every file's imports of other src files. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const [file, imported] of specifiers()) {
+    graph.set(
+      file,
+      imported
+        .filter((specifier) => specifier.startsWith('.'))
+        .map((specifier) => resolve(dirname(file), specifier.replace(/\.js$/, '.ts'))),
+    );
   }
   return graph;
 }
@@ -72,6 +91,15 @@ describe('service layers (templates/service/src)', () => {
       }
     }
     assert.deepEqual(upward, []);
+  });
+
+  it('keeps the HTTP framework out of monitoring and the prediction log', () => {
+    const found: string[] = [];
+    for (const [file, imported] of specifiers()) {
+      const forbidden = FORBIDDEN_PACKAGES[folderOf(file)] ?? [];
+      for (const specifier of imported) if (forbidden.includes(specifier)) found.push(`${name(file)} imports ${specifier}`);
+    }
+    assert.deepEqual(found, []);
   });
 
   it('has no import cycle', () => {

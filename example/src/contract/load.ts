@@ -1,10 +1,11 @@
-// Reads features.yaml and config.yaml, validates them against the schemas in ./schema.ts and
+// Reads features.yaml and config.yaml, validates them against the schemas (features.ts, serviceSettings.ts) and
 // reports every problem with file, line, column, field and expectation. Used by the generator and
 // by the generated service (at start-up), so a bad file is rejected the same way by both.
 import { readFileSync } from 'node:fs';
 import { LineCounter, isNode, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
-import { configFileSchema, crossCheck, featuresFileSchema, type Config, type FeaturesFile } from './schema.js';
+import { featuresFileSchema, type FeaturesFile } from './features.js';
+import { configFileSchema, crossCheck, type Config } from './serviceSettings.js';
 
 export interface SpecProblem {
   file: string;
@@ -108,53 +109,70 @@ function readText(path: string, label: string): string {
   }
 }
 
-export interface Spec {
+/** The two files, validated. `C`: config.yaml as the reader's schema gives it (the service's own, or the generator's). */
+export interface Spec<C extends Config = Config> {
   features: FeaturesFile;
-  config: Config;
+  config: C;
 }
 
-/** Parses and validates features.yaml and config.yaml from text. `names` label the files in messages. */
-export function parseSpec(
-  featuresText: string,
-  configText: string,
-  names: { features: string; config: string } = { features: 'features.yaml', config: 'config.yaml' },
-): Spec {
-  const problems: SpecProblem[] = [];
-  const attempt = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (error) {
-      if (error instanceof SpecError) problems.push(...error.problems);
-      else throw error;
-      return undefined;
+/**
+ * Reads the two files, validating config.yaml with `configSchema`: the service's (configFileSchema, its own
+ * settings) or the generator's, which also validates the deployment sections it renders.
+ */
+export function specReader<C extends Config>(configSchema: z.ZodType<C>) {
+  /** Parses and validates features.yaml and config.yaml from text. `names` label the files in messages. */
+  function parseSpec(
+    featuresText: string,
+    configText: string,
+    names: { features: string; config: string } = { features: 'features.yaml', config: 'config.yaml' },
+  ): Spec<C> {
+    const problems: SpecProblem[] = [];
+    const attempt = <T>(fn: () => T): T | undefined => {
+      try {
+        return fn();
+      } catch (error) {
+        if (error instanceof SpecError) problems.push(...error.problems);
+        else throw error;
+        return undefined;
+      }
+    };
+    const featuresYaml = attempt(() => parseYaml(names.features, featuresText));
+    const configYaml = attempt(() => parseYaml(names.config, configText));
+    const features = featuresYaml && attempt(() => validate(featuresYaml, featuresFileSchema));
+    const config = configYaml && attempt(() => validate(configYaml, configSchema));
+    if (features && config && configYaml) {
+      for (const problem of crossCheck(features, config)) {
+        problems.push({
+          file: names.config,
+          ...locate(configYaml, problem.path),
+          field: fieldPath(problem.path),
+          message: problem.message,
+        });
+      }
     }
-  };
-  const featuresYaml = attempt(() => parseYaml(names.features, featuresText));
-  const configYaml = attempt(() => parseYaml(names.config, configText));
-  const features = featuresYaml && attempt(() => validate(featuresYaml, featuresFileSchema));
-  const config = configYaml && attempt(() => validate(configYaml, configFileSchema));
-  if (features && config && configYaml) {
-    for (const problem of crossCheck(features, config)) {
-      problems.push({ file: names.config, ...locate(configYaml, problem.path), field: fieldPath(problem.path), message: problem.message });
-    }
+    if (problems.length || !features || !config) throw new SpecError(problems);
+    return { features, config };
   }
-  if (problems.length || !features || !config) throw new SpecError(problems);
-  return { features, config };
+
+  /** Reads and validates both files; throws SpecError listing every problem in either. */
+  function loadSpec(featuresPath: string, configPath: string): Spec<C> {
+    const problems: SpecProblem[] = [];
+    const read = (path: string, label: string) => {
+      try {
+        return readText(path, label);
+      } catch (error) {
+        problems.push(...(error as SpecError).problems);
+        return undefined;
+      }
+    };
+    const featuresText = read(featuresPath, featuresPath);
+    const configText = read(configPath, configPath);
+    if (featuresText === undefined || configText === undefined) throw new SpecError(problems);
+    return parseSpec(featuresText, configText, { features: featuresPath, config: configPath });
+  }
+
+  return { parseSpec, loadSpec };
 }
 
-/** Reads and validates both files; throws SpecError listing every problem in either. */
-export function loadSpec(featuresPath: string, configPath: string): Spec {
-  const problems: SpecProblem[] = [];
-  const read = (path: string, label: string) => {
-    try {
-      return readText(path, label);
-    } catch (error) {
-      problems.push(...(error as SpecError).problems);
-      return undefined;
-    }
-  };
-  const featuresText = read(featuresPath, featuresPath);
-  const configText = read(configPath, configPath);
-  if (featuresText === undefined || configText === undefined) throw new SpecError(problems);
-  return parseSpec(featuresText, configText, { features: featuresPath, config: configPath });
-}
+/** The service's readers: config.yaml's service settings validated, its deployment sections accepted unread. */
+export const { parseSpec, loadSpec } = specReader(configFileSchema);

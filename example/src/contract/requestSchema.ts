@@ -1,7 +1,8 @@
 // Builds the request validation from features.yaml at start-up: one zod schema per feature, with the
 // constraints, descriptions and examples of the spec. The same schema drives the OpenAPI document.
 import { z } from 'zod';
-import type { Config, Feature, FeaturesFile } from './schema.js';
+import type { Feature, FeaturesFile } from './features.js';
+import type { Config } from './serviceSettings.js';
 
 /** A single feature value after validation: missing optional features stay undefined. */
 export type FeatureValue = number | string | boolean;

@@ -1,19 +1,22 @@
-// The HTTP API, built from the spec at start-up. createApp() is the Express app alone (tests drive it directly);
-// createRequestListener() is what the server runs: with config.yaml server.fast_path, POST /predict and
-// /predict/batch go straight to the lean JSON route handler, and Express serves everything else. Every error is
-// JSON with an `error` code and a `message`; none leaks a stack trace.
+// The HTTP API, built from the spec and the route table (routes.ts) at start-up. createApp() is the Express app
+// alone (tests drive it directly); createRequestListener() is what the server runs: the routes the table marks
+// fastPath (POST /predict and /predict/batch) are found by exact URL and served before Express's router when
+// config.yaml server.fast_path is on, and Express serves everything else. Either way a route runs the same handler
+// and answers through the same RequestGuards.send. Every error is JSON with an `error` code and a `message`; none
+// leaks a stack trace.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { Monitoring, type PredictionLookup } from '../monitoring/index.js';
-import { PredictionLog, type PredictionLogStats } from '../predictionLog/index.js';
+import { PredictionLog } from '../predictionLog/index.js';
 import { type Spec, buildRequestSchemas } from '../contract/index.js';
+import { answerSchemas } from './answerSchemas.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { modelIdentity } from '../model/modelIdentity.js';
-import { JsonRouteHandler, predictionRoutes, type JsonRoute, type ModelState } from './predictionHandler.js';
-import { RequestGuards } from './requestGuards.js';
+import { JsonRouteHandler, predictionRoutes, type ModelState } from './predictionHandler.js';
+import { exchangeOf, RequestGuards } from './requestGuards.js';
+import { routeTable, type GetRoute } from './routes.js';
 
-export type { ModelState } from './predictionHandler.js';
+export { fieldIssues, MAX_LISTED_ISSUES, type FieldIssue, type FieldIssues, type ModelState } from './predictionHandler.js';
 
 export interface AppOptions {
   spec: Spec;
@@ -24,44 +27,43 @@ export interface AppOptions {
   predictionLog?: PredictionLog;
   /** Where POST /feedback looks for predictions no longer in memory (the MongoDB prediction log); none: memory only. */
   predictionLookup?: PredictionLookup;
-  /** The keys clients must send (apiKeys() in ../contract/environment.ts): with any, every non-public path needs one. */
+  /** The keys clients must send (apiKeys() in ../environment.ts): with any, every non-public path needs one. */
   apiKeys?: readonly string[];
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
-interface Service {
-  app: express.Express;
-  guards: RequestGuards;
-  /** The fast path's routes by exact URL. */
-  fastRoutes: Map<string, Listener>;
-}
-
-/** The Express app serving every route (the prediction routes through the same handler as the fast path). */
+/** The Express app serving every route. */
 export function createApp(options: AppOptions): express.Express {
   return buildService(options).app;
 }
 
 /**
- * The server's request listener. With config.yaml server.fast_path (the default), POST /predict and /predict/batch
- * skip Express's router; anything else, including those paths spelled differently (/Predict/), goes to Express.
+ * The server's request listener: a POST to a fast-path route's exact URL skips Express's router (when
+ * server.fast_path is on); anything else, including those paths spelled differently (/Predict/), goes to Express.
  */
 export function createRequestListener(options: AppOptions): RequestListener {
   const { app, guards, fastRoutes } = buildService(options);
-  if (!options.spec.config.server.fast_path) return app;
   return (req: IncomingMessage, res: ServerResponse) => {
-    const serve = req.method === 'POST' ? fastRoutes.get(req.url!) : undefined;
-    if (!serve) {
+    const route = req.method === 'POST' ? fastRoutes.get(req.url!) : undefined;
+    if (!route) {
       app(req, res);
       return;
     }
     try {
-      guards.begin(req, res, req.url);
-      guards.admit(req, res, serve);
+      guards.begin(req, res).route = route;
+      guards.admit(req, res, route.serve);
     } catch (error) {
       guards.fail(res, error);
     }
   };
+}
+
+/** A POST route as both dispatchers run it: its name for the request metrics, and its listener. */
+interface FastRoute {
+  method: string;
+  path: string;
+  serve: Listener;
 }
 
 function buildService({
@@ -71,101 +73,92 @@ function buildService({
   predictionLog = PredictionLog.disabled(),
   predictionLookup,
   apiKeys,
-}: AppOptions): Service {
+}: AppOptions) {
   const { config } = spec;
   const schemas = buildRequestSchemas(spec.features, config);
-  const openApi = buildOpenApiDocument(spec, schemas, Boolean(apiKeys?.length) || config.server.auth.enabled);
+  const answers = answerSchemas(spec);
   const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup });
-  const guards = new RequestGuards({ config, apiKeys, metrics: monitoring.metrics, onError });
+  const routes = routeTable({
+    spec,
+    model,
+    answers,
+    predictions: predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }),
+    monitoring,
+    predictionLog,
+    predictionLookup,
+    document: () => openApi,
+  });
+  const alwaysKeyed = routes.filter((route) => route.alwaysKeyed).map((route) => route.path);
+  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, metrics: monitoring.metrics, onError });
+  const feedback = monitoring.feedbackSchemas;
+  const openApi = buildOpenApiDocument(
+    spec,
+    routes,
+    {
+      requests: {
+        PredictRequest: schemas.predictRequest,
+        BatchPredictRequest: schemas.batchRequest,
+        FeedbackRequest: feedback.feedbackRequest,
+        FeedbackBatchRequest: feedback.feedbackBatchRequest,
+      },
+      answers,
+    },
+    Boolean(apiKeys?.length) || config.server.auth.enabled,
+  );
+
   const handler = new JsonRouteHandler(guards, model, config);
-  const predictions = predictionRoutes({ spec, schemas, monitoring, predictionLog, onError });
-  const jsonRoute =
-    <T>(route: JsonRoute<T>): Listener =>
-    (req, res) =>
-      handler.serve(route, req, res);
-  const predict = jsonRoute(predictions['/predict']);
-  const predictBatch = jsonRoute(predictions['/predict/batch']);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('json spaces', 0);
-
   app.use((req, res, next) => {
     const exchange = guards.begin(req, res);
-    res.locals.requestId = exchange.requestId;
-    res.once('finish', () => {
-      // The route pattern, never the raw path, so unknown paths cannot grow the label set.
-      const route: string = req.route ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched';
-      guards.count(exchange, req.method, route, res.statusCode);
-    });
+    // The route pattern, never the raw path, so unknown paths cannot grow the label set.
+    guards.answeredByExpress(req, res, exchange, () =>
+      req.route ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched',
+    );
     next();
   });
   app.use((req, res, next) => guards.admit(req, res, () => next()));
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/ready', (_req, res) => {
-    // Sink errors and the model's load error can name hosts, ports and paths: only for callers with a key.
-    const details = guards.showsDetails(res);
-    const prediction_log = details ? predictionLog.stats() : withoutErrors(predictionLog.stats());
-    if (model.predictor) res.json({ status: 'ready', model: modelIdentity(model.predictor), prediction_log });
-    else if (model.loadError) {
-      const message = details ? model.loadError : 'The model could not be loaded; the service log, or GET /ready with an API key, says why';
-      res.status(503).json({ status: 'model_error', message, prediction_log });
-    } else res.status(503).json({ status: 'loading', prediction_log });
-  });
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApi);
-  });
-  app.get('/metrics', monitoring.serveMetrics);
-  app.get('/monitoring', monitoring.serveReport);
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: `${config.name} API` }));
-
-  app.post('/predict', predict);
-  app.post('/predict/batch', predictBatch);
-  const feedback = monitoring.feedbackSchemas;
-  app.post(
-    '/feedback',
-    jsonRoute({
-      schema: feedback.feedbackRequest,
-      answer: async (body, predictor) => jsonAnswer(await monitoring.answerFeedback(predictor, body)),
-    }),
-  );
-  app.post(
-    '/feedback/batch',
-    jsonRoute({
-      schema: feedback.feedbackBatchRequest,
-      answer: async ({ rows }, predictor) => jsonAnswer(await monitoring.answerFeedbackBatch(predictor, rows)),
-    }),
-  );
-
+  // Each route is mounted on Express; those marked fastPath are also found by exact URL before it. Both ways run
+  // the same listener, and the exchange names the route so that send() counts the answer under it.
+  const fastRoutes = new Map<string, FastRoute>();
+  for (const route of routes) {
+    if (route.method === 'GET') {
+      app.get(route.path, expressGet(route, guards));
+      continue;
+    }
+    const served: FastRoute = { method: route.method, path: route.path, serve: (req, res) => handler.serve(route.body, req, res) };
+    app.post(route.path, (req, res) => {
+      exchangeOf(res)!.route = served;
+      served.serve(req, res);
+    });
+    if (route.fastPath && config.server.fast_path) fastRoutes.set(route.path, served);
+  }
   // The POST routes exist: another method on them is 405 naming the one allowed, not "no route".
-  app.all(['/predict', '/predict/batch', '/feedback', '/feedback/batch'], (req, res) => {
-    res.setHeader('Allow', 'POST');
-    guards.sendError(res, 405, { error: 'method_not_allowed', message: `${req.method} ${req.path} is not served; send POST` });
-  });
+  for (const { path } of routes.filter((route) => route.method === 'POST')) {
+    app.all(path, (req, res) => {
+      res.setHeader('Allow', 'POST');
+      guards.sendError(res, 405, { error: 'method_not_allowed', message: `${req.method} ${req.path} is not served; send POST` });
+    });
+  }
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: `${config.name} API` }));
 
   app.use((req, res) => {
     guards.sendError(res, 404, { error: 'not_found', message: `No route for ${req.method} ${req.path}; see /docs` });
   });
-
   const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => guards.fail(res, error);
   app.use(errorHandler);
-  const fastRoutes = new Map([
-    ['/predict', predict],
-    ['/predict/batch', predictBatch],
-  ]);
   return { app, guards, fastRoutes };
 }
 
-/** The prediction log's counts without the sinks' last errors, for anonymous callers of GET /ready. */
-function withoutErrors({ sinks }: PredictionLogStats): PredictionLogStats {
-  return {
-    sinks: Object.fromEntries(Object.entries(sinks).map(([sink, { last_error: _, ...counts }]) => [sink, counts])),
+/** A GET route under Express: its answer written as JSON (with Express's ETag) or as text of its content type. */
+function expressGet(route: GetRoute, guards: RequestGuards): RequestHandler {
+  return (_req, res, next) => {
+    Promise.resolve(route.answer({ showsDetails: guards.showsDetails(res) })).then((answer) => {
+      if ('text' in answer) res.type(answer.contentType).send(answer.text);
+      else res.status(answer.status ?? 200).json(answer.json);
+    }, next);
   };
-}
-
-function jsonAnswer({ status, body }: { status: number; body: unknown }) {
-  return { status, json: JSON.stringify(body) };
 }

@@ -1,6 +1,6 @@
-// What every request goes through before a route runs, shared by the fast prediction path and Express so both
-// answer alike: the request id, helmet's security headers, API keys, the rate limit, the request timeout, and
-// the JSON answers themselves (errors included). Everything that can be computed once is computed here once.
+// What every request goes through before a route runs, the same whether the fast path or Express dispatches it:
+// the request id, helmet's security headers, API keys, the rate limit, the request timeout, and the JSON answers
+// themselves (errors included). Everything that can be computed once is computed here once.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
@@ -16,11 +16,11 @@ export class Exchange {
   timer: NodeJS.Timeout | undefined = undefined;
   /** The caller sent a valid API key (set by RequestGuards.admit). */
   authenticated = false;
-  constructor(
-    readonly requestId: string,
-    /** Set on the fast path, which counts its answer in send(); under Express the app counts it when it finishes. */
-    readonly route: string | undefined,
-  ) {}
+  /** The route table's route serving the request, once it is known: send() counts the answer under it. */
+  route: { method: string; path: string } | undefined = undefined;
+  /** The answer is counted in the request metrics (once per request). */
+  counted = false;
+  constructor(readonly requestId: string) {}
 }
 
 export interface JsonError {
@@ -30,6 +30,7 @@ export interface JsonError {
 }
 
 const EXCHANGE = Symbol('exchange');
+const JSON_TYPE = 'application/json; charset=utf-8';
 type TrackedResponse = ServerResponse & { [EXCHANGE]?: Exchange };
 
 /** The exchange that RequestGuards.begin opened for this response. */
@@ -116,9 +117,6 @@ class FailedKeyAttempts {
   }
 }
 
-/** Routes that change or reveal the live model metrics: they need a key whenever keys exist, whatever public_paths says. */
-const ALWAYS_KEYED = ['/feedback', '/monitoring'];
-
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 export interface GuardOptions {
@@ -128,6 +126,11 @@ export interface GuardOptions {
    * when config.yaml server.auth.enabled is true (see apiKeys in ../contract/environment.ts); none: the API is open.
    */
   apiKeys?: readonly string[];
+  /**
+   * Routes that change or reveal the live model metrics (the route table's alwaysKeyed): they need a key whenever
+   * keys exist, whatever public_paths says.
+   */
+  alwaysKeyed: readonly string[];
   metrics: ServiceMetrics;
   onError: (error: unknown, requestId: string) => void;
 }
@@ -160,20 +163,25 @@ export class RequestGuards {
     }
   }
 
-  /** Opens the exchange: request id and security headers on the response, and the timer that answers 503 if nothing else does. */
-  begin(req: IncomingMessage, res: ServerResponse, route?: string): Exchange {
+  /** Opens the exchange: the request id, and the timer that answers 503 if nothing else does. */
+  begin(req: IncomingMessage, res: ServerResponse): Exchange {
     const sent = req.headers['x-request-id'];
-    const exchange = new Exchange(typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID(), route);
+    const exchange = new Exchange(typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID());
     (res as TrackedResponse)[EXCHANGE] = exchange;
     exchange.timer = setTimeout(answerTimedOut, this.timeoutMs, this, res);
-    // The fast path answers only through send(), which writes these headers in one go; Express's own answers
-    // (res.json) need them set now, and stop the timer when they close.
-    if (route === undefined) {
-      for (const [name, value] of this.securityHeaders) res.setHeader(name, value);
-      res.setHeader('x-request-id', exchange.requestId);
-      res.once('close', stopTimer);
-    }
     return exchange;
+  }
+
+  /**
+   * For a request Express answers: answers that Express writes itself (res.json, Swagger UI's files) get the
+   * security headers and the request id now, stop the timer when they close, and are counted once finished under
+   * the route pattern Express matched (`route`, read then). send() writes the same headers in one go.
+   */
+  answeredByExpress(req: IncomingMessage, res: ServerResponse, exchange: Exchange, route: () => string): void {
+    for (const [name, value] of this.securityHeaders) res.setHeader(name, value);
+    res.setHeader('x-request-id', exchange.requestId);
+    res.once('close', stopTimer);
+    res.once('finish', () => this.count(exchange, req.method!, route(), res.statusCode));
   }
 
   /**
@@ -242,7 +250,7 @@ export class RequestGuards {
   private isPublic(path: string): boolean {
     if (!this.publicPaths.some((open) => under(path, open))) return false;
     const lower = path.toLowerCase(); // Express routes /Feedback to /feedback
-    return !ALWAYS_KEYED.some((keyed) => under(lower, keyed));
+    return !this.options.alwaysKeyed.some((keyed) => under(lower, keyed));
   }
 
   /** 401 for a missing or wrong key; a wrong one is counted against its address, and the one over the limit gets 429. */
@@ -282,25 +290,15 @@ export class RequestGuards {
       exchange.timer = undefined;
     }
     if (res.headersSent || res.destroyed) return false;
-    const length = Buffer.byteLength(json);
-    if (exchange?.route === undefined) {
-      res.statusCode = status;
-      res.setHeader('content-type', 'application/json; charset=utf-8');
-      res.setHeader('content-length', length);
-      res.end(json);
-      return true;
-    }
-    res.writeHead(status, [
-      ...this.securityHeaderList,
-      'x-request-id',
-      exchange.requestId,
-      'content-type',
-      'application/json; charset=utf-8',
-      'content-length',
-      String(length),
-    ]);
+    const length = String(Buffer.byteLength(json));
+    res.writeHead(
+      status,
+      exchange
+        ? [...this.securityHeaderList, 'x-request-id', exchange.requestId, 'content-type', JSON_TYPE, 'content-length', length]
+        : [...this.securityHeaderList, 'content-type', JSON_TYPE, 'content-length', length],
+    );
     res.end(json);
-    this.count(exchange, 'POST', exchange.route, status); // the fast path serves POST only
+    if (exchange?.route) this.count(exchange, exchange.route.method, exchange.route.path, status);
     return true;
   }
 
@@ -342,8 +340,10 @@ export class RequestGuards {
     });
   }
 
-  /** Counts and times an answered request by method, route pattern and status (label objects made once per combination). */
+  /** Counts and times an answered request by method, route pattern and status, once (label objects made once per combination). */
   count(exchange: Exchange, method: string, route: string, status: number): void {
+    if (exchange.counted) return;
+    exchange.counted = true;
     const key = `${method} ${route} ${status}`;
     let labels = this.labels.get(key);
     if (!labels) this.labels.set(key, (labels = { method, route, status: String(status) }));

@@ -1,9 +1,9 @@
-// Model monitoring for one app: the service's Prometheus metrics (GET /metrics), data drift against the training
-// rows and live accuracy from ground-truth feedback (GET /monitoring, POST /feedback). Settings come from
+// Model monitoring for one app: the service's Prometheus metrics, data drift against the training rows and live
+// accuracy from ground-truth feedback, as plain data (the HTTP layer serves them at GET /metrics, GET /monitoring
+// and POST /feedback; nothing here knows HTTP). Settings come from
 // config.yaml's monitoring section. It observes the runtime's events (src/runtime/predictions.ts: each model call,
 // each answered request) and does only constant work per row: count, put the row's buckets in the drift window,
 // remember the prediction by id; scores are computed when read.
-import type { Request, Response } from 'express';
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import { PredictionLog } from '../predictionLog/index.js';
 import type { ModelCall, PredictionEvent } from '../runtime/predictions.js';
@@ -58,12 +58,6 @@ export interface MonitoringReport {
   live: LiveReport;
   /** Scored values outside the range seen in training, per feature with an observed range in features.yaml. */
   input_ranges: InputRangeReport;
-}
-
-/** An answer to POST /feedback or /feedback/batch. */
-export interface FeedbackAnswer {
-  status: number;
-  body: Record<string, unknown>;
 }
 
 export class Monitoring {
@@ -171,57 +165,6 @@ export class Monitoring {
     return results;
   }
 
-  /** POST /feedback: 200 joined, 404 unknown id, 409 already labelled, 503 prediction log unreachable. */
-  async answerFeedback(predictor: Predictor, row: FeedbackRow): Promise<FeedbackAnswer> {
-    const [result] = await this.feedback(predictor, [row]);
-    const { status, id, ...rest } = result!;
-    const idField = this.options.spec.config.id_field;
-    const named = { [idField]: id };
-    switch (status) {
-      case 'joined':
-        return { status: 200, body: { ...named, status, ...rest, live: this.liveReport().metrics } };
-      case 'already_labelled':
-        return {
-          status: 409,
-          body: { error: status, message: `The prediction ${idField}=${JSON.stringify(id)} already has a label`, ...named },
-        };
-      case 'lookup_failed':
-        return {
-          status: 503,
-          body: {
-            error: status,
-            message: `The prediction log (${this.options.predictionLookup?.description}) cannot be read; retry shortly`,
-            ...named,
-          },
-        };
-      case 'unknown_id':
-        return { status: 404, body: { error: status, message: this.unknownMessage(id), ...named } };
-    }
-  }
-
-  /** POST /feedback/batch: a result per row, in order; 200 when at least one label joined, else 404. */
-  async answerFeedbackBatch(predictor: Predictor, rows: readonly FeedbackRow[]): Promise<FeedbackAnswer> {
-    const results = await this.feedback(predictor, rows);
-    const idField = this.options.spec.config.id_field;
-    const counts = { joined: 0, unknown_id: 0, already_labelled: 0, lookup_failed: 0 };
-    for (const { status } of results) counts[status]++;
-    const body = { ...counts, results: results.map(({ id, ...rest }) => ({ [idField]: id, ...rest })) };
-    if (counts.joined > 0) return { status: 200, body: { ...body, live: this.liveReport().metrics } };
-    return {
-      status: 404,
-      body: { error: 'no_match', message: `None of the ${rows.length} labels joined a prediction; see results for each`, ...body },
-    };
-  }
-
-  private unknownMessage(id: RequestId): string {
-    const { id_field: idField, monitoring } = this.options.spec.config;
-    const lookup = this.options.predictionLookup;
-    return (
-      `No prediction of the served model has ${idField}=${JSON.stringify(id)}: the service keeps the last ${monitoring.prediction_store_size} ` +
-      `predictions in memory${lookup ? ` and looked in the prediction log (${lookup.description})` : ' (turn on the mongodb prediction log sink to look further back)'}`
-    );
-  }
-
   report(): MonitoringReport {
     const predictor = this.options.model.predictor;
     return {
@@ -246,7 +189,8 @@ export class Monitoring {
     return 'accuracy' in metrics ? { labels: metrics.labels, accuracy: null } : { labels: metrics.labels, rmse: null, mae: null };
   }
 
-  private liveReport(): LiveReport {
+  /** The feedback window and its live metrics (GET /monitoring's `live`; POST /feedback answers with its metrics). */
+  liveReport(): LiveReport {
     const { labels, ...metrics } = this.liveMetrics();
     const { minLiveAccuracy, maxLiveRmse, maxLiveMae } = this.thresholds;
     const bounds: Record<string, { min?: number; max?: number }> = {};
@@ -285,14 +229,12 @@ export class Monitoring {
     return this.served;
   }
 
-  /** GET /metrics: Prometheus text format. */
-  readonly serveMetrics = async (_req: Request, res: Response): Promise<void> => {
-    const text = await this.registry.metrics();
-    res.type(this.registry.contentType).send(text);
-  };
+  /** The metrics in Prometheus' text exposition format (GET /metrics), of type metricsContentType. */
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
 
-  /** GET /monitoring: drift and live accuracy as JSON. */
-  readonly serveReport = (_req: Request, res: Response): void => {
-    res.json(this.report());
-  };
+  get metricsContentType(): string {
+    return this.registry.contentType;
+  }
 }

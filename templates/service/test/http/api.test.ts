@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import type { RequestListener } from 'node:http';
 import request from 'supertest';
+import type { z } from 'zod';
+import { answerSchemas } from '../../src/http/answerSchemas.js';
 import { createRequestListener, type ModelState } from '../../src/http/app.js';
 import { OnnxPredictor } from '../../src/runtime/predictor.js';
 import { exampleRow, type Feature, type Spec } from '../../src/contract/index.js';
@@ -174,6 +176,40 @@ for (const { name, fast_path } of SERVING_PATHS)
       await request(loading).get('/ready').expect(503);
       await request(loading).post('/predict').send(row).expect(503);
       await request(app).get('/ready').expect(200);
+    });
+
+    it('documents every JSON answer with its schema, and real answers match those schemas', async () => {
+      const { body: doc } = await request(app).get('/openapi.json').expect(200);
+      type Schema = { $ref?: string; properties?: Record<string, unknown>; required?: string[] };
+      const resolve = (schema: Schema): Schema => (schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()!] : schema);
+      for (const [path, operations] of Object.entries<Record<string, { responses: Record<string, { content: object }> }>>(doc.paths)) {
+        for (const [method, { responses }] of Object.entries(operations)) {
+          for (const [status, { content }] of Object.entries(responses)) {
+            const json = (content as Record<string, { schema: Schema } | undefined>)['application/json'];
+            if (path === '/metrics') continue; // Prometheus' text format
+            assert.ok(Object.keys(resolve(json!.schema).properties ?? {}).length > 0, `${method} ${path} ${status} has a real schema`);
+          }
+        }
+      }
+      const predict = resolve(doc.paths['/predict'].post.responses['200'].content['application/json'].schema);
+      for (const field of [idField(), 'prediction', 'model', 'api_version']) assert.ok(predict.required!.includes(field), field);
+      // The answers as the service writes them parse unchanged against the schemas the document is made from.
+      const answers = answerSchemas(spec);
+      const matches = (schema: z.ZodType, body: unknown) => assert.deepEqual(schema.parse(body), body);
+      matches(answers.PredictResponse, (await request(app).post('/predict').send(row).expect(200)).body);
+      matches(
+        answers.BatchPredictResponse,
+        (
+          await request(app)
+            .post('/predict/batch')
+            .send({ rows: [row, row] })
+            .expect(200)
+        ).body,
+      );
+      matches(answers.Error, (await request(app).post('/predict').send([]).expect(422)).body); // not an object: 422 whatever features.yaml says
+      matches(answers.Health, (await request(app).get('/health').expect(200)).body);
+      matches(answers.Ready, (await request(app).get('/ready').expect(200)).body);
+      matches(answers.MonitoringReport, (await request(app).get('/monitoring').expect(200)).body);
     });
 
     it('publishes an OpenAPI 3.1 document built from features.yaml, and Swagger UI', async () => {

@@ -1,126 +1,10 @@
-// The one definition of the project's contract: features.yaml and config.yaml.
-// The generator validates both files with these schemas at generation time, and the generated
-// service validates them again at start-up, so both sides always agree on what a valid file is.
+// config.yaml as the service reads it: name, version, task, target and id field, data, training, server, the
+// prediction log and monitoring. The generator validates these keys with these schemas at generation time and the
+// service again at start-up. The deployment sections (docker, helm, jenkins, ansible, ci) configure what the
+// generator renders: the service accepts them unread (the generator validates them), and a mistyped top-level key
+// is still an error.
 import { z } from 'zod';
-
-export const FEATURE_TYPES = ['number', 'integer', 'boolean', 'category', 'string'] as const;
-export type FeatureType = (typeof FEATURE_TYPES)[number];
-
-/** A feature (or id/target) name: usable as a JSON key, a CSV column and a Prometheus label. */
-const identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a name of letters, digits and underscores, not starting with a digit')
-  // Assigning it to an object sets the object's prototype instead of a key: the value would be lost.
-  .refine((name) => name !== '__proto__', '"__proto__" cannot be a name: in JavaScript it is not an ordinary key');
-
-const scalar = z.union([z.number(), z.string(), z.boolean()]);
-
-/**
- * observed: the range seen in the training data (written by inference from a CSV). Unlike min/max it is not a
- * limit: requests outside it are scored, counted by ml_input_out_of_range_total and shown in /docs.
- */
-export const observedRangeSchema = z
-  .strictObject({ min: z.number(), max: z.number() })
-  .refine((range) => range.min <= range.max, { message: 'observed.min must not be greater than observed.max', path: ['min'] });
-
-export const featureSchema = z
-  .strictObject({
-    name: identifier,
-    // The data's own column name when it is not a valid feature name (e.g. "mean radius" for mean_radius): the
-    // CSV readers (training, npm run predict) find the feature's values under it.
-    column: z.string().min(1).optional(),
-    type: z.enum(FEATURE_TYPES),
-    description: z.string().optional(),
-    example: scalar.optional(),
-    required: z.boolean().default(true),
-    default: scalar.optional(),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    values: z.array(z.string().min(1)).min(1).optional(),
-    observed: observedRangeSchema.optional(),
-  })
-  .superRefine((feature, ctx) => {
-    const { type, min, max, values } = feature;
-    const numeric = type === 'number' || type === 'integer';
-    if (type === 'category' && !values) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: 'a category feature needs its list of values' });
-    }
-    if (type !== 'category' && values) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `values are only allowed for category features, not ${type}` });
-    }
-    if (values && new Set(values).size !== values.length) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: 'category values must be unique' });
-    }
-    if (!numeric) {
-      for (const bound of ['min', 'max', 'observed'] as const) {
-        if (feature[bound] !== undefined) {
-          ctx.addIssue({ code: 'custom', path: [bound], message: `${bound} is only allowed for number and integer features, not ${type}` });
-        }
-      }
-    }
-    if (min !== undefined && max !== undefined && min > max) {
-      ctx.addIssue({ code: 'custom', path: ['min'], message: `min (${min}) must not be greater than max (${max})` });
-    }
-    if (feature.required && feature.default !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['default'], message: 'a default only makes sense for a feature with required: false' });
-    }
-    for (const key of ['example', 'default'] as const) {
-      const problem = valueProblem(feature, feature[key]);
-      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: `${key} ${problem}` });
-    }
-  });
-
-/** Why `value` is not a valid value of `feature`, or undefined when it is (or is absent). */
-export function valueProblem(feature: Pick<Feature, 'type' | 'min' | 'max' | 'values'>, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  switch (feature.type) {
-    case 'number':
-    case 'integer':
-      if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a finite number, got ${JSON.stringify(value)}`;
-      if (feature.type === 'integer' && !Number.isInteger(value)) return `must be an integer, got ${value}`;
-      if (feature.min !== undefined && value < feature.min) return `${value} is below min ${feature.min}`;
-      if (feature.max !== undefined && value > feature.max) return `${value} is above max ${feature.max}`;
-      return undefined;
-    case 'boolean':
-      return typeof value === 'boolean' ? undefined : `must be true or false, got ${JSON.stringify(value)}`;
-    case 'category':
-      return typeof value === 'string' && feature.values?.includes(value)
-        ? undefined
-        : `must be one of ${(feature.values ?? []).map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
-    case 'string':
-      return typeof value === 'string' ? undefined : `must be a string, got ${JSON.stringify(value)}`;
-  }
-}
-
-export const featuresFileSchema = z
-  .strictObject({
-    features: z.array(featureSchema).min(1, 'list at least one feature'),
-  })
-  .superRefine(({ features }, ctx) => {
-    const seen = new Map<string, number>();
-    features.forEach((feature, index) => {
-      const first = seen.get(feature.name);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['features', index, 'name'],
-          message: `duplicate feature name "${feature.name}" (first defined at features[${first}])`,
-        });
-      } else seen.set(feature.name, index);
-    });
-    const columns = new Map<string, number>();
-    features.forEach((feature, index) => {
-      const column = feature.column ?? feature.name;
-      const first = columns.get(column);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['features', index, feature.column === undefined ? 'name' : 'column'],
-          message: `column "${column}" is already read by features[${first}] (${features[first]!.name})`,
-        });
-      } else columns.set(column, index);
-    });
-  });
+import { identifier, type FeaturesFile } from './features.js';
 
 export const TASKS = ['classification', 'regression'] as const;
 export type Task = (typeof TASKS)[number];
@@ -203,167 +87,21 @@ const predictionLogSchema = z
     }
   });
 
-// Deployment settings (docker, helm, jenkins, ansible, ci): what the Dockerfiles, the Helm chart, the Jenkins
-// pipelines, the Ansible playbooks and the CI files are rendered from. Names and switches only, never secrets:
-// credentials are Jenkins credential ids, Ansible Vault / environment variables, or a Kubernetes Secret.
-
-/** A container image with a pinned tag (not latest) and/or digest, e.g. node:20.20.2-bookworm-slim. */
-const pinnedImage = z
-  .string()
-  .regex(
-    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
-    'expected an image reference such as node:20.20.2-bookworm-slim',
-  )
-  .refine((image) => /:[\w][\w.-]*$|@sha256:/.test(image.replace(/^[^/]*:\d+\//, '')), 'pin the image: give a tag (not latest) or a digest')
-  .refine((image) => !/:latest(?:@|$)/.test(image), 'pin the image: "latest" moves; give a version tag');
-/** A DNS-1123 name: Kubernetes namespaces, Helm releases, image names. */
-const dnsName = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS name (letters, digits, dashes; at most 63)');
-const hostNamePattern = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
-const hostName = z.string().regex(hostNamePattern, 'expected a host name such as iris.example.com');
-/** A DNS-1123 subdomain, e.g. an IngressClass name: dot-separated DNS labels, at most 253 characters. */
-const dnsSubdomain = z
-  .string()
-  .regex(hostNamePattern, 'expected a lower-case DNS subdomain (letters, digits, dashes and dots; at most 253), e.g. public');
+/** Lower-case DNS labels joined by dots, at most 253 characters (also the deployment settings' host names). */
+export const hostNamePattern = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 /**
  * A machine to reach: a host name or an IPv4/IPv6 address. Nothing else, because the value is rendered into
  * YAML that Ansible evaluates as Jinja2 (ansible_host) and into the service's listen call.
  */
-const hostOrAddress = z
+export const hostOrAddress = z
   .string()
   .refine(
     (value) => hostNamePattern.test(value.toLowerCase()) || z.ipv4().safeParse(value).success || z.ipv6().safeParse(value).success,
     'expected a host name or an IP address such as 10.0.0.5 or node1.example.com',
   );
-/**
- * A URL that is rendered into YAML, a Helm values file and Jenkins: no white space, quotes, backslashes or template
- * markers ({{ }}, {% %}, ${ }), which new URL() alone would let through (it drops newlines and tabs silently).
- */
-const renderedUrl = (protocol?: RegExp) =>
-  (protocol ? z.url({ protocol }) : z.url()).refine(
-    (url) => !/[\s"'`\\<>]|\{\{|\{%|\$\{/.test(url),
-    'a URL without spaces, quotes, backslashes, < > or template markers ({{, {%, ${)',
-  );
-/** A Git branch, tag or commit (Argo CD's targetRevision). */
-const gitRevision = z
-  .string()
-  .regex(/^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,255}$/, 'expected a Git branch, tag or commit such as HEAD, main or v1.2.0');
-const cpu = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?m?$/, 'expected CPU such as 250m or 1')]);
-const memory = z.string().regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'expected memory such as 256Mi or 1Gi');
-/** Jenkins credential ids name a secret stored in Jenkins; they are not secrets themselves. */
-const credentialsId = z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Jenkins credentials id (letters, digits, . _ -)');
-
-const dockerSchema = z
-  .strictObject({
-    registry: z
-      .string()
-      .regex(/^[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)*$/, 'expected a registry such as localhost:32000 or ghcr.io/my-org')
-      .default('localhost:32000'), // MicroK8s's built-in registry
-    image: dnsName.optional(), // default: name
-    base_image: pinnedImage.default('node:20.20.2-bookworm-slim'), // the production image's base
-    runtime_image: pinnedImage.default('node:20.20.2-bookworm'), // the pipelines' image: node plus build tools
-  })
-  .prefault({});
-
-const helmSchema = z
-  .strictObject({
-    namespace: dnsName.optional(), // default: name
-    replicas: z.number().int().min(1).default(2),
-    resources: z
-      .strictObject({
-        requests: z.strictObject({ cpu: cpu.default('100m'), memory: memory.default('256Mi') }).prefault({}),
-        limits: z.strictObject({ cpu: cpu.default('1'), memory: memory.default('512Mi') }).prefault({}),
-      })
-      .prefault({}),
-    ingress: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        host: hostName.optional(), // default: <name>.local
-        class_name: dnsSubdomain.default('public'), // MicroK8s's ingress class
-        tls_secret: dnsName.optional(),
-      })
-      .prefault({}),
-    autoscaling: z
-      .strictObject({
-        enabled: z.boolean().default(true),
-        min_replicas: z.number().int().min(1).default(2),
-        max_replicas: z.number().int().min(1).default(5),
-        target_cpu_percent: z.number().int().min(1).max(100).default(70),
-      })
-      .prefault({})
-      .refine((a) => a.min_replicas <= a.max_replicas, { message: 'min_replicas must not exceed max_replicas', path: ['min_replicas'] }),
-    min_available: z.number().int().min(0).default(1), // the PodDisruptionBudget
-    service_monitor: z.boolean().default(false), // needs the Prometheus Operator's CRDs
-    // A PrometheusRule with monitoring/prometheus-rules.yml's alerts (needs the Prometheus Operator's CRDs).
-    prometheus_rule: z.boolean().default(false),
-    // A ConfigMap with monitoring/grafana-dashboard.json, labelled for Grafana's dashboard sidecar.
-    grafana_dashboard: z.boolean().default(false),
-    // Where the chart's AlertmanagerConfig sends the retrain="true" alerts (the retrain receiver,
-    // scripts/retrainOnAlert.ts); unset: no AlertmanagerConfig (monitoring/alertmanager.yml shows the route).
-    retrain_webhook_url: renderedUrl(/^https?$/).optional(),
-    mongodb: z.boolean().default(false), // run a single MongoDB in the release for the prediction log
-  })
-  .prefault({});
-
-const jenkinsSchema = z
-  .strictObject({
-    registry_credentials_id: credentialsId.optional(), // username/password for docker login; none for MicroK8s's registry
-    deploy: z.boolean().default(false), // build-image ends with helm upgrade --install
-    kubeconfig_credentials_id: credentialsId.default('kubeconfig'), // a secret file credential used by that deploy
-    controller_image: pinnedImage.default('jenkins/jenkins:2.528.3-lts-jdk21'),
-    controller_port: z.number().int().min(1).max(65535).default(8080),
-  })
-  .prefault({});
-
-const ansibleSchema = z
-  .strictObject({
-    hosts: z
-      .array(
-        z.strictObject({
-          name: dnsName,
-          address: hostOrAddress,
-          user: z
-            .string()
-            .regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name')
-            .optional(),
-        }),
-      )
-      .min(1)
-      .default([{ name: 'local', address: '127.0.0.1' }]),
-    user: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name')
-      .default('ubuntu'), // the SSH user, added to the microk8s group
-    microk8s_channel: z
-      .string()
-      .regex(/^\d+\.\d+\/(stable|candidate|beta|edge)$/, 'expected a snap channel such as 1.32/stable')
-      .default('1.32/stable'),
-  })
-  .prefault({});
-
-const ciSchema = z
-  .strictObject({
-    github_actions: z.boolean().default(false),
-    argocd: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        repo_url: renderedUrl().optional(), // the Git repository holding this project
-        revision: gitRevision.default('HEAD'),
-        namespace: dnsName.default('argocd'),
-      })
-      .prefault({})
-      .refine((argocd) => !argocd.enabled || argocd.repo_url, { message: 'argocd.enabled needs repo_url', path: ['repo_url'] }),
-  })
-  .prefault({});
 
 const share = z.number().min(0).max(1);
 
-/**
- * Model monitoring (src/monitoring/): the data drift window, the feedback join and the alert thresholds. The
- * service exports each threshold as a metric, so the alert rules in monitoring/ compare against the values
- * configured here without being re-rendered.
- */
 /** server.auth: API keys (from the API_KEYS environment variable or the chart's Secret, never config.yaml). */
 const serverAuthSchema = z
   .strictObject({
@@ -415,6 +153,11 @@ const serverInferenceSchema = z
   })
   .prefault({});
 
+/**
+ * Model monitoring (src/monitoring/): the data drift window, the feedback join and the alert thresholds. The
+ * service exports each threshold as a metric, so the alert rules in monitoring/ compare against the values
+ * configured here without being re-rendered.
+ */
 const monitoringSchema = z
   .strictObject({
     // Data drift: the last drift_window_size inputs, compared with the training rows (model.json `reference`).
@@ -502,7 +245,15 @@ export const projectName = z
 /** Free text rendered into package.json, Chart.yaml and the README: one line, no control characters. */
 const oneLineText = z.string().regex(/^[^\p{Cc}]*$/u, 'expected one line of text without control characters');
 
-export const configFileSchema = z.strictObject({
+/**
+ * The top-level sections of config.yaml that configure the deployment parts the generator renders (the
+ * Dockerfiles, the Helm chart, the Jenkins pipelines, the Ansible playbooks, the CI files), not the service.
+ */
+export const DEPLOYMENT_SECTIONS = ['docker', 'helm', 'jenkins', 'ansible', 'ci'] as const;
+export type DeploymentSection = (typeof DEPLOYMENT_SECTIONS)[number];
+
+/** The settings the service reads, one entry per top-level key of config.yaml. */
+export const serviceSettings = {
   name: projectName,
   version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'expected a semantic version such as 1.0.0'),
   description: oneLineText.default('A machine learning microservice'),
@@ -563,18 +314,25 @@ export const configFileSchema = z.strictObject({
     .prefault({}),
   prediction_log: predictionLogSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
-  docker: dockerSchema,
-  helm: helmSchema,
-  jenkins: jenkinsSchema,
-  ansible: ansibleSchema,
-  ci: ciSchema,
+};
+
+/** config.yaml as the service validates it at start-up: its own settings, the deployment sections, nothing else. */
+export const configFileSchema = z.strictObject({
+  ...serviceSettings,
+  // Accepted as written: validated by the generator at generation time (generator-ml-microservice's
+  // generators/contract/deploymentSettings.ts); the service reads none of it.
+  ...(Object.fromEntries(DEPLOYMENT_SECTIONS.map((section) => [section, z.unknown().optional()])) as Record<
+    DeploymentSection,
+    z.ZodOptional<z.ZodUnknown>
+  >),
 });
 
-export type Feature = z.output<typeof featureSchema>;
-export type FeaturesFile = z.output<typeof featuresFileSchema>;
 export type Config = z.output<typeof configFileSchema>;
 
-/** Checks that need both files: the id field and the target must not collide with a feature. */
+/**
+ * Checks across fields and files: the id field and the target must not collide with a feature or each other, and
+ * the quality gate and the live metric bounds must suit the task.
+ */
 export function crossCheck(features: FeaturesFile, config: Config): { file: 'config'; path: (string | number)[]; message: string }[] {
   const names = new Set(features.features.map((feature) => feature.name));
   const problems: { file: 'config'; path: (string | number)[]; message: string }[] = [];

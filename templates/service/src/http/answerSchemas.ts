@@ -1,0 +1,160 @@
+// The shapes of the service's JSON answers, as zod schemas: the route table (routes.ts) names them per route and
+// status, and the OpenAPI document is generated from them (openapi.ts). They describe what the handlers write; the
+// API tests validate real answers against the published document, so a change to an answer that is not made here
+// fails a test.
+import { z } from 'zod';
+import type { Spec } from '../contract/index.js';
+
+/** What every error answer holds; some add fields (the feedback answers name the id, /feedback/batch the results). */
+export function errorSchema() {
+  return z.object({
+    error: z.string().meta({ description: 'Machine-readable error code', examples: ['validation_failed'] }),
+    message: z.string().meta({ description: 'What went wrong, for people' }),
+    issues: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'The failing fields, the first 100 of them (422 only)' }),
+    issue_count: z.number().int().optional().meta({ description: 'How many fields fail in all (422 only)' }),
+    request_id: z.string().optional().meta({ description: 'The id the error is logged under (500 only)' }),
+  });
+}
+
+export function answerSchemas(spec: Spec) {
+  const { config } = spec;
+  const idField = config.id_field;
+  const classification = config.task === 'classification';
+  const count = z.number().int().min(0);
+  const metric = z.number().nullable();
+
+  const model = z
+    .object({
+      version: z.string().meta({
+        description: "The model's own version: its folder in model_bin/ (a new one per training run); api_version is the API's",
+        examples: ['20250101T120000Z-1a2b3c4d'],
+      }),
+      uuid: z.string(),
+      created_at: z.string(),
+    })
+    .meta({ description: 'The model that made the prediction (from model_bin/<version>/model.json)' });
+  const predictionValue = classification
+    ? z.string().meta({ description: 'The predicted class' })
+    : z.number().meta({ description: `The predicted ${config.target}` });
+  const predictionFields = {
+    prediction: predictionValue,
+    ...(classification ? { probabilities: z.record(z.string(), z.number()).meta({ description: 'Probability per class name' }) } : {}),
+  };
+  const apiVersion = z.string().meta({ description: "The API's version (config.yaml version)", examples: [config.version] });
+  const requestId = z.union([z.string(), z.number()]);
+  const answeredId = requestId.meta({ description: 'The id sent in the request, or a generated one' });
+
+  const predictResponse = z.object({ [idField]: answeredId, ...predictionFields, model, api_version: apiVersion });
+  const batchResponse = z.object({
+    predictions: z.array(z.object({ [idField]: answeredId, ...predictionFields })).meta({ description: 'One per row, in order' }),
+    model,
+    api_version: apiVersion,
+  });
+
+  const error = errorSchema();
+  const predictionLog = z
+    .object({
+      sinks: z.record(
+        z.string(),
+        z.object({
+          queued: count,
+          in_flight: count,
+          sent: count,
+          retried: count,
+          dropped: count,
+          failed_sends: count,
+          last_error: z.string().optional().meta({ description: 'The last send error (shown with an API key only)' }),
+        }),
+      ),
+    })
+    .meta({ description: "The prediction log's sinks and their counts" });
+  const health = z.object({ status: z.literal('ok') });
+  const ready = z.object({ status: z.literal('ready'), model, prediction_log: predictionLog });
+  const notReady = z.object({
+    status: z.enum(['loading', 'model_error']),
+    message: z.string().optional().meta({ description: 'Why the model could not be loaded (model_error)' }),
+    prediction_log: predictionLog,
+  });
+
+  /** The live metrics of the feedback window: accuracy (classification) or rmse and mae (regression); null below min_labels. */
+  const liveMetrics = z.record(z.string(), metric).meta({
+    description: classification
+      ? 'accuracy, null below monitoring.feedback_min_labels'
+      : 'rmse and mae, null below monitoring.feedback_min_labels',
+  });
+  const feedbackStatus = z.enum(['joined', 'unknown_id', 'already_labelled', 'lookup_failed']);
+  const outcome = {
+    prediction: predictionValue.optional(),
+    source: z.enum(['memory', 'prediction_log']).optional().meta({ description: 'Where the prediction was found' }),
+    ...(classification
+      ? { correct: z.boolean().optional().meta({ description: 'Whether the prediction was right' }) }
+      : { error: z.number().optional().meta({ description: 'truth − prediction' }) }),
+  };
+  const feedbackResponse = z.object({ [idField]: requestId, status: z.literal('joined'), ...outcome, live: liveMetrics });
+  const feedbackError = error.extend({
+    [idField]: requestId.optional().meta({ description: 'The id of the label (404, 409, and 503 lookup_failed)' }),
+  });
+  const feedbackResults = {
+    joined: count,
+    unknown_id: count,
+    already_labelled: count,
+    lookup_failed: count,
+    results: z
+      .array(z.object({ [idField]: requestId, status: feedbackStatus, ...outcome }))
+      .meta({ description: 'One per label, in order' }),
+  };
+  const feedbackBatchResponse = z.object({ ...feedbackResults, live: liveMetrics });
+  const feedbackBatchError = error.extend(feedbackResults);
+
+  const featureDrift = z.object({
+    kind: z.enum(['numeric', 'categorical']),
+    psi: metric.meta({ description: 'Population stability index against the training rows; null below min_rows' }),
+    drifted: z.boolean(),
+    missing_share: metric,
+    reference_missing_share: z.number(),
+    unknown_share: metric.optional(),
+    reference_unknown_share: z.number().optional(),
+  });
+  const monitoringReport = z.object({
+    model: model.nullable(),
+    drift: z.object({
+      status: z.enum(['ok', 'insufficient_data', 'unavailable']),
+      reason: z.string().optional(),
+      window: z.object({ size: count, rows: count, min_rows: count }),
+      psi_threshold: z.number(),
+      drifted_features: z.array(z.string()),
+      features: z.record(z.string(), featureDrift),
+    }),
+    live: z.object({
+      window: z.object({ size: count, labels: count, min_labels: count }),
+      metrics: liveMetrics,
+      thresholds: z.record(z.string(), z.object({ min: z.number().optional(), max: z.number().optional() })),
+      breached: z.array(z.string()).meta({ description: 'Metrics beyond their bound' }),
+      received: z.object({ joined: count, unknown_id: count, already_labelled: count, lookup_failed: count }),
+      prediction_store: z.object({ size: count, capacity: count, lookup: z.string().nullable() }),
+    }),
+    input_ranges: z
+      .record(z.string(), z.object({ observed: z.object({ min: z.number(), max: z.number() }), below: count, above: count }))
+      .meta({ description: 'Scored values outside the range seen in training, per feature with an observed range' }),
+  });
+
+  /** By component name in the OpenAPI document. */
+  return {
+    PredictResponse: predictResponse,
+    BatchPredictResponse: batchResponse,
+    Error: error,
+    Health: health,
+    Ready: ready,
+    NotReady: notReady,
+    FeedbackResponse: feedbackResponse,
+    FeedbackError: feedbackError,
+    FeedbackBatchResponse: feedbackBatchResponse,
+    FeedbackBatchError: feedbackBatchError,
+    MonitoringReport: monitoringReport,
+  };
+}
+
+export type AnswerSchemas = ReturnType<typeof answerSchemas>;
