@@ -9,7 +9,7 @@ import {
   PREDICTION_LOG_SINKS,
   type Config,
   type PredictionLogSinkName,
-} from './schema.js';
+} from './serviceSettings.js';
 
 /** An environment variable with a value the service cannot use; the message names it. */
 export class EnvironmentError extends Error {
