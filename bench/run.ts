@@ -17,24 +17,34 @@
 //   BENCH_SECONDS (default 5) per load; BENCH_CONNECTIONS (default "1,16,64"); BENCH_ROUNDS (default 3);
 //   BENCH_LOG_ROUNDS (default 12) and BENCH_LOG_SECONDS (default 2): the logging cost's paired rounds;
 //   BENCH_PROJECT: a generated iris project to measure instead of the committed example/ (it is trained and built).
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { exited, freePort, waitForStatus } from '../test/support/process.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+import {
+  fmt,
+  median,
+  prepareProject,
+  processTree,
+  quantile,
+  ROOT,
+  ROW,
+  runWrk,
+  start,
+  stop,
+  wrkInstalled,
+  wrkScript,
+  type Load,
+  type Server,
+  type Started,
+} from './support.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOG_ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 12);
 const LOG_SECONDS = Number(process.env.BENCH_LOG_SECONDS ?? 2);
 const PYTHON = '/usr/bin/python3';
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: the unit of utime and stime in /proc/<pid>/stat on Linux
-
-const ROW = { sepal_length: 6.1, sepal_width: 2.8, petal_length: 4.7, petal_width: 1.2 };
 
 const OURS = 'generated service';
 const LOG_OFF = 'generated, log off';
@@ -47,32 +57,8 @@ const FASTAPI_DEF = 'FastAPI + sklearn (def)';
 const FASTAPI_ASYNC = 'FastAPI + sklearn (async def)';
 const CEILING = 'bare node:http (ceiling)';
 
-interface Server {
-  label: string;
-  command: string;
-  args: string[];
-  cwd: string;
-  env?: NodeJS.ProcessEnv;
-  /** Also measure /predict/batch. */
-  batch?: boolean;
-  /**
-   * Where its standard output goes: nowhere (the default); a pipe, read by grep as a container runtime reads
-   * it; or a file. Either way its lines are counted, so a logging run cannot silently log nothing.
-   */
-  stdout?: { pipe: true } | { file: string };
-}
-
 /** The generated service with a label, environment and settings of its own (made in main, for its project). */
 type GeneratedServer = (label: string, env: NodeJS.ProcessEnv, extra?: Partial<Server>) => Server;
-
-interface Load {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** The server's CPU time (all its processes) per request answered. */
-  cpuUsPerRequest: number;
-  non2xx: number;
-}
 
 interface Measured {
   loads: Map<number, Load>;
@@ -85,13 +71,7 @@ interface Measured {
 }
 
 function requireTools(): void {
-  const missing: string[] = [];
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-  } catch (error) {
-    // wrk --version exits 1 after printing its version; only a missing binary is a problem.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') missing.push('wrk');
-  }
+  const missing = wrkInstalled() ? [] : ['wrk'];
   try {
     execFileSync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn'], { stdio: 'ignore' });
   } catch {
@@ -103,17 +83,6 @@ function requireTools(): void {
   }
 }
 
-/** The iris project (committed example, or BENCH_PROJECT), trained and built in a temporary folder. */
-function prepareProject(): string {
-  const source = process.env.BENCH_PROJECT || join(ROOT, 'example');
-  const dir = mkdtempSync(join(tmpdir(), 'bench-iris-'));
-  cpSync(source, dir, { recursive: true, filter: (path) => !/[\\/](node_modules|dist|model_bin)$/.test(path) });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  execFileSync('npm', ['run', 'train', '--silent'], { cwd: dir, stdio: 'ignore' });
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'ignore' });
-  return dir;
-}
-
 /** A copy of the project's config.yaml with `server` settings merged in; returns its path. */
 function configVariant(project: string, name: string, server: Record<string, unknown>): string {
   const config = parse(readFileSync(join(project, 'config.yaml'), 'utf8'));
@@ -121,62 +90,6 @@ function configVariant(project: string, name: string, server: Record<string, unk
   const path = join(project, `config.${name}.yaml`);
   writeFileSync(path, stringify(config));
   return path;
-}
-
-function wrkScript(dir: string, name: string, body: unknown): string {
-  const path = join(dir, `${name}.lua`);
-  writeFileSync(
-    path,
-    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(JSON.stringify(body))}\n`,
-  );
-  return path;
-}
-
-const toMs = (value: string, unit: string) => Number(value) * ({ us: 1e-3, ms: 1, s: 1e3, m: 6e4 } as Record<string, number>)[unit]!;
-
-/** The process and its children (cluster workers, uvicorn's), while they live. */
-function processTree(pid: number): number[] {
-  try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    return [pid, ...children.flatMap(processTree)];
-  } catch {
-    return [];
-  }
-}
-
-function cpuTicks(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      // After the command (which may hold spaces) in parentheses: state is field 3, utime 14, stime 15.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        .replace(/^.*\) /s, '')
-        .split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ticks;
-}
-
-function runWrk(url: string, script: string, connections: number, seconds: number, pid: number): Load {
-  const pids = processTree(pid);
-  const before = cpuTicks(pids);
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
-  const ticks = cpuTicks(pids) - before;
-  const percentile = (p: string) => {
-    const match = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
-    return match ? toMs(match[1]!, match[2]!) : NaN;
-  };
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
-  return {
-    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
-    p50Ms: percentile('50'),
-    p99Ms: percentile('99'),
-    cpuUsPerRequest: ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / requests,
-    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
-  };
 }
 
 /** Peak resident memory of the server: the sum over its processes (the primary and its workers in cluster mode). */
@@ -187,73 +100,20 @@ function peakRssMb(pid: number): number {
   );
 }
 
-interface Started {
-  child: ChildProcess;
-  /** http://127.0.0.1:<its port> */
-  baseUrl: string;
-  startupMs: number;
-  /** After the server has stopped: the lines it wrote to standard output (undefined when it went nowhere). */
-  stdoutLines: () => Promise<number | undefined>;
-}
-
-/** Starts the server on a free port and waits until it is ready. */
-async function start(server: Server): Promise<Started> {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  // Each peer takes its port as an argument (the placeholder PORT) or from the PORT variable.
-  const args = server.args.map((arg) => (arg === 'PORT' ? String(port) : arg));
-  const file = server.stdout && 'file' in server.stdout ? server.stdout.file : undefined;
-  const stdout = file ? openSync(file, 'w') : server.stdout ? 'pipe' : 'ignore';
-  const started = performance.now();
-  const child = spawn(server.command, args, {
-    cwd: server.cwd,
-    env: { ...process.env, ...server.env, PORT: String(port) },
-    stdio: ['ignore', stdout, 'ignore'],
-  });
-  // JSON lines are counted by grep (the file may be larger than a string can be). The pipe's reader is a
-  // process of its own: this one blocks in execFileSync while wrk runs.
-  const jsonLines = ['-c', '^{'];
-  const counter = child.stdout ? spawn('grep', jsonLines, { stdio: [child.stdout, 'pipe', 'ignore'] }) : undefined;
-  child.stdout?.destroy(); // grep holds the pipe now; this process must not read from it
-  const counted = counter && new Promise<string>((resolve) => counter.stdout!.on('data', (data) => resolve(String(data))));
-  const stdoutLines = async () => {
-    if (typeof stdout === 'number') {
-      closeSync(stdout);
-      // grep exits 1 when it counts none; its output is the count either way.
-      return Number(spawnSync('grep', [...jsonLines, file!], { encoding: 'utf8' }).stdout);
-    }
-    return counted && Number(await counted);
-  };
-  try {
-    // Polled every 10 ms: start-up is measured from spawn to the first 200.
-    await waitForStatus(`${baseUrl}/ready`, 200, 60_000, { intervalMs: 10, child });
-  } catch (error) {
-    await stop(child);
-    await stdoutLines();
-    throw error;
-  }
-  return { child, baseUrl, startupMs: performance.now() - started, stdoutLines };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  await exited(child);
-}
-
 async function measure(server: Server, single: string, scripts: string): Promise<Measured> {
   const { child, baseUrl, startupMs } = await start(server);
   const url = `${baseUrl}/predict`;
   try {
-    runWrk(url, single, 16, 1, child.pid!); // warm-up: JIT, connection setup, allocator
+    await runWrk(url, single, 16, 1, child.pid!); // warm-up: JIT, connection setup, allocator
     const loads = new Map<number, Load>();
-    for (const connections of CONNECTIONS) loads.set(connections, runWrk(url, single, connections, SECONDS, child.pid!));
+    for (const connections of CONNECTIONS) loads.set(connections, await runWrk(url, single, connections, SECONDS, child.pid!));
     const rssMb = peakRssMb(child.pid!);
     let batch: Map<number, number> | undefined;
     if (server.batch) {
       batch = new Map();
       for (const rows of [100, 1000]) {
         const script = wrkScript(scripts, `batch${rows}`, { rows: Array.from({ length: rows }, () => ROW) });
-        batch.set(rows, runWrk(`${baseUrl}/predict/batch`, script, 4, SECONDS, child.pid!).requestsPerSecond * rows);
+        batch.set(rows, (await runWrk(`${baseUrl}/predict/batch`, script, 4, SECONDS, child.pid!)).requestsPerSecond * rows);
       }
     }
     const batchRssMb = server.batch ? peakRssMb(child.pid!) : undefined;
@@ -341,8 +201,8 @@ async function profileLoggingCost(generated: GeneratedServer, single: string, sc
       });
       try {
         const url = `${baseUrl}/predict`;
-        runWrk(url, single, connections, 1, child.pid!); // warm-up
-        runWrk(url, single, connections, SECONDS, child.pid!);
+        await runWrk(url, single, connections, 1, child.pid!); // warm-up
+        await runWrk(url, single, connections, SECONDS, child.pid!);
       } finally {
         await stop(child); // the profile is written as the process exits
         await stdoutLines(); // releases the file or the pipe's reader
@@ -385,7 +245,7 @@ async function measureLoggingCost(generated: GeneratedServer, single: string, sc
     for (const server of servers) {
       running.push(await start(server));
     }
-    for (const { child, baseUrl } of running) runWrk(`${baseUrl}/predict`, single, 16, 1, child.pid!); // warm-up
+    for (const { child, baseUrl } of running) await runWrk(`${baseUrl}/predict`, single, 16, 1, child.pid!); // warm-up
     const costs: LoggingCost[] = servers.slice(1).map(({ label }) => ({ label, throughputCost: new Map(), cpuCost: new Map() }));
     for (const connections of CONNECTIONS) {
       for (const cost of costs) {
@@ -397,7 +257,7 @@ async function measureLoggingCost(generated: GeneratedServer, single: string, sc
         for (let i = 0; i < running.length; i++) {
           const index = (i + round) % running.length;
           const { baseUrl, child } = running[index]!;
-          loads[index] = runWrk(`${baseUrl}/predict`, single, connections, LOG_SECONDS, child.pid!);
+          loads[index] = await runWrk(`${baseUrl}/predict`, single, connections, LOG_SECONDS, child.pid!);
         }
         const [off, ...others] = loads;
         others.forEach((load, i) => {
@@ -416,16 +276,6 @@ async function measureLoggingCost(generated: GeneratedServer, single: string, sc
     for (const { child } of running) await stop(child);
   }
 }
-
-/** The q-quantile, interpolating between the two nearest values (q = 0.5: the median). */
-const quantile = (values: number[], q: number) => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!sorted.length) return NaN;
-  const position = (sorted.length - 1) * q;
-  const below = Math.floor(position);
-  return sorted[below]! + (sorted[Math.min(below + 1, sorted.length - 1)]! - sorted[below]!) * (position - below);
-};
-const median = (values: number[]) => quantile(values, 0.5);
 
 /** The median of every figure over the rounds; peak RSS is the highest seen. */
 function combine(rounds: Measured[]): Measured {
@@ -450,9 +300,6 @@ function combine(rounds: Measured[]): Measured {
     batchRssMb: rounds[0]!.batchRssMb === undefined ? undefined : Math.max(...rounds.map((round) => round.batchRssMb!)),
   };
 }
-
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
 
 async function main(): Promise<void> {
   requireTools();

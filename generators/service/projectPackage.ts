@@ -38,8 +38,6 @@ export const PROJECT_DEV_DEPENDENCIES = [
   'prettier',
   'dockerfile-ast',
   '@msgpack/msgpack', // the Fluentd Forward-protocol test receiver (test/support)
-  'autocannon', // npm run bench:logging
-  '@types/autocannon',
   'fast-check', // the request fuzz test
 ] as const;
 
@@ -67,8 +65,6 @@ export const PROJECT_SCRIPTS = {
   'lint:docker': 'tsx docker/lintDockerfiles.ts',
   'docker:build': 'bash docker/build-image.sh',
   smoke: 'bash docker/smoke-test.sh',
-  // What prediction logging costs: requests/s of POST /predict per sink, as ratios to logging off (README: Prediction logging).
-  'bench:logging': 'tsx scripts/benchLogging.ts',
 } as const;
 
 /** Looks each name up in the generator's dependencies, then devDependencies; a missing name is a bug here. */

@@ -1,9 +1,8 @@
 // The retrain receiver (scripts/retrainOnAlert.ts): Alertmanager's webhook in, the Jenkins train-model job's
-// remote build request out, once per cool-down. Jenkins is played by a small HTTP server that records what it
-// is sent and answers as Jenkins' remote API does (201 with the queue item's Location).
+// remote build request out, once per cool-down. Jenkins is played by test/support/jenkins.ts.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvironmentError } from '../../src/contract/environment.js';
 import {
@@ -13,24 +12,7 @@ import {
   type AlertmanagerWebhook,
   type RetrainDecision,
 } from '../../src/monitoring/retrainTrigger.js';
-
-interface JenkinsRequest {
-  method: string;
-  url: string;
-  authorization?: string;
-}
-
-/** A stand-in for Jenkins' remote build API: records requests, answers `status`. */
-async function fakeJenkins(status = 201): Promise<{ url: string; requests: JenkinsRequest[]; server: Server }> {
-  const requests: JenkinsRequest[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    requests.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
-    res.writeHead(status, status === 201 ? { location: 'http://jenkins/queue/item/7/' } : {}).end();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
-}
+import { startJenkinsStandIn, type JenkinsStandIn } from '../support/jenkins.js';
 
 const webhook = (
   alerts: { alertname: string; retrain?: string; status?: 'firing' | 'resolved'; feature?: string }[],
@@ -46,11 +28,11 @@ const webhook = (
 const decisionOf = async (res: Response) => (await res.json()) as RetrainDecision & { message?: string };
 
 describe('monitoring: retraining on alert', () => {
-  let jenkins: Awaited<ReturnType<typeof fakeJenkins>>;
+  let jenkins: JenkinsStandIn;
   let receiver: Server | undefined;
 
   beforeEach(async () => {
-    jenkins = await fakeJenkins();
+    jenkins = await startJenkinsStandIn();
   });
   afterEach(async () => {
     jenkins.server.close();
@@ -121,7 +103,7 @@ describe('monitoring: retraining on alert', () => {
 
   it('answers 502 when Jenkins refuses (so Alertmanager retries), and 400/422 to what is not a webhook', async () => {
     jenkins.server.close();
-    jenkins = await fakeJenkins(403);
+    jenkins = await startJenkinsStandIn(403);
     const post = await startReceiver(new RetrainTrigger(retrainSettings(env())));
     const refused = await post(webhook([{ alertname: 'MlLiveAccuracyLow', retrain: 'true' }]));
     assert.equal(refused.status, 502);

@@ -2,73 +2,51 @@
 // (test/support/mongoServer.ts). With MONGODB_URL set, one more test runs against that MongoDB.
 import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
-import { PredictionLog } from '../../src/predictionLog/index.js';
-import type { PredictionRecord } from '../../src/runtime/wireFormat.js';
+import { PredictionLog, type PredictionRecord } from '../../src/predictionLog/index.js';
 import { loggedPredictions } from '../../src/predictionLog/record.js';
 import { MongoPredictionLookup } from '../../src/monitoring/predictionLookup.js';
 import { MongodbSink } from '../../src/predictionLog/sinks/mongodb.js';
-import { MongodbConnection } from '../../src/predictionLog/sinks/mongodbConnection.js';
-import type { RunningServer } from '../../src/http/startServer.js';
 import { MongoTestServer } from '../support/mongoServer.js';
-import {
-  keepPredicting,
-  logSettings,
-  type LoadResult,
-  predictionsToLog,
-  predictMany,
-  sleep,
-  startLoggingServer,
-  until,
-} from '../support/predictionLoad.js';
-import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
+import { logSettings, predictionsToLog, predictMany, startLoggingServer, until } from '../support/predictionLoad.js';
+import { outageUnderLoad, quickRetries, sinkTestSetup, skipUnlessSet } from '../support/remoteSinks.js';
 
 describe('prediction log to MongoDB', () => {
-  let project: TrainedProject;
-  let mongo: MongoTestServer;
-  let running: RunningServer | undefined;
+  const setup = sinkTestSetup(() => MongoTestServer.start());
 
-  before(async () => {
-    project = await trainedProject();
-  });
-  beforeEach(async () => {
-    mongo = await MongoTestServer.start();
-  });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    await mongo.stop();
-  });
-
-  /** Quick retries and short timeouts, so a test outage of a few seconds is a long one for the sink. */
   const mongoSettings = (section: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) =>
-    logSettings(
-      project.spec,
-      { sinks: ['mongodb'], flush_interval_ms: 20, retry_initial_ms: 20, retry_max_ms: 200, mongodb: { timeout_ms: 500 }, ...section },
-      { MONGODB_URL: mongo.url, MONGODB_DB: 'logs', MONGODB_COLLECTION: 'predictions', ...env },
-    );
-  const idField = () => project.spec.config.id_field;
-  const storedIds = () => mongo.documents('logs', 'predictions').map((document) => document[idField()] as string);
-  const mongoCounts = () => running!.predictionLog.stats().sinks.mongodb!;
-  const logged = (count: number, prefix: string) => loggedPredictions(predictionsToLog(project, count, prefix));
+    logSettings(setup.project.spec, quickRetries('mongodb', section), {
+      MONGODB_URL: setup.testServer.url,
+      MONGODB_DB: 'logs',
+      MONGODB_COLLECTION: 'predictions',
+      ...env,
+    });
+  const idField = () => setup.project.spec.config.id_field;
+  const storedIds = () => setup.testServer.documents('logs', 'predictions').map((document) => document[idField()] as string);
+  const mongoCounts = () => setup.running!.predictionLog.stats().sinks.mongodb!;
+  const logged = (count: number, prefix: string) => loggedPredictions(predictionsToLog(setup.project, count, prefix));
 
   it('stores every prediction once, in batched inserts, with its indexes, readable through the driver', async () => {
-    running = await startLoggingServer(project.spec, project.modelDir, mongoSettings({ mongodb: { timeout_ms: 500, ttl_days: 30 } }));
-    const load = await predictMany(running.url, project.spec, 300, 'n');
+    setup.running = await startLoggingServer(
+      setup.project.spec,
+      setup.project.modelDir,
+      mongoSettings({ mongodb: { timeout_ms: 500, ttl_days: 30 } }),
+    );
+    const load = await predictMany(setup.running.url, setup.project.spec, 300, 'n');
     assert.deepEqual(load.statuses, { 200: 300 });
     await until('all stored', mongoCounts, (counts) => counts.sent === 300);
 
     assert.deepEqual(storedIds().sort(), [...load.ids].sort());
-    const inserts = mongo.commands.filter((name) => name === 'insert').length;
+    const inserts = setup.testServer.commands.filter((name) => name === 'insert').length;
     assert.ok(inserts < 300, `${inserts} inserts for 300 records: batched`);
     assert.deepEqual(
-      mongo.indexesOf('logs', 'predictions').map(({ key, expireAfterSeconds }) => ({ key, expireAfterSeconds })),
+      setup.testServer.indexesOf('logs', 'predictions').map(({ key, expireAfterSeconds }) => ({ key, expireAfterSeconds })),
       [
         { key: { [idField()]: 1 }, expireAfterSeconds: undefined },
         { key: { timestamp: 1 }, expireAfterSeconds: 30 * 86_400 },
       ],
     );
 
-    const client = new MongoClient(mongo.url);
+    const client = new MongoClient(setup.testServer.url);
     try {
       const stored = await client
         .db('logs')
@@ -77,7 +55,7 @@ describe('prediction log to MongoDB', () => {
       assert.ok(stored, 'found by the id field');
       assert.ok(stored.timestamp instanceof Date, 'a BSON date, as TTL indexes need');
       assert.equal(typeof stored._id, 'string');
-      assert.equal(stored.model.uuid, project.metadata.uuid);
+      assert.equal(stored.model.uuid, setup.project.metadata.uuid);
       assert.equal(stored.record_id, undefined); // it is the _id
     } finally {
       await client.close();
@@ -86,34 +64,8 @@ describe('prediction log to MongoDB', () => {
   });
 
   it('loses nothing during an outage of several seconds under load, answering 200 throughout', async () => {
-    running = await startLoggingServer(project.spec, project.modelDir, mongoSettings({ queue_size: 200_000 }));
-    const load = keepPredicting(running.url, project.spec, 'outage');
-    let result: LoadResult;
-    try {
-      await until(
-        'records flowing to MongoDB',
-        () => storedIds().length,
-        (count) => count > 50,
-      );
-      await mongo.stop();
-      const answeredAtStop = load.answered();
-      await sleep(3_000); // the outage
-      await until('failed sends during the outage', mongoCounts, (counts) => counts.failed_sends > 0);
-      const answeredDuringOutage = load.answered() - answeredAtStop;
-      assert.ok(answeredDuringOutage > 100, `only ${answeredDuringOutage} predictions during the outage`);
-      const storedAtRestart = storedIds().length;
-      await mongo.restart();
-      await until(
-        'records flowing again',
-        () => storedIds().length,
-        (count) => count > storedAtRestart,
-      );
-    } finally {
-      result = await load.stop(); // also when a step above fails, or the load would go on for ever
-    }
-
-    assert.deepEqual(Object.keys(result.statuses), ['200'], `statuses ${JSON.stringify(result.statuses)}`);
-    const counts = await until('the queue to drain', mongoCounts, (c) => c.sent === result.ids.length);
+    setup.running = await startLoggingServer(setup.project.spec, setup.project.modelDir, mongoSettings({ queue_size: 200_000 }));
+    const { result, counts } = await outageUnderLoad(setup, 'MongoDB', () => storedIds().length, mongoCounts);
     assert.equal(counts.dropped, 0);
     assert.ok(counts.retried > 0);
     // _id = record_id: a batch re-sent after a lost reply is not stored twice, so this is exact.
@@ -147,12 +99,12 @@ describe('prediction log to MongoDB', () => {
   it('recovers when MongoDB is down at start-up: the records queued meanwhile all arrive once it is up', async () => {
     // Kubernetes often starts the pod before the database: the driver's client stays closed for good once its
     // first connect fails, so the sink must start over with a new one.
-    await mongo.stop();
-    running = await startLoggingServer(project.spec, project.modelDir, mongoSettings({ mongodb: { timeout_ms: 200 } }));
-    const load = await predictMany(running.url, project.spec, 40, 'early');
+    await setup.testServer.stop();
+    setup.running = await startLoggingServer(setup.project.spec, setup.project.modelDir, mongoSettings({ mongodb: { timeout_ms: 200 } }));
+    const load = await predictMany(setup.running.url, setup.project.spec, 40, 'early');
     assert.deepEqual(load.statuses, { 200: 40 });
     await until('failed sends while down', mongoCounts, (counts) => counts.failed_sends >= 2);
-    await mongo.restart();
+    await setup.testServer.restart();
     await until('all stored', mongoCounts, (counts) => counts.sent === 40);
     assert.deepEqual(storedIds().sort(), [...load.ids].sort());
     assert.equal(mongoCounts().dropped, 0);
@@ -160,16 +112,16 @@ describe('prediction log to MongoDB', () => {
   });
 
   it('the feedback lookup, too, reads the log once a MongoDB that was down at start-up is up', async () => {
-    await mongo.stop();
+    await setup.testServer.stop();
     const settings = mongoSettings({ mongodb: { timeout_ms: 200 } }).mongodb;
-    const lookup = new MongoPredictionLookup(new MongodbConnection(settings));
+    const lookup = new MongoPredictionLookup(settings);
     try {
-      await assert.rejects(lookup.find(['x-1'], project.metadata.uuid), /Server selection timed out|ECONNREFUSED/);
-      await mongo.restart();
+      await assert.rejects(lookup.find(['x-1'], setup.project.metadata.uuid), /Server selection timed out|ECONNREFUSED/);
+      await setup.testServer.restart();
       const sink = new MongodbSink(settings);
       await sink.send(logged(1, 'x'));
       await sink.close();
-      const found = await lookup.find(['x-0'], project.metadata.uuid);
+      const found = await lookup.find(['x-0'], setup.project.metadata.uuid);
       assert.equal(found.size, 1);
     } finally {
       await lookup.close();
@@ -177,7 +129,7 @@ describe('prediction log to MongoDB', () => {
   });
 
   it('fails a batch (kept for retry) while no server answers, within the configured timeout', async () => {
-    await mongo.stop();
+    await setup.testServer.stop();
     const sink = new MongodbSink(mongoSettings({ mongodb: { timeout_ms: 200 } }).mongodb);
     try {
       await assert.rejects(sink.send(logged(1, 'down')), /Server selection timed out|ECONNREFUSED/);
@@ -187,24 +139,17 @@ describe('prediction log to MongoDB', () => {
   });
 
   describe('against a real MongoDB (runs when MONGODB_URL is set)', () => {
-    before(function () {
-      if (!process.env.MONGODB_URL) {
-        console.log(
-          '      skipped: no MONGODB_URL (e.g. mongodb://127.0.0.1:27017) to reach a real MongoDB; deploy/logging/docker-compose.yml starts one',
-        );
-        this.skip();
-      }
-    });
+    before(skipUnlessSet('MONGODB_URL', '(e.g. mongodb://127.0.0.1:27017) to reach a real MongoDB'));
 
     it('stores every record and reads it back', async () => {
       const collection = `prediction_log_test_${Date.now()}`;
       const settings = logSettings(
-        project.spec,
+        setup.project.spec,
         { sinks: ['mongodb'], flush_interval_ms: 20, mongodb: { ttl_days: 1 } },
         { ...process.env, MONGODB_COLLECTION: collection },
       );
       const log = PredictionLog.create({ ...settings, sinks: ['mongodb'] });
-      log.log(predictionsToLog(project, 100, `integration-${Date.now()}`));
+      log.log(predictionsToLog(setup.project, 100, `integration-${Date.now()}`));
       assert.equal(await log.close(15_000), 0, `last error: ${log.stats().sinks.mongodb?.last_error}`);
       const client = new MongoClient(settings.mongodb.url);
       try {

@@ -1,4 +1,4 @@
-// A Fluentd stand-in for tests: a TCP server speaking the receiving side of the Forward protocol v1
+// A stand-in for a Fluentd server: a TCP server speaking the receiving side of the Forward protocol v1
 // (https://github.com/fluent/fluentd/wiki/Forward-Protocol-Specification-v1): Message, Forward,
 // PackedForward and CompressedPackedForward modes, EventTime, and acks for messages that carry a chunk id.
 // It can be stopped and restarted on the same port to play an outage.
@@ -32,17 +32,6 @@ export class FluentdReceiver extends TcpTestServer {
   /** Messages (not events) that asked for an ack and got one. */
   acks = 0;
   private waiters: { count: number; resolve: () => void }[] = [];
-
-  private constructor(port: number) {
-    super(port);
-  }
-
-  /** Listens on 127.0.0.1 (port 0: any free port). */
-  static async start(port = 0): Promise<FluentdReceiver> {
-    const receiver = new FluentdReceiver(port);
-    await receiver.listen();
-    return receiver;
-  }
 
   /** Resolves once `count` events have been received, or rejects after `timeoutMs` saying how many arrived. */
   async waitForEvents(count: number, timeoutMs = 10_000): Promise<void> {

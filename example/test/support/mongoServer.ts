@@ -1,4 +1,4 @@
-// A MongoDB stand-in for tests: a TCP server answering the wire protocol the official driver speaks, with
+// A stand-in for a MongoDB server: a TCP server answering the wire protocol the official driver speaks, with
 // collections kept in memory. It covers what the prediction log and its tests send:
 // - the handshake: a legacy OP_QUERY `ismaster` on admin.$cmd, answered with OP_REPLY (on the monitoring and
 //   the pool connections alike); the reply leaves out topologyVersion, so the driver polls with plain `hello`
@@ -44,17 +44,6 @@ export class MongoTestServer extends TcpTestServer {
   private readonly indexes = new Map<string, IndexDescription[]>();
   private connectionId = 0;
   private lastResponseId = 0;
-
-  private constructor(port: number) {
-    super(port);
-  }
-
-  /** Listens on 127.0.0.1 (port 0: any free port). */
-  static async start(port = 0): Promise<MongoTestServer> {
-    const server = new MongoTestServer(port);
-    await server.listen();
-    return server;
-  }
 
   get url(): string {
     return `mongodb://127.0.0.1:${this.port}`;

@@ -7,7 +7,14 @@ export abstract class TcpTestServer {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
-  protected constructor(public port: number) {}
+  constructor(public port: number) {}
+
+  /** Starts a server of the subclass it is called on, listening on 127.0.0.1 (port 0: any free port). */
+  static async start<T extends TcpTestServer>(this: new (port: number) => T, port = 0): Promise<T> {
+    const server = new this(port);
+    await server.listen();
+    return server;
+  }
 
   get listening(): boolean {
     return this.server !== undefined;

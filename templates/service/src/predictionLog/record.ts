@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnsweredPredictions, LoggedPrediction, LogTime } from '../runtime/wireFormat.js';
 
-/** When a request was answered, made once per millisecond: under load many records share it (toISOString costs ~1 µs). */
+/** When a request was answered, made once per millisecond: under load many records share one toISOString call. */
 let clock = { ms: 0, time: { iso: '', json: '""' } as LogTime };
 function now(): LogTime {
   const ms = Date.now();

@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -16,28 +15,11 @@ import { LATEST_FILE, METADATA_FILE, MODEL_FILE, PREPROCESSOR_FILE } from '../..
 import type { PredictionLogStats } from '../../src/predictionLog/index.js';
 import { predictBody, predictMany, sleep, until } from '../support/predictionLoad.js';
 import { spawnService, writeConfig, type ServiceProcess } from '../support/serviceProcess.js';
-import { TcpTestServer } from '../support/tcpTestServer.js';
+import { SilentServer } from '../support/silentServer.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
 
 /** A stack trace line, e.g. "    at main (/app/src/http/server.ts:12:3)". */
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
-
-/** A TCP server that accepts connections and reads what is sent, but never answers: a sink that hangs. */
-class SilentServer extends TcpTestServer {
-  connections = 0;
-  bytesReceived = 0;
-
-  static async start(): Promise<SilentServer> {
-    const silent = new SilentServer(0);
-    await silent.listen();
-    return silent;
-  }
-
-  protected serve(socket: Socket): void {
-    this.connections++;
-    socket.on('data', (chunk: Buffer) => (this.bytesReceived += chunk.length));
-  }
-}
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url);

@@ -43,6 +43,19 @@ const fastQueue = (overrides: Partial<QueueOptions> = {}): QueueOptions => ({
   ...overrides,
 });
 
+/** Waits until the queue has sent `count` records, then checks the sink got first, first + 1, … in order. */
+async function allSentInOrder(queue: SinkQueue<number>, sink: MemorySink, first: number, count: number): Promise<void> {
+  await until(
+    'all sent',
+    () => queue.counts().sent,
+    (sent) => sent === count,
+  );
+  assert.deepEqual(
+    sink.received,
+    Array.from({ length: count }, (_, i) => first + i),
+  );
+}
+
 describe('prediction log', () => {
   describe('settings', () => {
     let project: TrainedProject;
@@ -164,15 +177,7 @@ describe('prediction log', () => {
       const sink = new MemorySink();
       const queue = new SinkQueue(sink, fastQueue());
       for (let i = 0; i < 35; i++) queue.push(i);
-      await until(
-        'all sent',
-        () => queue.counts().sent,
-        (sent) => sent === 35,
-      );
-      assert.deepEqual(
-        sink.received,
-        Array.from({ length: 35 }, (_, i) => i),
-      );
+      await allSentInOrder(queue, sink, 0, 35);
       assert.ok(sink.batches.every((batch) => batch.length <= 10));
       assert.deepEqual(queue.counts(), { queued: 0, in_flight: 0, sent: 35, retried: 0, dropped: 0, failed_sends: 0 });
     });
@@ -188,15 +193,7 @@ describe('prediction log', () => {
         (failed) => failed >= 3,
       );
       sink.down = false;
-      await until(
-        'all sent',
-        () => queue.counts().sent,
-        (sent) => sent === 50,
-      );
-      assert.deepEqual(
-        sink.received,
-        Array.from({ length: 50 }, (_, i) => i),
-      );
+      await allSentInOrder(queue, sink, 0, 50);
       const counts = queue.counts();
       assert.equal(counts.dropped, 0);
       assert.ok(counts.retried >= 10, `retried ${counts.retried}`);
@@ -215,15 +212,7 @@ describe('prediction log', () => {
       );
       assert.deepEqual([queue.counts().queued, queue.counts().dropped], [20, 30]);
       sink.down = false;
-      await until(
-        'all sent',
-        () => queue.counts().sent,
-        (sent) => sent === 20,
-      );
-      assert.deepEqual(
-        sink.received,
-        Array.from({ length: 20 }, (_, i) => 30 + i),
-      );
+      await allSentInOrder(queue, sink, 30, 20);
       assert.equal(queue.counts().dropped, 30);
     });
 
