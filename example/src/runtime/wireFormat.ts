@@ -2,8 +2,8 @@
 // /predict/batch, and the prediction log's records (objects for fluentd and mongodb, JSON lines for stdout and
 // file). A row's answer is serialized once; the request's answer and each log line are spliced from it and from
 // parts made once per model, never serialized again. Every spliced text is exactly JSON.stringify of the object
-// it stands for (the property tests in test/runtime/wireFormat.test.ts hold them to it). Under load a prediction
-// costs 40–50 µs in all, so the few microseconds saved per record are a good part of what logging costs.
+// it stands for (the property tests in test/runtime/wireFormat.test.ts hold them to it). A prediction's own work is
+// small, so the work per record is most of what logging costs (figures: the generator repository's BENCHMARKS.md).
 import type { ModelIdentity } from '../model/modelIdentity.js';
 import type { Prediction } from './predictor.js';
 
@@ -114,8 +114,8 @@ export function predictionRecord({ predictions: p, row, recordId, time }: Logged
 const featureKeysCache = new WeakMap<readonly string[], string[]>();
 
 /**
- * A row's features as JSON.stringify writes them, without its generic walk over the object (about half a
- * microsecond a row, measured): the keys are known in order. Feature names never start with a digit (the spec's
+ * A row's features as JSON.stringify writes them, without its generic walk over the object (paid for every
+ * logged row): the keys are known in order. Feature names never start with a digit (the spec's
  * rule), so JSON keeps them in the order they were added, which is featureNames' order.
  */
 function featuresJson(featureNames: readonly string[], row: Record<string, unknown>): string {

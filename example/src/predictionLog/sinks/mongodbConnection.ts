@@ -9,8 +9,8 @@ import type { MongodbSettings } from '../../contract/environment.js';
 
 let driver: typeof Mongodb | undefined;
 /**
- * The MongoDB driver, loaded on first use: importing it costs about 25 MB (bson reserves a 17 MB buffer) and
- * 100 ms of start-up, which a service that logs elsewhere should not pay.
+ * The MongoDB driver, loaded on first use: importing it costs memory (bson reserves a large buffer up front)
+ * and start-up time, which a service that logs elsewhere should not pay.
  */
 export function mongodbDriver(): typeof Mongodb {
   return (driver ??= createRequire(import.meta.url)('mongodb') as typeof Mongodb);
