@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCsvRows } from '../../templates/service/src/data/rows.js';
-import { Predictor } from '../../templates/service/src/runtime/predictor.js';
+import { OnnxPredictor } from '../../templates/service/src/runtime/predictor.js';
 import { parseSpec } from '../../templates/service/src/contract/index.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -88,7 +88,7 @@ describe('bring your own ONNX: a scikit-learn model written by the onnx Python p
       join(root, 'classifier', 'model.json'),
       JSON.stringify({ task: 'classification', target: 'species', classes: sklearn.classes, features: described }),
     );
-    const classifier = await Predictor.load(join(root, 'classifier'), spec);
+    const classifier = await OnnxPredictor.load(join(root, 'classifier'), spec);
     let maxDifference = 0;
     (await classifier.predict(inputs)).forEach((prediction, r) => {
       sklearn.classes.forEach((name, c) => {
@@ -109,7 +109,7 @@ describe('bring your own ONNX: a scikit-learn model written by the onnx Python p
       join(root, 'regressor', 'model.json'),
       JSON.stringify({ task: 'regression', target: 'petal_width', features: described.slice(0, 3) }),
     );
-    const regressor = await Predictor.load(join(root, 'regressor'), regressionSpec);
+    const regressor = await OnnxPredictor.load(join(root, 'regressor'), regressionSpec);
     const values = await regressor.predict(inputs.map(({ petal_width: _width, ...values }) => values));
     values.forEach((value, r) => assert.ok(Math.abs((value.prediction as number) - sklearn.values[r]!) <= 1e-5, `row ${r}`));
   });

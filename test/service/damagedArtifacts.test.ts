@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelLoadError } from '../../templates/service/src/model/artifacts.js';
-import { Predictor } from '../../templates/service/src/runtime/predictor.js';
+import { OnnxPredictor } from '../../templates/service/src/runtime/predictor.js';
 import { parseSpec, type Spec } from '../../templates/service/src/contract/index.js';
 import { runTraining } from '../../templates/service/src/training/pipeline.js';
 
@@ -39,7 +39,7 @@ describe('a damaged preprocessor.json', function () {
       delete state.encoders[0]!.scale;
       writeFileSync(path, content ?? JSON.stringify(state));
       try {
-        await assert.rejects(Predictor.load(join(root, version), spec), (error: unknown) => {
+        await assert.rejects(OnnxPredictor.load(join(root, version), spec), (error: unknown) => {
           assert.ok(error instanceof ModelLoadError, String(error));
           assert.match(error.message, expected);
           return true;

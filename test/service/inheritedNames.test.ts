@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createRequestListener } from '../../templates/service/src/http/app.js';
-import { Predictor } from '../../templates/service/src/runtime/predictor.js';
+import { OnnxPredictor } from '../../templates/service/src/runtime/predictor.js';
 import { parseSpec, SpecError, type Spec } from '../../templates/service/src/contract/index.js';
 import { runTraining } from '../../templates/service/src/training/pipeline.js';
 import { SERVING_PATHS, withServer } from '../../templates/service/test/support/serving.js';
@@ -59,7 +59,11 @@ describe('names inherited from Object.prototype (constructor, toString)', functi
         let app: RequestListener;
         before(async () => {
           const served = withServer(spec, { fast_path });
-          app = createRequestListener({ spec: served, model: { predictor: await Predictor.load(modelDir, served) }, onError: () => {} });
+          app = createRequestListener({
+            spec: served,
+            model: { predictor: await OnnxPredictor.load(modelDir, served) },
+            onError: () => {},
+          });
         });
         const row = { sepal_length: 6.3, sepal_width: 2.9, petal_length: 5.6 };
 

@@ -33,7 +33,8 @@ import {
 } from '../../templates/service/src/model/modelTypes.js';
 import { Preprocessor } from '../../templates/service/src/model/preprocessor.js';
 import type { Feature, FeatureType, Task } from '../../templates/service/src/contract/index.js';
-import { seededRandom, trainHoldoutSplit } from '../../templates/service/src/training/split.js';
+import { seededRandom } from '../../templates/service/src/model/random.js';
+import { trainHoldoutSplit } from '../../templates/service/src/training/split.js';
 import {
   DataType,
   ONNX_ML_DOMAIN,

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ModelLoadError } from '../model/artifacts.js';
-import { projectPaths } from '../environment.js';
+import { projectPaths } from '../contract/environment.js';
 import { formatProblem, scoreCsv, UnusableInputError } from '../scoring/scoreCsv.js';
 import { OnnxPredictor } from '../runtime/predictor.js';
 import { loadSpec, SpecError } from '../contract/index.js';

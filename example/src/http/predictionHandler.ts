@@ -4,14 +4,13 @@
 // for POST /predict and /predict/batch before Express's router; Express mounts the very same handler, so
 // both ways answer byte for byte alike.
 import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
 import type { PredictionLog } from '../predictionLog/index.js';
-import { rowAnswerJson } from '../runtime/answerJson.js';
+import { Predictions, type PredictionRequest } from '../runtime/predictions.js';
 import {
-  fieldPath,
+  fieldIssues,
   type Spec,
   inheritedNames,
   ownValue,
@@ -19,7 +18,7 @@ import {
   type FeatureValues,
   type RequestSchemas,
 } from '../contract/index.js';
-import type { Prediction, Predictor } from '../runtime/predictor.js';
+import type { Predictor } from '../runtime/predictor.js';
 import { exchangeOf, type Exchange, type JsonError, type RequestGuards } from './requestGuards.js';
 
 /** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
@@ -27,61 +26,6 @@ export interface ModelState {
   predictor?: Predictor;
   /** Why the model could not be loaded (config.yaml server.on_model_error: not_ready keeps serving with /ready at 503). */
   loadError?: string;
-}
-
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
-
-/** The value at a zod issue path inside the request body (undefined when absent). */
-function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>(
-    (value, key) =>
-      value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<PropertyKey, unknown>)[key] : undefined,
-    body,
-  );
-}
-
-/**
- * How many failing fields a 422 lists. The rest are only counted: listed in full, a few KB of empty rows or a body
- * of unknown keys would get an answer hundreds of times its size, and building it would hold up the event loop.
- */
-export const MAX_LISTED_ISSUES = 100;
-
-/** The failing fields of a body: the first `limit`, and how many there are in all. */
-export interface FieldIssues {
-  issues: FieldIssue[];
-  count: number;
-}
-
-/**
- * Flattens zod issues into one entry per failing field, e.g. rows[3].petal_width: below min 0 (an unknown-keys
- * issue gives one per key). Lists the first `limit` and counts the rest without building them.
- */
-export function fieldIssues(error: z.ZodError, body: unknown, limit = MAX_LISTED_ISSUES): FieldIssues {
-  const issues: FieldIssue[] = [];
-  let count = 0;
-  for (const issue of error.issues) {
-    const field = fieldPath(issue.path);
-    if (issue.code === 'unrecognized_keys') {
-      count += issue.keys.length;
-      for (const key of issue.keys.slice(0, Math.max(0, limit - issues.length))) {
-        issues.push({ field: field ? `${field}.${key}` : key, message: 'unknown field (not in features.yaml)' });
-      }
-      continue;
-    }
-    count += 1;
-    if (issues.length >= limit) continue;
-    const value = issue.path.length > 0 ? valueAt(body, issue.path) : body;
-    const expected = issue.message.replace(/^Invalid (input|option): /, '');
-    let message = issue.message;
-    // null for a required field is as good as missing (an optional one's null is accepted as absent).
-    if (issue.path.length > 0 && value === undefined) message = `required field is missing (${expected})`;
-    else if (issue.path.length > 0 && value === null) message = `required field is null (${expected})`;
-    issues.push({ field: field || '(body)', message });
-  }
-  return { issues, count };
 }
 
 /** The 422 answer for a body that does not match its schema: the first MAX_LISTED_ISSUES failing fields and their count. */
@@ -211,24 +155,21 @@ export interface PredictionRouteOptions {
   onError: (error: unknown, requestId: string) => void;
 }
 
-/** POST /predict and POST /predict/batch. */
+/**
+ * POST /predict and POST /predict/batch: the body's rows and ids to the runtime, which runs the model and writes
+ * the answer; once it is sent, the runtime publishes the request's prediction event to monitoring and the
+ * prediction log (never awaited, never failing the request).
+ */
 export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }: PredictionRouteOptions) {
   const { config } = spec;
   const idField = config.id_field;
-  const apiVersion = config.version;
   const featureNames = spec.features.features.map((feature) => feature.name);
-  const modelInfos = new WeakMap<Predictor, { info: ModelInfo; jsonTail: string }>();
-  /** The model's identity, and the end of every answer (it only changes with the model), made once. */
-  const describe = (predictor: Predictor) => {
-    let described = modelInfos.get(predictor);
-    if (!described) {
-      const info = modelInfo(predictor);
-      described = { info, jsonTail: `,"model":${JSON.stringify(info)},"api_version":${JSON.stringify(apiVersion)}}` };
-      modelInfos.set(predictor, described);
-    }
-    return described;
-  };
-  const infoOf = (predictor: Predictor) => describe(predictor).info;
+  const predictions = new Predictions({ idField, featureNames, apiVersion: config.version, onError });
+  predictions.subscribe({
+    modelCall: (call) => monitoring.recordModelCall(call),
+    prediction: (event) => monitoring.recordPredictions(event),
+  });
+  predictions.subscribe({ prediction: (event) => predictionLog.log(event) });
   // A feature or id field named like an Object.prototype member (constructor, toString): the body's objects lose
   // their prototype before validation, and every read below is of own properties only.
   const prepare = inheritedNames([...featureNames, idField]).length ? withoutPrototypes : undefined;
@@ -241,77 +182,25 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
     for (const name of featureNames) features[name] = ownValue(row, name);
     return features;
   };
-
-  /**
-   * Runs right after the answer is sent: queues the records (never awaited) and never fails the request.
-   * `answers`: each row's answer as sent (rowAnswerJson), which the JSON-line sinks reuse.
-   */
-  const logPredictions = (
-    exchange: Exchange,
-    predictor: Predictor,
-    latencyMs: number,
-    rows: Record<string, unknown>[],
-    ids: unknown[],
-    results: Prediction[],
-    answers: string[],
-  ) => {
-    try {
-      monitoring.recordPredictions(predictor, rows, ids, results);
-      if (!predictionLog.enabled) return;
-      predictionLog.log({ idField, featureNames, ids, rows, results, answers, model: infoOf(predictor), apiVersion, latencyMs });
-    } catch (error) {
-      onError(error, exchange.requestId);
-    }
+  const idOf = (row: FeatureValues) => ownValue(row, idField) ?? randomUUID();
+  const answered = async (request: PredictionRequest): Promise<JsonAnswer> => {
+    const { json, publish } = await predictions.predict(request);
+    return { status: 200, json, afterSend: publish };
   };
 
   const predict: JsonRoute<FeatureValues> = {
     schema: schemas.predictRequest,
     prepare,
-    async answer(body, predictor, exchange) {
-      const features = featuresOf(body);
-      const [result] = await monitoring.predict(predictor, '/predict', [features]);
-      const answeredId = ownValue(body, idField) ?? randomUUID();
-      const latencyMs = performance.now() - exchange.startedAt;
-      // {id, ...result, model, api_version} as JSON.stringify would write it, with the constant tail made once.
-      const answer = rowAnswerJson(idField, answeredId, result!);
-      return {
-        status: 200,
-        json: `${answer.slice(0, -1)}${describe(predictor).jsonTail}`,
-        afterSend: () => logPredictions(exchange, predictor, latencyMs, [features], [answeredId], [result!], [answer]),
-      };
-    },
+    answer: (body, predictor, { requestId, startedAt }) =>
+      answered({ predictor, rows: [featuresOf(body)], ids: [idOf(body)], batch: false, route: '/predict', requestId, startedAt }),
   };
 
   const predictBatch: JsonRoute<{ rows: FeatureValues[] }> = {
     schema: schemas.batchRequest,
     prepare,
-    async answer({ rows }, predictor, exchange) {
-      const features = rows.map(featuresOf);
-      const results = await monitoring.predict(predictor, '/predict/batch', features);
-      const ids = rows.map((row) => ownValue(row, idField) ?? randomUUID());
-      const latencyMs = performance.now() - exchange.startedAt;
-      const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
-      return {
-        status: 200,
-        // {predictions: [{id, ...result}, …], model, api_version}, as JSON.stringify would write it.
-        json: `{"predictions":[${answers.join(',')}]${describe(predictor).jsonTail}`,
-        afterSend: () => logPredictions(exchange, predictor, latencyMs, features, ids, results, answers),
-      };
-    },
+    answer: ({ rows }, predictor, { requestId, startedAt }) =>
+      answered({ predictor, rows: rows.map(featuresOf), ids: rows.map(idOf), batch: true, route: '/predict/batch', requestId, startedAt }),
   };
 
   return { '/predict': predict, '/predict/batch': predictBatch };
-}
-
-interface ModelInfo {
-  /** The model's own version: its folder in model_bin/ (e.g. 20250101T120000Z-1a2b3c4d), not the API's version. */
-  version: string;
-  uuid: string;
-  created_at: string;
-}
-
-/** The model's identity in answers, /ready and the prediction log; the API's version is `api_version` beside it. */
-export function modelInfo(predictor: Predictor): ModelInfo {
-  const { uuid, created_at } = predictor.metadata;
-  return { version: basename(predictor.modelDir), uuid, created_at };
 }

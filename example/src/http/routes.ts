@@ -8,7 +8,8 @@ import type { Monitoring, PredictionLookup } from '../monitoring/index.js';
 import type { FeedbackResult, FeedbackRow } from '../monitoring/feedback.js';
 import type { PredictionLog, PredictionLogStats } from '../predictionLog/index.js';
 import type { AnswerSchemas } from './answerSchemas.js';
-import { modelInfo, type JsonAnswer, type JsonRoute, type ModelState } from './predictionHandler.js';
+import { modelIdentity } from '../model/modelIdentity.js';
+import type { JsonAnswer, JsonRoute, ModelState } from './predictionHandler.js';
 
 /** A route's answers by status: what each means and the shape of its body (JSON, unless the route answers text). */
 export type RouteResponses = Record<number, { description: string; schema?: z.ZodType }>;
@@ -193,7 +194,7 @@ export function routeTable({
       answer({ showsDetails: details }) {
         // Sink errors and the model's load error can name hosts, ports and paths: only for callers with a key.
         const prediction_log = details ? predictionLog.stats() : withoutErrors(predictionLog.stats());
-        if (model.predictor) return { json: { status: 'ready', model: modelInfo(model.predictor), prediction_log } };
+        if (model.predictor) return { json: { status: 'ready', model: modelIdentity(model.predictor), prediction_log } };
         if (model.loadError) {
           const message = details
             ? model.loadError

@@ -6,7 +6,7 @@
 // node:cluster (see workerProcesses.ts) and each worker runs the service.
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { apiKeys, describeApiKeys, EnvironmentError, listenAddress, predictionLogSettings, projectPaths } from '../environment.js';
+import { apiKeys, describeApiKeys, EnvironmentError, listenAddress, predictionLogSettings, projectPaths } from '../contract/environment.js';
 import { ModelLoadError } from '../model/artifacts.js';
 import { loadSpec, SpecError } from '../contract/index.js';
 import { onPrimaryShutdown, superviseWorkers, tellPrimary, workerId } from './workerProcesses.js';

@@ -4,9 +4,9 @@ import { createServer, type Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { ModelLoadError } from '../model/artifacts.js';
 import { MongoPredictionLookup } from '../monitoring/index.js';
-import { PredictionLog, type PredictionLogSettings } from '../predictionLog/index.js';
+import { PredictionLog } from '../predictionLog/index.js';
 import type { Spec } from '../contract/index.js';
-import { apiKeys } from '../environment.js';
+import { apiKeys, type PredictionLogSettings } from '../contract/environment.js';
 import { createRequestListener, type ModelState } from './app.js';
 import { loadPredictor } from '../runtime/loadPredictor.js';
 import { ConnectionGuard, serverOptions } from './connections.js';
@@ -35,9 +35,9 @@ export interface RunningServer {
 const KEEP_ALIVE_GRACE_MS = 250;
 
 export interface ServerOptions {
-  /** Where predictions are logged (see predictionLogSettings in ../environment.ts); omitted: nowhere. */
+  /** Where predictions are logged (see predictionLogSettings in ../contract/environment.ts); omitted: nowhere. */
   predictionLog?: PredictionLogSettings;
-  /** The keys for config.yaml server.auth; omitted: API_KEYS from the environment (see apiKeys in ../environment.ts). */
+  /** The keys for config.yaml server.auth; omitted: API_KEYS from the environment (see apiKeys in ../contract/environment.ts). */
   apiKeys?: readonly string[];
 }
 
@@ -49,10 +49,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const model: ModelState = {};
   const predictionLog = options.predictionLog ? PredictionLog.create(options.predictionLog) : PredictionLog.disabled();
-  // With the MongoDB sink on, POST /feedback finds predictions made before a restart or by another replica there.
-  const predictionLookup = options.predictionLog?.sinks.includes('mongodb')
-    ? new MongoPredictionLookup(options.predictionLog.mongodb, predictionLog.mongodbConnection)
-    : undefined;
+  // With the MongoDB sink on, POST /feedback finds predictions made before a restart or by another replica there,
+  // through the sink's own client.
+  const predictionLookup = predictionLog.mongodbConnection ? new MongoPredictionLookup(predictionLog.mongodbConnection) : undefined;
   const listener = createRequestListener({
     spec,
     model,

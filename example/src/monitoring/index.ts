@@ -1,11 +1,14 @@
 // Model monitoring for one app: the service's Prometheus metrics, data drift against the training rows and live
 // accuracy from ground-truth feedback, as plain data (the HTTP layer serves them at GET /metrics, GET /monitoring
 // and POST /feedback; nothing here knows HTTP). Settings come from
-// config.yaml's monitoring section. The request path only does constant work per row here: count, put the
-// row's buckets in the drift window, remember the prediction by id; scores are computed when read.
+// config.yaml's monitoring section. It observes the runtime's events (src/runtime/predictions.ts: each model call,
+// each answered request) and does only constant work per row: count, put the row's buckets in the drift window,
+// remember the prediction by id; scores are computed when read.
+import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import { PredictionLog } from '../predictionLog/index.js';
-import type { Prediction, Predictor } from '../runtime/predictor.js';
-import type { Spec, FeatureValues } from '../contract/index.js';
+import type { ModelCall, PredictionEvent } from '../runtime/predictions.js';
+import type { Predictor } from '../runtime/predictor.js';
+import type { Spec } from '../contract/index.js';
 import { DriftMonitor, unavailableDrift, type DriftReport, type DriftSettings } from './drift.js';
 import {
   buildFeedbackSchemas,
@@ -50,7 +53,7 @@ export interface LiveReport {
 }
 
 export interface MonitoringReport {
-  model: { uuid: string; version: string; model_version: string } | null;
+  model: ModelIdentity | null;
   drift: DriftReport;
   live: LiveReport;
   /** Scored values outside the range seen in training, per feature with an observed range in features.yaml. */
@@ -87,7 +90,7 @@ export class Monitoring {
       {
         task: config.task,
         thresholds: this.thresholds,
-        model: () => (model.predictor ? modelIdentity(model.predictor) : undefined),
+        model: () => model.predictor && { identity: modelIdentity(model.predictor), trainedFor: model.predictor.metadata.version },
         classes: () => model.predictor?.metadata.classes ?? [],
         predictionLog: () => predictionLog.stats(),
         drift: () => this.driftReport(),
@@ -102,22 +105,15 @@ export class Monitoring {
     return this.metrics.registry;
   }
 
-  /** Runs the model on the rows, timing it (and counting the batch size of /predict/batch). */
-  async predict(predictor: Predictor, route: '/predict' | '/predict/batch', rows: readonly FeatureValues[]): Promise<Prediction[]> {
-    const started = performance.now();
-    const results = await predictor.predict(rows);
-    this.metrics.inferenceDuration.observe({ route }, (performance.now() - started) / 1000);
-    if (route === '/predict/batch') this.metrics.batchSize.observe(rows.length);
-    return results;
+  /** Observes each model call (the runtime times it): its duration by route, and the rows of a batch request. */
+  recordModelCall({ failed, route, batch, rows, seconds }: ModelCall): void {
+    if (failed) return;
+    this.metrics.inferenceDuration.observe({ route }, seconds);
+    if (batch) this.metrics.batchSize.observe(rows);
   }
 
-  /** Call once the predictions are answered: counts them, adds the rows to the drift window, keeps them for feedback. */
-  recordPredictions(
-    predictor: Predictor,
-    rows: readonly Readonly<Record<string, unknown>>[],
-    ids: readonly unknown[],
-    results: readonly Prediction[],
-  ): void {
+  /** Observes each answered request: counts its predictions, adds the rows to the drift window, keeps them for feedback. */
+  recordPredictions({ predictor, rows, ids, results }: PredictionEvent): void {
     const { drift } = this.servedModel(predictor);
     const { predictionsByClass, predictionValue } = this.metrics;
     results.forEach(({ prediction }, i) => {
@@ -241,9 +237,4 @@ export class Monitoring {
   get metricsContentType(): string {
     return this.registry.contentType;
   }
-}
-
-function modelIdentity(predictor: Predictor): { uuid: string; version: string; model_version: string } {
-  const { uuid, version } = predictor.metadata;
-  return { uuid, version, model_version: predictor.modelDir.split(/[\\/]/).filter(Boolean).pop() ?? '' };
 }

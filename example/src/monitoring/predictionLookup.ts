@@ -1,8 +1,7 @@
 // Finds earlier predictions by id in the prediction log, for feedback whose prediction is no longer (or never
 // was) in this process's memory: made before a restart, or answered by another replica. Only the MongoDB sink
-// can be queried; it uses the sink's own settings (MONGODB_URL, db, collection) and, in the service, the sink's client.
-import type { MongodbSettings } from '../predictionLog/sinks/mongodb.js';
-import { MongodbConnection } from '../predictionLog/sinks/mongodbConnection.js';
+// can be queried; it reads through the sink's own connection (one MongoClient for both: MONGODB_URL, db, collection).
+import type { MongodbConnection } from '../predictionLog/sinks/mongodbConnection.js';
 import { idKey, type PredictionValue, type RequestId } from './feedback.js';
 
 export interface PredictionLookup {
@@ -28,13 +27,11 @@ export class MongoPredictionLookup implements PredictionLookup {
   readonly description: string;
   private readonly connection: MongodbConnection;
 
-  /** `connection`: the one the mongodb sink uses (see startServer); omitted, the lookup has its own. */
-  constructor(
-    private readonly settings: MongodbSettings,
-    connection?: MongodbConnection,
-  ) {
-    this.description = `MongoDB ${settings.db}.${settings.collection}`;
-    this.connection = (connection ?? new MongodbConnection(settings)).use();
+  /** `connection`: the mongodb sink's (PredictionLog.mongodbConnection), which the lookup shares. */
+  constructor(connection: MongodbConnection) {
+    const { db, collection } = connection.settings;
+    this.description = `MongoDB ${db}.${collection}`;
+    this.connection = connection.use();
   }
 
   async find(ids: readonly RequestId[], modelUuid: string): Promise<Map<string, PredictionValue>> {
@@ -45,7 +42,7 @@ export class MongoPredictionLookup implements PredictionLookup {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         const records = await collection
           .find<LoggedPrediction>(
-            { [this.settings.idField]: id },
+            { [this.connection.settings.idField]: id },
             { sort: { timestamp: -1 }, limit: RECORDS_PER_ID, projection: { prediction: 1, model: 1 } },
           )
           .toArray();

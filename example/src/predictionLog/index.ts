@@ -1,32 +1,21 @@
 // Prediction logging: every prediction goes to each configured sink (stdout, file, fluentd, mongodb) through
 // that sink's own bounded queue, so a slow or unreachable sink never slows a request or holds up the others.
 // Settings come from config.yaml's prediction_log section, with the environment overriding them
-// (see predictionLogSettings in ../environment.ts).
+// (see predictionLogSettings in ../contract/environment.ts).
 import type { Writable } from 'node:stream';
-import { EnvironmentError } from '../environment.js';
+import { EnvironmentError, type PredictionLogSettings } from '../contract/environment.js';
 import type { PredictionLogSinkName } from '../contract/index.js';
 import { SinkQueue, type QueueOptions, type Sink, type SinkCounts } from './queue.js';
-import { loggedPredictions, type LoggedPrediction, type PredictionsToLog } from './record.js';
+import type { AnsweredPredictions, LoggedPrediction } from '../runtime/wireFormat.js';
+import { loggedPredictions } from './record.js';
 import { FileSink } from './sinks/file.js';
-import { FluentdSink, type FluentdSettings } from './sinks/fluentd.js';
-import { MongodbSink, type MongodbSettings } from './sinks/mongodb.js';
+import { FluentdSink } from './sinks/fluentd.js';
+import { MongodbSink } from './sinks/mongodb.js';
 import { MongodbConnection } from './sinks/mongodbConnection.js';
 import { StdoutSink } from './sinks/stdout.js';
 
-export { type LoggedPrediction, type PredictionRecord, type PredictionsToLog } from './record.js';
 export type { SinkCounts } from './queue.js';
 export type SinkName = PredictionLogSinkName;
-
-export interface PredictionLogSettings {
-  /** The sinks to log to, each at most once; empty turns logging off. */
-  sinks: SinkName[];
-  queue: Omit<QueueOptions, 'onFailing' | 'onRecovered'>;
-  /** How long shutdown waits for the queues to empty. */
-  shutdownTimeoutMs: number;
-  file: { path: string };
-  fluentd: FluentdSettings;
-  mongodb: MongodbSettings;
-}
 
 /** The counts of every sink, by sink name: what GET /ready shows and what a metrics exporter reads. */
 export interface PredictionLogStats {
@@ -104,7 +93,7 @@ export class PredictionLog {
   }
 
   /** Queues the predictions of one request on every sink and returns at once; never throws. */
-  log(predictions: PredictionsToLog): void {
+  log(predictions: AnsweredPredictions): void {
     if (this.queues.length === 0) return;
     const logged = loggedPredictions(predictions);
     for (const queue of this.queues) for (const prediction of logged) queue.push(prediction);

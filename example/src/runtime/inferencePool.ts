@@ -4,7 +4,7 @@
 // the run itself: keep 0 (in-process) unless a run takes more than about a millisecond.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { ModelLoadError, type ModelInfo } from '../model/artifacts.js';
+import { ModelLoadError, type ServedMetadata } from '../model/artifacts.js';
 import { type Spec, exampleRow, type FeatureValues } from '../contract/index.js';
 import { InputRangeError, type Prediction, type Predictor } from './predictor.js';
 
@@ -17,7 +17,7 @@ export type InferenceTask = { kind: 'describe' } | { kind: 'predict'; rows: read
 
 /** What a thread answers: errors travel as messages (an Error's class does not survive the thread boundary). */
 export type InferenceAnswer =
-  { loadError: string } | { metadata: ModelInfo; modelDir: string } | { predictions: Prediction[] } | { inputRangeError: string };
+  { loadError: string } | { metadata: ServedMetadata; modelDir: string } | { predictions: Prediction[] } | { inputRangeError: string };
 
 /** The worker module next to this one: .ts when run from source (tsx, tests), .js once built. */
 const workerFile = new URL(`./inferenceWorker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -25,7 +25,7 @@ const workerFile = new URL(`./inferenceWorker${import.meta.url.endsWith('.ts') ?
 export class InferencePool implements Predictor {
   private constructor(
     private readonly pool: Piscina<InferenceTask, InferenceAnswer>,
-    readonly metadata: ModelInfo,
+    readonly metadata: ServedMetadata,
     readonly modelDir: string,
   ) {}
 

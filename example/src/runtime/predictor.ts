@@ -4,7 +4,7 @@
 // (src/model/onnxSignature.ts), so a model trained for another spec, or exported in a shape the service
 // cannot read, is refused at start-up with a message saying what differs, instead of answering nonsense.
 import * as ort from 'onnxruntime-node';
-import { featureDifferences, ModelLoadError, readArtifacts, resolveModelDir, type ModelInfo } from '../model/artifacts.js';
+import { featureDifferences, ModelLoadError, readArtifacts, resolveModelDir, type ServedMetadata } from '../model/artifacts.js';
 import { classIndex } from '../model/modelTypes.js';
 import { probabilityProblem, resolveSignature, softmax, type ModelSignature } from '../model/onnxSignature.js';
 import { encodeRows, encoderWidth, rawFeatureEncoders } from '../model/preprocessing.js';
@@ -25,7 +25,7 @@ interface RowEncoder {
 }
 
 /** Every way the saved model disagrees with the spec; empty when it matches. */
-export function specMismatches(metadata: Pick<ModelInfo, 'task' | 'target' | 'features' | 'classes'>, spec: Spec): string[] {
+export function specMismatches(metadata: Pick<ServedMetadata, 'task' | 'target' | 'features' | 'classes'>, spec: Spec): string[] {
   const problems: string[] = [];
   const { config } = spec;
   if (metadata.task !== config.task) problems.push(`model task is ${metadata.task}, config.yaml says ${config.task}`);
@@ -40,7 +40,7 @@ export function specMismatches(metadata: Pick<ModelInfo, 'task' | 'target' | 'fe
  * same surface (InferencePool: worker threads, MicroBatcher: concurrent single rows share one run).
  */
 export interface Predictor {
-  readonly metadata: ModelInfo;
+  readonly metadata: ServedMetadata;
   /** The model folder served, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
   readonly modelDir: string;
   predict(rows: readonly FeatureValues[]): Promise<Prediction[]>;
@@ -57,7 +57,7 @@ export class InputRangeError extends Error {
 /** The model run in this thread by onnxruntime-node. */
 export class OnnxPredictor implements Predictor {
   private constructor(
-    readonly metadata: ModelInfo,
+    readonly metadata: ServedMetadata,
     /** The model folder served, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
     readonly modelDir: string,
     private readonly session: ort.InferenceSession,
@@ -175,8 +175,5 @@ export class OnnxPredictor implements Predictor {
     });
   }
 }
-
-/** `Predictor.load(modelDir, spec)` loads the in-process predictor; the name is kept for callers and tests. */
-export const Predictor = OnnxPredictor;
 
 export { ModelLoadError };

@@ -3,9 +3,8 @@
 // ONNX model). Rows that fail are reported by line and left out; the rest are scored. No HTTP on the way.
 import { parse } from 'csv-parse/sync';
 import { csvColumn, parseCell, quoteColumn } from '../data/rows.js';
-import { fieldIssues } from '../http/predictionHandler.js';
 import { InputRangeError, type Prediction, type Predictor } from '../runtime/predictor.js';
-import { type Spec, buildRequestSchemas, type FeatureValues } from '../contract/index.js';
+import { type Spec, buildRequestSchemas, fieldIssues, type FeatureValues } from '../contract/index.js';
 
 /** Input that cannot be scored at all (not a CSV, no rows, a required column missing): npm run predict exits 2. */
 export class UnusableInputError extends Error {

@@ -3,7 +3,7 @@
 // data or the model is wrong, and when the model misses the quality gate (CI relies on this exit code).
 import { readFileSync } from 'node:fs';
 import { DataError } from '../data/rows.js';
-import { projectPaths } from '../environment.js';
+import { projectPaths } from '../contract/environment.js';
 import { UnknownCategoryError } from '../model/preprocessing.js';
 import { loadSpec, SpecError } from '../contract/index.js';
 import { formatMetrics } from './metrics.js';

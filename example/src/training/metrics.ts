@@ -1,20 +1,6 @@
 // Holdout evaluation: the numbers printed by `npm run train`, saved in model.json and used by the
 // quality gate.
-
-export interface ClassificationMetrics {
-  accuracy: number;
-  macro_f1: number;
-  /** confusion_matrix[actual][predicted], in class order. */
-  confusion_matrix: number[][];
-}
-
-export interface RegressionMetrics {
-  rmse: number;
-  mae: number;
-  r2: number;
-}
-
-export type Metrics = ClassificationMetrics | RegressionMetrics;
+import type { ClassificationMetrics, Metrics, RegressionMetrics } from '../model/evaluation.js';
 
 export function classificationMetrics(actual: readonly number[], predicted: readonly number[], classCount: number): ClassificationMetrics {
   const confusion = Array.from({ length: classCount }, () => new Array<number>(classCount).fill(0));

@@ -2,21 +2,7 @@
 // A model that misses a bound is still written (to inspect it) but never becomes model_bin/LATEST, and
 // `npm run train` exits 1, which stops a CI pipeline before the model is packaged.
 import type { Config } from '../contract/index.js';
-import type { Metrics } from './metrics.js';
-
-export interface QualityGateCheck {
-  metric: string;
-  bound: 'min' | 'max';
-  threshold: number;
-  value: number;
-  passed: boolean;
-}
-
-export interface QualityGateResult {
-  /** True when every check passed (also when config.yaml sets no bound). */
-  passed: boolean;
-  checks: QualityGateCheck[];
-}
+import type { Metrics, QualityGateCheck, QualityGateResult } from '../model/evaluation.js';
 
 export function checkQualityGate(metrics: Metrics, training: Pick<Config['training'], 'min_metric' | 'max_metric'>): QualityGateResult {
   const values = metrics as unknown as Record<string, unknown>;

@@ -7,7 +7,7 @@ import request from 'supertest';
 import type { z } from 'zod';
 import { answerSchemas } from '../../src/http/answerSchemas.js';
 import { createRequestListener, type ModelState } from '../../src/http/app.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor } from '../../src/runtime/predictor.js';
 import { exampleRow, type Feature, type Spec } from '../../src/contract/index.js';
 import { SERVING_PATHS, withServer } from '../support/serving.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
@@ -26,7 +26,7 @@ for (const { name, fast_path } of SERVING_PATHS)
     before(async () => {
       project = await trainedProject();
       spec = withServer(project.spec, { fast_path });
-      model = { predictor: await Predictor.load(project.modelDir, spec) };
+      model = { predictor: await OnnxPredictor.load(project.modelDir, spec) };
       app = createRequestListener({ spec, model, onError: () => {} });
       row = exampleRow(spec.features.features);
     });

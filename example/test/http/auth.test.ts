@@ -7,7 +7,7 @@ import { createServer, request as httpRequest, type RequestListener, type Server
 import request from 'supertest';
 import { PredictionLog } from '../../src/predictionLog/index.js';
 import { createRequestListener, type AppOptions } from '../../src/http/app.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import { type Spec, exampleRow } from '../../src/contract/index.js';
 import { logSettings, until } from '../support/predictionLoad.js';
 import { SERVING_PATHS, withServer } from '../support/serving.js';
@@ -56,7 +56,7 @@ describe('authentication', () => {
 
   before(async () => {
     project = await trainedProject();
-    inner = await Predictor.load(project.modelDir, project.spec);
+    inner = await OnnxPredictor.load(project.modelDir, project.spec);
     row = exampleRow(project.spec.features.features);
   });
   after(async () => {

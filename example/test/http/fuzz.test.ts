@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import fc from 'fast-check';
 import { createRequestListener } from '../../src/http/app.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor } from '../../src/runtime/predictor.js';
 import type { Feature } from '../../src/contract/index.js';
 import { SERVING_PATHS, withServer } from '../support/serving.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
@@ -41,7 +41,7 @@ describe('fuzzing the prediction routes', function () {
 
   before(async () => {
     project = await trainedProject();
-    const predictor = await Predictor.load(project.modelDir, project.spec);
+    const predictor = await OnnxPredictor.load(project.modelDir, project.spec);
     for (const { name, fast_path } of SERVING_PATHS) {
       const server = createServer(
         createRequestListener({

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { DriftMonitor, populationStabilityIndex } from '../../src/monitoring/drift.js';
 import type { FeatureStatistics } from '../../src/model/referenceStatistics.js';
 import { createApp } from '../../src/http/app.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import type { Spec } from '../../src/contract/index.js';
 import { featureRows, predictRows, resample, samples, seededRandom, shiftedValue, withMonitoring } from '../support/monitoring.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
@@ -25,7 +25,7 @@ describe('monitoring: data drift', () => {
   before(async () => {
     project = await trainedProject();
     spec = withMonitoring(project.spec, { drift_window_size: WINDOW, drift_min_rows: MIN_ROWS, drift_psi_threshold: 0.2 });
-    predictor = await Predictor.load(project.modelDir, spec);
+    predictor = await OnnxPredictor.load(project.modelDir, spec);
     rows = await featureRows(spec);
   });
   beforeEach(() => {

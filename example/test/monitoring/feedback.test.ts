@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { PredictionStore } from '../../src/monitoring/feedback.js';
 import { createApp } from '../../src/http/app.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import type { RunningServer } from '../../src/http/startServer.js';
 import { type Spec, exampleRow } from '../../src/contract/index.js';
 import { MongoTestServer } from '../support/mongoServer.js';
@@ -40,7 +40,7 @@ describe('monitoring: ground truth and live accuracy', () => {
       prediction_store_size: 100,
       ...(project.spec.config.task === 'classification' ? { min_live_accuracy: 0.8 } : { max_live_rmse: 0.5, max_live_mae: 2 }),
     });
-    predictor = await Predictor.load(project.modelDir, spec);
+    predictor = await OnnxPredictor.load(project.modelDir, spec);
     rows = await featureRows(spec);
   });
   beforeEach(() => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { createApp } from '../../src/http/app.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import type { Spec, Feature } from '../../src/contract/index.js';
 import { featureRows, samples } from '../support/monitoring.js';
 import { trainedProject } from '../support/trainedModel.js';
@@ -29,7 +29,7 @@ describe('monitoring: inputs outside the observed range', () => {
   before(async () => {
     const project = await trainedProject();
     spec = project.spec;
-    predictor = await Predictor.load(project.modelDir, spec);
+    predictor = await OnnxPredictor.load(project.modelDir, spec);
     const rows = await featureRows(spec);
     for (const feature of spec.features.features) {
       if (feature.type !== 'number' && feature.type !== 'integer') continue;

@@ -2,7 +2,8 @@
 // receiver (test/support/fluentdReceiver.ts). With FLUENTD_HOST set, one more test runs against that Fluentd.
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
-import { PredictionLog, type PredictionRecord } from '../../src/predictionLog/index.js';
+import { PredictionLog } from '../../src/predictionLog/index.js';
+import type { PredictionRecord } from '../../src/runtime/wireFormat.js';
 import { startDeafPeer } from '../support/deafPeer.js';
 import { FluentdReceiver } from '../support/fluentdReceiver.js';
 import { logSettings, predictionsToLog, predictMany, startLoggingServer, until } from '../support/predictionLoad.js';

@@ -2,10 +2,12 @@
 // (test/support/mongoServer.ts). With MONGODB_URL set, one more test runs against that MongoDB.
 import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
-import { PredictionLog, type PredictionRecord } from '../../src/predictionLog/index.js';
+import { PredictionLog } from '../../src/predictionLog/index.js';
+import type { PredictionRecord } from '../../src/runtime/wireFormat.js';
 import { loggedPredictions } from '../../src/predictionLog/record.js';
 import { MongoPredictionLookup } from '../../src/monitoring/predictionLookup.js';
 import { MongodbSink } from '../../src/predictionLog/sinks/mongodb.js';
+import { MongodbConnection } from '../../src/predictionLog/sinks/mongodbConnection.js';
 import { MongoTestServer } from '../support/mongoServer.js';
 import { logSettings, predictionsToLog, predictMany, startLoggingServer, until } from '../support/predictionLoad.js';
 import { outageUnderLoad, quickRetries, sinkTestSetup, skipUnlessSet } from '../support/remoteSinks.js';
@@ -114,7 +116,7 @@ describe('prediction log to MongoDB', () => {
   it('the feedback lookup, too, reads the log once a MongoDB that was down at start-up is up', async () => {
     await setup.testServer.stop();
     const settings = mongoSettings({ mongodb: { timeout_ms: 200 } }).mongodb;
-    const lookup = new MongoPredictionLookup(settings);
+    const lookup = new MongoPredictionLookup(new MongodbConnection(settings));
     try {
       await assert.rejects(lookup.find(['x-1'], setup.project.metadata.uuid), /Server selection timed out|ECONNREFUSED/);
       await setup.testServer.restart();

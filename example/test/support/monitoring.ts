@@ -19,7 +19,7 @@ export function withMonitoring(spec: Spec, section: MonitoringSection): Spec {
 }
 
 // The training split's generator, so synthetic traffic is the same on every run.
-export { seededRandom } from '../../src/training/split.js';
+export { seededRandom } from '../../src/model/random.js';
 
 type Row = Record<string, FeatureValue>;
 

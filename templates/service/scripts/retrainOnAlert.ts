@@ -4,7 +4,7 @@
 //
 //   JENKINS_URL=http://jenkins:8080  JENKINS_USER=retrain  JENKINS_API_TOKEN=…   (or JENKINS_JOB_TOKEN=…)
 //   JENKINS_JOB=train-model  RETRAIN_COOLDOWN_MINUTES=60  RETRAIN_RECEIVER_HOST=127.0.0.1  RETRAIN_RECEIVER_PORT=9095
-import { EnvironmentError } from '../src/environment.js';
+import { EnvironmentError } from '../src/contract/environment.js';
 import { createRetrainReceiver, retrainSettings, RetrainTrigger } from '../src/monitoring/retrainTrigger.js';
 
 try {

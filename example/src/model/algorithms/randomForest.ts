@@ -5,7 +5,7 @@
 // Prediction: the mean over the trees of the reached leaf's class shares (classification, as
 // scikit-learn does; the predicted class is the most probable, the first one on a tie) or of the leaf
 // values (regression).
-import { seededRandom } from '../../training/split.js';
+import { seededRandom } from '../random.js';
 import { classIndex, type Classifier, type Regressor } from '../modelTypes.js';
 import { cartData, growTree, type CartData } from './cart.js';
 import { checkClassLabels, checkTargets, featureWidth } from './featureMatrix.js';

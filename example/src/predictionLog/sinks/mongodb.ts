@@ -1,36 +1,11 @@
 // Records to MongoDB with the official driver: one insertMany per batch. Each document's _id is the record's
 // record_id, so re-sending a batch whose reply was lost stores nothing twice (the duplicates are refused and
 // that refusal counts as delivered).
-import { createRequire } from 'node:module';
-import type * as Mongodb from 'mongodb';
 import type { Collection, MongoBulkWriteError } from 'mongodb';
+import type { MongodbSettings } from '../../contract/environment.js';
 import type { Sink } from '../queue.js';
-import { predictionRecord, type LoggedPrediction, type PredictionRecord } from '../record.js';
-import { MongodbConnection } from './mongodbConnection.js';
-
-let driver: typeof Mongodb | undefined;
-/**
- * The MongoDB driver, loaded on first use: importing it costs memory (bson reserves a large buffer up front)
- * and start-up time, which a service that logs elsewhere should not pay.
- */
-export function mongodbDriver(): typeof Mongodb {
-  return (driver ??= createRequire(import.meta.url)('mongodb') as typeof Mongodb);
-}
-
-export interface MongodbSettings {
-  /** A MongoDB connection string; credentials, if any, are in it (from the environment, never config.yaml). */
-  url: string;
-  db: string;
-  collection: string;
-  /** config.yaml's id_field: indexed, for looking a prediction up by its request id. */
-  idField: string;
-  /** Delete records this many days after their timestamp (a TTL index); undefined keeps them. */
-  ttlDays?: number;
-  /** How long to look for a reachable server (and to connect) before a batch counts as failed. */
-  timeoutMs: number;
-  /** Reported to the server (it shows in its logs and currentOp). */
-  appName?: string;
-}
+import { predictionRecord, type LoggedPrediction, type PredictionRecord } from '../../runtime/wireFormat.js';
+import { MongodbConnection, mongodbDriver } from './mongodbConnection.js';
 
 const DUPLICATE_KEY = 11000;
 

@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import type { Writable } from 'node:stream';
 import type { Sink } from '../queue.js';
-import { predictionLine, type LoggedPrediction } from '../record.js';
+import { predictionLine, type LoggedPrediction } from '../../runtime/wireFormat.js';
 
 /**
  * The most bytes a pipe takes in one atomic write (POSIX PIPE_BUF on Linux). With server.workers > 1 every

@@ -5,3 +5,4 @@ export * from './features.js';
 export * from './serviceSettings.js';
 export * from './load.js';
 export * from './requestSchema.js';
+export * from './fieldIssues.js';

@@ -119,7 +119,7 @@ export function answerSchemas(spec: Spec) {
     reference_unknown_share: z.number().optional(),
   });
   const monitoringReport = z.object({
-    model: z.object({ uuid: z.string(), version: z.string(), model_version: z.string() }).nullable(),
+    model: model.nullable(),
     drift: z.object({
       status: z.enum(['ok', 'insufficient_data', 'unavailable']),
       reason: z.string().optional(),

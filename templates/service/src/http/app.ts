@@ -16,7 +16,7 @@ import { JsonRouteHandler, predictionRoutes, type ModelState } from './predictio
 import { exchangeOf, RequestGuards } from './requestGuards.js';
 import { routeTable, type GetRoute } from './routes.js';
 
-export { fieldIssues, MAX_LISTED_ISSUES, type FieldIssue, type FieldIssues, type ModelState } from './predictionHandler.js';
+export type { ModelState } from './predictionHandler.js';
 
 export interface AppOptions {
   spec: Spec;
@@ -27,7 +27,7 @@ export interface AppOptions {
   predictionLog?: PredictionLog;
   /** Where POST /feedback looks for predictions no longer in memory (the MongoDB prediction log); none: memory only. */
   predictionLookup?: PredictionLookup;
-  /** The keys clients must send (apiKeys() in ../environment.ts): with any, every non-public path needs one. */
+  /** The keys clients must send (apiKeys() in ../contract/environment.ts): with any, every non-public path needs one. */
   apiKeys?: readonly string[];
 }
 

@@ -5,7 +5,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { EnvironmentError } from '../environment.js';
+import { EnvironmentError } from '../contract/environment.js';
 import type { ServiceMetrics } from '../monitoring/metrics.js';
 import type { Config } from '../contract/index.js';
 
@@ -123,7 +123,7 @@ export interface GuardOptions {
   config: Config;
   /**
    * The keys clients must send (API_KEYS): with any, every path outside server.auth.public_paths needs one. Needed
-   * when config.yaml server.auth.enabled is true (see apiKeys in ../environment.ts); none: the API is open.
+   * when config.yaml server.auth.enabled is true (see apiKeys in ../contract/environment.ts); none: the API is open.
    */
   apiKeys?: readonly string[];
   /**

@@ -13,8 +13,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FEATURE_TYPES, TASKS, type FeatureType, type Task } from '../contract/index.js';
-import type { Metrics } from '../training/metrics.js';
-import type { QualityGateResult } from '../training/qualityGate.js';
+import type { Metrics, QualityGateResult } from './evaluation.js';
 import type { PreprocessorState } from './preprocessor.js';
 import type { FeatureStatistics } from './referenceStatistics.js';
 
@@ -54,7 +53,7 @@ export const servedMetadataSchema = z.looseObject({
 });
 
 /** A served model's description, with the identifying fields filled in when model.json leaves them out. */
-export type ModelInfo = z.output<typeof servedMetadataSchema> & { uuid: string; version: string; created_at: string };
+export type ServedMetadata = z.output<typeof servedMetadataSchema> & { uuid: string; version: string; created_at: string };
 
 /** Everything training writes into model.json. */
 export interface ModelMetadata {
@@ -218,7 +217,7 @@ export interface LoadedArtifacts {
   onnx: Uint8Array;
   /** Absent for a model trained elsewhere that takes the features as they are (see onnxSignature.ts). */
   preprocessor: PreprocessorState | undefined;
-  metadata: ModelInfo;
+  metadata: ServedMetadata;
 }
 
 async function readOptional(path: string): Promise<Buffer | undefined> {
@@ -289,7 +288,7 @@ export async function readArtifacts(dir: string, projectVersion: string): Promis
     throw new ModelLoadError(`${metadataPath} is not a valid model description:\n  ${problems.join('\n  ')}`);
   }
   const modified = await stat(join(dir, MODEL_FILE));
-  const metadata: ModelInfo = {
+  const metadata: ServedMetadata = {
     ...parsed.data,
     // A hand-written model.json may leave these out: the file's hash and time identify the model instead.
     uuid: parsed.data.uuid ?? uuidFromHash(sha256(onnx!)),

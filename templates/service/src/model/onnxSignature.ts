@@ -14,7 +14,7 @@
 //           regression: float/double [N, 1] or [N]; found as onnx.output, else "prediction" (this
 //           project), else "variable" (skl2onnx), else the only float tensor output (PyTorch).
 import type { InferenceSession } from 'onnxruntime-node';
-import type { ModelInfo } from './artifacts.js';
+import type { ServedMetadata } from './artifacts.js';
 import { ONNX_PREDICTION, ONNX_PROBABILITIES } from './modelTypes.js';
 
 export type FloatType = 'float32' | 'float64';
@@ -52,7 +52,7 @@ function chooseOutput(outputs: readonly ValueMetadata[], named: string | undefin
 export function resolveSignature(
   inputs: readonly ValueMetadata[],
   outputs: readonly ValueMetadata[],
-  info: Pick<ModelInfo, 'task' | 'classes' | 'onnx'>,
+  info: Pick<ServedMetadata, 'task' | 'classes' | 'onnx'>,
   width: number,
 ): { signature: ModelSignature | undefined; problems: string[] } {
   const problems: string[] = [];

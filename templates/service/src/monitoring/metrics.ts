@@ -3,6 +3,7 @@
 // state elsewhere (the model, the prediction log's counts, drift, live accuracy, thresholds) is read at scrape.
 // monitoring/prometheus-rules.yml and monitoring/grafana-dashboard.json use these names.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelIdentity } from '../model/modelIdentity.js';
 import type { PredictionLogStats } from '../predictionLog/index.js';
 import type { Config, Task } from '../contract/index.js';
 import type { DriftReport } from './drift.js';
@@ -56,8 +57,8 @@ export function monitoringThresholds(config: Config): Thresholds {
 export interface MetricSources {
   task: Task;
   thresholds: Thresholds;
-  /** The served model's identity; undefined while it loads. */
-  model(): { uuid: string; version: string; model_version: string } | undefined;
+  /** The served model's identity and the project version (config.yaml version) it was trained for; undefined while it loads. */
+  model(): { identity: ModelIdentity; trainedFor: string } | undefined;
   /** The served model's classes (classification; none while it loads). */
   classes(): readonly string[];
   predictionLog(): PredictionLogStats;
@@ -143,7 +144,7 @@ export class ServiceMetrics {
       collect() {
         this.reset();
         const model = sources.model();
-        if (model) this.set(model, 1);
+        if (model) this.set({ uuid: model.identity.uuid, version: model.trainedFor, model_version: model.identity.version }, 1);
       },
     });
 

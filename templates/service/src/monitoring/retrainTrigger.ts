@@ -4,7 +4,7 @@
 // re-sends it every repeat_interval) from queueing a training run each time. scripts/retrainOnAlert.ts runs it.
 import { createServer, type Server } from 'node:http';
 import { z } from 'zod';
-import { EnvironmentError } from '../environment.js';
+import { EnvironmentError } from '../contract/environment.js';
 
 export interface RetrainSettings {
   /** JENKINS_URL, e.g. http://jenkins.example.com:8080 */

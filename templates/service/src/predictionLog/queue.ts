@@ -2,6 +2,7 @@
 // throws); a background loop sends batches to the sink, retries a failed batch with exponential backoff, and
 // when the queue is full drops the oldest records. Every record accepted ends up counted exactly once: sent,
 // dropped, or still queued / in flight.
+import type { QueueSettings } from '../contract/environment.js';
 
 export interface Sink<T> {
   /** Names the sink in counts and messages, e.g. "fluentd". */
@@ -12,16 +13,7 @@ export interface Sink<T> {
   close(): Promise<void>;
 }
 
-export interface QueueOptions {
-  /** Records held while the sink is slow or down; beyond this the oldest are dropped. */
-  capacity: number;
-  /** Most records per send(). */
-  batchSize: number;
-  /** How long a record may wait for a batch to fill before it is sent anyway. */
-  flushIntervalMs: number;
-  /** Backoff after the first failure, doubling on each failure in a row up to retryMaxMs. */
-  retryInitialMs: number;
-  retryMaxMs: number;
+export interface QueueOptions extends QueueSettings {
   /** Told when the sink starts failing (its records are kept and retried) … */
   onFailing?: (sink: string, error: unknown) => void;
   /** … and when it delivers again. */

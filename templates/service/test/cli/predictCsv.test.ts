@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { csvColumn } from '../../src/data/rows.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import type { Spec } from '../../src/contract/index.js';
 import { featureRows } from '../support/monitoring.js';
 import { trainedProject } from '../support/trainedModel.js';
@@ -40,7 +40,7 @@ describe('npm run predict: scoring a CSV file', () => {
   before(async () => {
     const project = await trainedProject();
     ({ spec, modelDir } = project);
-    predictor = await Predictor.load(modelDir, spec);
+    predictor = await OnnxPredictor.load(modelDir, spec);
     dir = mkdtempSync(join(tmpdir(), 'predict-'));
     [header = [], ...body] = parse(readFileSync(spec.config.data.path, 'utf8'), { bom: true, skip_empty_lines: true }) as string[][];
     body = body.slice(0, ROWS);

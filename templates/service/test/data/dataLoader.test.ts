@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadData } from '../../src/data/dataLoader.js';
 import { DataError, readCsvRows, validateRows } from '../../src/data/rows.js';
-import { projectPaths } from '../../src/environment.js';
+import { projectPaths } from '../../src/contract/environment.js';
 import { loadSpec, type Feature } from '../../src/contract/index.js';
 
 describe('loadData', () => {

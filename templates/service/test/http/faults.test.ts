@@ -10,7 +10,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { projectPaths } from '../../src/environment.js';
+import { projectPaths } from '../../src/contract/environment.js';
 import { LATEST_FILE, METADATA_FILE, MODEL_FILE, PREPROCESSOR_FILE } from '../../src/model/artifacts.js';
 import type { PredictionLogStats } from '../../src/predictionLog/index.js';
 import { predictBody, predictMany, sleep, until } from '../support/predictionLoad.js';

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { type RequestListener, request as httpRequest } from 'node:http';
 import request from 'supertest';
-import { apiKeys, EnvironmentError } from '../../src/environment.js';
+import { apiKeys, EnvironmentError } from '../../src/contract/environment.js';
 import { createRequestListener, type AppOptions } from '../../src/http/app.js';
-import { Predictor, type Prediction } from '../../src/runtime/predictor.js';
+import { OnnxPredictor, type Predictor, type Prediction } from '../../src/runtime/predictor.js';
 import { startServer } from '../../src/http/startServer.js';
 import { type Spec, exampleRow, type FeatureValues } from '../../src/contract/index.js';
 import { SERVING_PATHS, withServer } from '../support/serving.js';
@@ -58,7 +58,7 @@ describe('request hardening', () => {
 
   before(async () => {
     project = await trainedProject();
-    inner = await Predictor.load(project.modelDir, project.spec);
+    inner = await OnnxPredictor.load(project.modelDir, project.spec);
     row = exampleRow(project.spec.features.features);
   });
 

@@ -9,10 +9,11 @@ import { Writable } from 'node:stream';
 import { loadData } from '../../src/data/dataLoader.js';
 import { ModelLoadError } from '../../src/model/artifacts.js';
 import { InferencePool } from '../../src/runtime/inferencePool.js';
-import { loggedPredictions, predictionLine } from '../../src/predictionLog/record.js';
+import { loggedPredictions } from '../../src/predictionLog/record.js';
+import { predictionLine } from '../../src/runtime/wireFormat.js';
 import { ATOMIC_WRITE_BYTES, jsonLineChunks, StdoutSink } from '../../src/predictionLog/sinks/stdout.js';
 import { MicroBatcher } from '../../src/runtime/microBatcher.js';
-import { InputRangeError, Predictor, type Prediction } from '../../src/runtime/predictor.js';
+import { InputRangeError, OnnxPredictor, type Predictor, type Prediction } from '../../src/runtime/predictor.js';
 import type { FeatureValues } from '../../src/contract/index.js';
 import { until } from '../support/predictionLoad.js';
 import { spawnService, writeConfig, type ServiceProcess } from '../support/serviceProcess.js';
@@ -51,7 +52,7 @@ describe('scaling out', () => {
 
   before(async () => {
     project = await trainedProject();
-    predictor = await Predictor.load(project.modelDir, project.spec);
+    predictor = await OnnxPredictor.load(project.modelDir, project.spec);
     const names = project.spec.features.features.map((feature) => feature.name);
     rows = (await loadData(project.spec))
       .slice(0, 40)

@@ -20,7 +20,7 @@ import {
   type NodeProto,
   type ValueInfoProto,
 } from '../../src/onnx/graphBuilder.js';
-import { ModelLoadError, Predictor } from '../../src/runtime/predictor.js';
+import { ModelLoadError, OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import { parseSpec, type Spec, type FeatureValues } from '../../src/contract/index.js';
 
 const FEATURES_YAML = `
@@ -136,7 +136,7 @@ describe('bring your own ONNX model', () => {
 
   for (const labels of ['int64', 'string'] as const) {
     it(`serves a skl2onnx classifier (zipmap off, ${labels} labels) from its output_probability tensor`, async () => {
-      const predictor = await Predictor.load(dropIn(skl2onnxClassifier(labels), classifierJson()), spec('classification'));
+      const predictor = await OnnxPredictor.load(dropIn(skl2onnxClassifier(labels), classifierJson()), spec('classification'));
       assertClassified(await predictor.predict(ROWS));
       // model.json left out uuid, version and created_at: the service fills them in.
       assert.match(predictor.metadata.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -151,7 +151,7 @@ describe('bring your own ONNX model', () => {
       outputs: [tensorValueInfo('logits', DataType.FLOAT, [1, CLASSES.length])],
       nodes: [gemm('input', 'logits')],
     });
-    const predictor = await Predictor.load(dropIn(onnx, classifierJson({ onnx: { scores: 'logits' } })), spec('classification'));
+    const predictor = await OnnxPredictor.load(dropIn(onnx, classifierJson({ onnx: { scores: 'logits' } })), spec('classification'));
     assertClassified(await predictor.predict(ROWS));
   });
 
@@ -179,14 +179,14 @@ describe('bring your own ONNX model', () => {
       biases,
     );
     for (const onnx of [sklearn, torch]) {
-      const predictor = await Predictor.load(dropIn(onnx, regressorJson()), spec('regression'));
+      const predictor = await OnnxPredictor.load(dropIn(onnx, regressorJson()), spec('regression'));
       const predictions = await predictor.predict(ROWS);
       encoded(ROWS).forEach((x, i) => assert.ok(Math.abs((predictions[i]!.prediction as number) - logitsOf(x)[0]!) < 1e-5, `row ${i}`));
     }
   });
 
   const refused = async (dir: string, pattern: RegExp, task: 'classification' | 'regression' = 'classification') =>
-    assert.rejects(Predictor.load(dir, spec(task)), (error: Error) => {
+    assert.rejects(OnnxPredictor.load(dir, spec(task)), (error: Error) => {
       assert.ok(error instanceof ModelLoadError, String(error));
       assert.match(error.message, pattern);
       return true;
@@ -250,7 +250,7 @@ describe('bring your own ONNX model', () => {
       dropIn(twoOutputs, classifierJson()),
       /cannot tell which output to read among a \(float32 \[N, 3\]\), b .*name it in model.json as onnx.output/,
     );
-    const named = await Predictor.load(
+    const named = await OnnxPredictor.load(
       dropIn(twoOutputs, classifierJson({ onnx: { output: 'b', scores: 'logits' } })),
       spec('classification'),
     );

@@ -12,7 +12,7 @@ import request from 'supertest';
 import { parse } from 'yaml';
 import { TASK_METRICS } from '../../src/monitoring/metrics.js';
 import { createApp } from '../../src/http/app.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor } from '../../src/runtime/predictor.js';
 import { TASKS } from '../../src/contract/index.js';
 import { familyOf, installed, metricFamilies, promqlMetricNames } from '../support/monitoring.js';
 import { trainedProject } from '../support/trainedModel.js';
@@ -98,7 +98,7 @@ describe('monitoring: alert rules and dashboard', () => {
 
   it('the dashboard and the rules only use metrics the service exports (or the other task’s)', async () => {
     const project = await trainedProject();
-    const app = createApp({ spec: project.spec, model: { predictor: await Predictor.load(project.modelDir, project.spec) } });
+    const app = createApp({ spec: project.spec, model: { predictor: await OnnxPredictor.load(project.modelDir, project.spec) } });
     const families = metricFamilies((await request(app).get('/metrics').expect(200)).text);
     const otherTask = TASKS.filter((task) => task !== project.spec.config.task).flatMap((task) => TASK_METRICS[task]);
     const used = new Map<string, string>();

@@ -13,7 +13,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { PredictionLog } from '../../src/predictionLog/index.js';
 import { createApp } from '../../src/http/app.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import { startServer, type RunningServer } from '../../src/http/startServer.js';
 import { exampleRow } from '../../src/contract/index.js';
 import { freePort, installed, metricFamilies, samples } from '../support/monitoring.js';
@@ -30,7 +30,7 @@ describe('monitoring: Prometheus metrics', () => {
 
   before(async () => {
     project = await trainedProject();
-    predictor = await Predictor.load(project.modelDir, project.spec);
+    predictor = await OnnxPredictor.load(project.modelDir, project.spec);
   });
   beforeEach(() => {
     const discard = new Writable({ write: (_chunk, _encoding, done) => done() });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EnvironmentError } from '../../src/environment.js';
+import { EnvironmentError } from '../../src/contract/environment.js';
 import {
   createRetrainReceiver,
   retrainSettings,

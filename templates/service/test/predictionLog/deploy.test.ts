@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { predictionLogSettings } from '../../src/environment.js';
+import { predictionLogSettings } from '../../src/contract/environment.js';
 import { trainedProject } from '../support/trainedModel.js';
 
 const compose = parse(readFileSync('deploy/logging/docker-compose.yml', 'utf8')) as {

@@ -1,8 +1,8 @@
 // Helpers for the prediction log tests: settings built the way the service builds them (config.yaml section
 // + environment), a server on a free port, and HTTP load on real sockets.
 import type { z } from 'zod';
-import { predictionLogSettings } from '../../src/environment.js';
-import type { PredictionLogSettings, PredictionsToLog } from '../../src/predictionLog/index.js';
+import { predictionLogSettings, type PredictionLogSettings } from '../../src/contract/environment.js';
+import type { AnsweredPredictions } from '../../src/runtime/wireFormat.js';
 import { startServer, type RunningServer } from '../../src/http/startServer.js';
 import { type Spec, exampleRow, configFileSchema, type Config } from '../../src/contract/index.js';
 import type { TrainedProject } from './trainedModel.js';
@@ -42,7 +42,7 @@ export function environmentWithoutPredictionLog(env: NodeJS.ProcessEnv = process
 }
 
 /** A batch request of `count` rows (ids `<prefix>-<i>`, one feature "example"), as the service hands it to the log. */
-export function predictionsToLog({ spec, metadata }: TrainedProject, count: number, prefix: string): PredictionsToLog {
+export function predictionsToLog({ spec, metadata }: TrainedProject, count: number, prefix: string): AnsweredPredictions {
   return {
     idField: spec.config.id_field,
     featureNames: ['example'],

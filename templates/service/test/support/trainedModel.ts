@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectPaths } from '../../src/environment.js';
+import { projectPaths } from '../../src/contract/environment.js';
 import { loadSpec, type Spec } from '../../src/contract/index.js';
 import { runTraining, type TrainingResult } from '../../src/training/pipeline.js';
 

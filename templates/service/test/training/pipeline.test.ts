@@ -7,12 +7,12 @@ import { parse, stringify } from 'yaml';
 import { loadData } from '../../src/data/dataLoader.js';
 import { LATEST_FILE, METADATA_FILE, ModelLoadError, modelVersionName } from '../../src/model/artifacts.js';
 import { binIndex } from '../../src/model/referenceStatistics.js';
-import { Predictor } from '../../src/runtime/predictor.js';
+import { OnnxPredictor } from '../../src/runtime/predictor.js';
 import type { Spec } from '../../src/contract/index.js';
 import { runTraining, type TrainingResult } from '../../src/training/pipeline.js';
 import { checkQualityGate } from '../../src/training/qualityGate.js';
 import { trainHoldoutSplit } from '../../src/training/split.js';
-import { projectPaths } from '../../src/environment.js';
+import { projectPaths } from '../../src/contract/environment.js';
 import { trainedProject } from '../support/trainedModel.js';
 
 describe('training pipeline', () => {
@@ -62,7 +62,7 @@ describe('training pipeline', () => {
     const rows = await loadData(spec);
     // Training and holdout rows alike: a float32 rounding that flips a decision shows up on any row.
     const inputs = rows.map(({ [spec.config.target]: _target, ...values }) => values);
-    const predictor = await Predictor.load(modelDir, spec);
+    const predictor = await OnnxPredictor.load(modelDir, spec);
     const served = await predictor.predict(inputs);
     const matrix = preprocessor.transform(inputs);
     let maxDiff = 0;
@@ -148,15 +148,15 @@ describe('model versions and the quality gate', function () {
       [first.metadata.model_version, second.metadata.model_version, rejected.metadata.model_version, LATEST_FILE].sort(),
     );
     assert.equal(readFileSync(join(store, LATEST_FILE), 'utf8').trim(), second.metadata.model_version);
-    assert.equal((await Predictor.load(store, spec)).metadata.uuid, second.metadata.uuid);
+    assert.equal((await OnnxPredictor.load(store, spec)).metadata.uuid, second.metadata.uuid);
 
     const pinned = withTraining(spec, {}, { model_version: first.metadata.model_version });
-    assert.equal((await Predictor.load(store, pinned)).metadata.uuid, first.metadata.uuid);
+    assert.equal((await OnnxPredictor.load(store, pinned)).metadata.uuid, first.metadata.uuid);
     // A folder holding model.json is served as it is (MODEL_DIR pointing at one model).
-    assert.equal((await Predictor.load(rejected.versionDir, spec)).metadata.uuid, rejected.metadata.uuid);
+    assert.equal((await OnnxPredictor.load(rejected.versionDir, spec)).metadata.uuid, rejected.metadata.uuid);
 
     await assert.rejects(
-      Predictor.load(store, withTraining(spec, {}, { model_version: 'no-such-model' })),
+      OnnxPredictor.load(store, withTraining(spec, {}, { model_version: 'no-such-model' })),
       (error: ModelLoadError) =>
         error instanceof ModelLoadError && /server\.model_version is "no-such-model".*available: /.test(error.message),
     );
@@ -232,7 +232,7 @@ describe('model versions and the quality gate', function () {
 
   it('refuses to serve from a store without a model, saying how to get one', async () => {
     const { spec } = await trainedProject();
-    await assert.rejects(Predictor.load(store, spec), /LATEST not found \(it holds no model\)\. Train a model with `npm run train`/);
+    await assert.rejects(OnnxPredictor.load(store, spec), /LATEST not found \(it holds no model\)\. Train a model with `npm run train`/);
   });
 
   it('checks every bound of config.yaml against the holdout metrics', () => {

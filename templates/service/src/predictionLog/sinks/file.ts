@@ -3,7 +3,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Sink } from '../queue.js';
-import { predictionLine, type LoggedPrediction } from '../record.js';
+import { predictionLine, type LoggedPrediction } from '../../runtime/wireFormat.js';
 
 /** Appends each prediction as a JSON line. */
 export class FileSink implements Sink<LoggedPrediction> {

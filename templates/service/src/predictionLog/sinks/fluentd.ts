@@ -8,18 +8,9 @@
 // alone decides what is retried, so nothing is sent twice by two queues.
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import type { FluentdSettings } from '../../contract/environment.js';
 import type { Sink } from '../queue.js';
-import { predictionRecord, type LoggedPrediction } from '../record.js';
-
-export interface FluentdSettings {
-  host: string;
-  port: number;
-  tag: string;
-  /** Wait for Fluentd to acknowledge each batch. */
-  ack: boolean;
-  /** How long a batch may take to be written (and acknowledged) before it counts as failed. */
-  timeoutMs: number;
-}
+import { predictionRecord, type LoggedPrediction } from '../../runtime/wireFormat.js';
 
 /** The part of fluent-logger's sender used here (its bundled types lack on() and the options below). */
 interface ForwardSender {

@@ -2,8 +2,19 @@
 // after a failed connect. The driver recovers by itself from a server that goes away after it connected, but
 // a MongoClient whose first connect failed stays closed for good ("Topology is closed"): without a new one a
 // service started before its database (the usual case in Kubernetes) would never log again.
+import { createRequire } from 'node:module';
+import type * as Mongodb from 'mongodb';
 import type { Collection, Document, MongoClient } from 'mongodb';
-import { mongodbDriver, type MongodbSettings } from './mongodb.js';
+import type { MongodbSettings } from '../../contract/environment.js';
+
+let driver: typeof Mongodb | undefined;
+/**
+ * The MongoDB driver, loaded on first use: importing it costs memory (bson reserves a large buffer up front)
+ * and start-up time, which a service that logs elsewhere should not pay.
+ */
+export function mongodbDriver(): typeof Mongodb {
+  return (driver ??= createRequire(import.meta.url)('mongodb') as typeof Mongodb);
+}
 
 export class MongodbConnection {
   /** The current client: made in the constructor (which so throws for a malformed URL), again after each failed connect. */

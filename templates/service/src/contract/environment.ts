@@ -2,7 +2,6 @@
 // (the Helm chart and the Dockerfile set PORT and HOST), the prediction log's sinks with their addresses, and the
 // API keys. Secrets only ever come from here.
 import type { z } from 'zod';
-import type { PredictionLogSettings } from './predictionLog/index.js';
 import {
   fluentdTag,
   mongodbCollectionName,
@@ -10,11 +9,61 @@ import {
   PREDICTION_LOG_SINKS,
   type Config,
   type PredictionLogSinkName,
-} from './contract/index.js';
+} from './serviceSettings.js';
 
 /** An environment variable with a value the service cannot use; the message names it. */
 export class EnvironmentError extends Error {
   override name = 'EnvironmentError';
+}
+
+/** A sink's queue (see src/predictionLog/queue.ts). */
+export interface QueueSettings {
+  /** Records held while the sink is slow or down; beyond this the oldest are dropped. */
+  capacity: number;
+  /** Most records per send(). */
+  batchSize: number;
+  /** How long a record may wait for a batch to fill before it is sent anyway. */
+  flushIntervalMs: number;
+  /** Backoff after the first failure, doubling on each failure in a row up to retryMaxMs. */
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+export interface FluentdSettings {
+  host: string;
+  port: number;
+  tag: string;
+  /** Wait for Fluentd to acknowledge each batch. */
+  ack: boolean;
+  /** How long a batch may take to be written (and acknowledged) before it counts as failed. */
+  timeoutMs: number;
+}
+
+export interface MongodbSettings {
+  /** A MongoDB connection string; credentials, if any, are in it (from the environment, never config.yaml). */
+  url: string;
+  db: string;
+  collection: string;
+  /** config.yaml's id_field: indexed, for looking a prediction up by its request id. */
+  idField: string;
+  /** Delete records this many days after their timestamp (a TTL index); undefined keeps them. */
+  ttlDays?: number;
+  /** How long to look for a reachable server (and to connect) before a batch counts as failed. */
+  timeoutMs: number;
+  /** Reported to the server (it shows in its logs and currentOp). */
+  appName?: string;
+}
+
+/** The prediction log's settings (src/predictionLog/). */
+export interface PredictionLogSettings {
+  /** The sinks to log to, each at most once; empty turns logging off. */
+  sinks: PredictionLogSinkName[];
+  queue: QueueSettings;
+  /** How long shutdown waits for the queues to empty. */
+  shutdownTimeoutMs: number;
+  file: { path: string };
+  fluentd: FluentdSettings;
+  mongodb: MongodbSettings;
 }
 
 export interface ProjectPaths {

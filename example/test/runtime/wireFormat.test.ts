@@ -1,0 +1,118 @@
+// The wire format (src/runtime/wireFormat.ts): every answer and log line is spliced from JSON already made, and
+// must be exactly what JSON.stringify writes for the object it stands for.
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { PREDICTION_RECORD_KEYS } from '../../src/contract/index.js';
+import { loggedPredictions } from '../../src/predictionLog/record.js';
+import {
+  batchAnswerJson,
+  predictAnswerJson,
+  predictionLine,
+  predictionRecord,
+  rowAnswerJson,
+  type AnsweredPredictions,
+} from '../../src/runtime/wireFormat.js';
+
+describe('wire format', () => {
+  const identifier = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/).filter((name) => name !== '__proto__'); // the spec's rule
+  const number = fc.oneof(
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.double({ min: 0, max: 1, noNaN: true }).map(Math.fround),
+  );
+  const result = fc.oneof(
+    fc.record({
+      prediction: fc.string(),
+      probabilities: fc.dictionary(fc.string(), fc.double({ min: 0, max: 1, noNaN: true }).map(Math.fround)),
+    }),
+    fc.record({ prediction: number }),
+  );
+  /**
+   * One request's predictions: any id field, feature names, ids, feature values (each row made as the handler
+   * makes it: the names in order, those without a value left out), results, model identity and latency.
+   */
+  const answered: fc.Arbitrary<AnsweredPredictions> = fc
+    .record({
+      idField: identifier.filter((name) => !PREDICTION_RECORD_KEYS.includes(name)),
+      featureNames: fc.uniqueArray(identifier, { maxLength: 8 }),
+      rows: fc.array(
+        fc.record({
+          id: fc.oneof(fc.string(), fc.integer(), fc.uuid()),
+          values: fc.array(fc.option(fc.oneof(number, fc.string(), fc.boolean()), { nil: undefined }), { minLength: 8, maxLength: 8 }),
+          result,
+        }),
+        { minLength: 1, maxLength: 5 },
+      ),
+      model: fc.record({
+        uuid: fc.uuid(),
+        version: fc.string(),
+        created_at: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+      }),
+      apiVersion: fc.string(),
+      latencyMs: fc.double({ min: 0, max: 1e7, noNaN: true }),
+      withAnswers: fc.boolean(),
+    })
+    .map(({ idField, featureNames, rows, withAnswers, ...rest }) => ({
+      idField,
+      featureNames,
+      ids: rows.map((row) => row.id),
+      rows: rows.map(({ values }) => {
+        const features: Record<string, unknown> = {};
+        featureNames.forEach((name, i) => {
+          if (values[i] !== undefined) features[name] = values[i];
+        });
+        return features;
+      }),
+      results: rows.map((row) => row.result),
+      ...(withAnswers ? { answers: rows.map((row) => rowAnswerJson(idField, row.id, row.result)) } : {}),
+      ...rest,
+    }));
+
+  it('answers a row as JSON.stringify writes {id, ...result}', () => {
+    fc.assert(
+      fc.property(identifier, fc.oneof(fc.string(), fc.integer()), result, (idField, id, row) => {
+        assert.equal(rowAnswerJson(idField, id, row), JSON.stringify({ [idField]: id, ...row }));
+      }),
+    );
+  });
+
+  it('answers POST /predict as JSON.stringify writes {id, ...result, model, api_version}', () => {
+    fc.assert(
+      fc.property(answered, ({ idField, ids, results, model, apiVersion }) => {
+        const answer = predictAnswerJson(rowAnswerJson(idField, ids[0], results[0]!), model, apiVersion);
+        assert.equal(answer, JSON.stringify({ [idField]: ids[0], ...results[0], model, api_version: apiVersion }));
+      }),
+    );
+  });
+
+  it('answers POST /predict/batch as JSON.stringify writes {predictions: [{id, ...result}, …], model, api_version}', () => {
+    fc.assert(
+      fc.property(answered, ({ idField, ids, results, model, apiVersion }) => {
+        const rows = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
+        const predictions = results.map((result, i) => ({ [idField]: ids[i], ...result }));
+        assert.equal(batchAnswerJson(rows, model, apiVersion), JSON.stringify({ predictions, model, api_version: apiVersion }));
+      }),
+    );
+  });
+
+  it('writes each JSON line exactly as JSON.stringify writes the record', () => {
+    fc.assert(
+      fc.property(answered, (predictions) => {
+        const logged = loggedPredictions(predictions);
+        const records = logged.map(predictionRecord);
+        assert.deepEqual(
+          logged.map(predictionLine),
+          records.map((record) => `${JSON.stringify(record)}\n`),
+        );
+        records.forEach((record, row) => {
+          assert.equal(record[predictions.idField], predictions.ids[row]);
+          assert.deepEqual(
+            Object.keys(record).filter((key) => key !== predictions.idField && !PREDICTION_RECORD_KEYS.includes(key)),
+            [],
+          );
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,142 @@
+// The runtime's data plane, shared by the HTTP routes: runs the model for validated feature rows, times the call
+// itself, writes the answer (wireFormat.ts) and, once the answer is sent, publishes one prediction event per
+// request. Monitoring and the prediction log subscribe to it and know nothing of HTTP; the runtime knows nothing
+// of them (Seldon MLServer's data plane times the model call the same way, its runtimes knowing nothing of metrics).
+// Subscribers are called in turn, never awaited by the request and never failing it: a subscriber's error is
+// handed to onError with the request's id.
+import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
+import type { FeatureValues } from '../contract/index.js';
+import type { Prediction, Predictor } from './predictor.js';
+import { batchAnswerJson, predictAnswerJson, rowAnswerJson, type AnsweredPredictions } from './wireFormat.js';
+
+/** What a prediction request asks for: the caller's names for it (route, request id) are carried, not read. */
+export interface PredictionRequest {
+  readonly predictor: Predictor;
+  /** The validated feature rows (without the id field). */
+  readonly rows: readonly FeatureValues[];
+  /** Each row's id, echoed in the answer and logged. */
+  readonly ids: readonly unknown[];
+  /** One answer per row under `predictions` (POST /predict/batch), or a single row's answer (POST /predict). */
+  readonly batch: boolean;
+  /** Where the request came in, e.g. /predict: the observers' label for it. */
+  readonly route: string;
+  readonly requestId: string;
+  /** performance.now() when the request arrived: the latency is measured from it. */
+  readonly startedAt: number;
+}
+
+/** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
+export interface ModelCall {
+  readonly predictor: Predictor;
+  readonly route: string;
+  readonly batch: boolean;
+  readonly rows: number;
+  /** Time in the model. */
+  readonly seconds: number;
+  /** True when the model call threw: `error` is what it threw (the request then fails with it). */
+  readonly failed: boolean;
+  readonly error: unknown;
+}
+
+/** One answered request: its rows, ids, results, each row's answer JSON, the model's identity and the latency. */
+export interface PredictionEvent extends AnsweredPredictions {
+  readonly predictor: Predictor;
+  readonly route: string;
+  readonly batch: boolean;
+  readonly requestId: string;
+  readonly answers: readonly string[];
+}
+
+export interface PredictionObserver {
+  modelCall?(call: ModelCall): void;
+  prediction?(event: PredictionEvent): void;
+}
+
+export interface PredictionAnswer {
+  /** The answer's JSON. */
+  json: string;
+  /** Publishes the request's prediction event: call it once the answer is sent. */
+  publish(): void;
+}
+
+export interface PredictionsOptions {
+  idField: string;
+  /** The features' names in order (features.yaml). */
+  featureNames: readonly string[];
+  /** config.yaml's version: the API's version, beside the model's identity in every answer. */
+  apiVersion: string;
+  /** Told of an observer's error; the request has its answer already. */
+  onError: (error: unknown, requestId: string) => void;
+}
+
+export class Predictions {
+  private readonly observers: PredictionObserver[] = [];
+  /** Each served model's identity, made once (the answers' JSON for it is cached by identity). */
+  private readonly identities = new WeakMap<Predictor, ModelIdentity>();
+
+  constructor(private readonly options: PredictionsOptions) {}
+
+  subscribe(observer: PredictionObserver): void {
+    this.observers.push(observer);
+  }
+
+  identity(predictor: Predictor): ModelIdentity {
+    let identity = this.identities.get(predictor);
+    if (!identity) this.identities.set(predictor, (identity = modelIdentity(predictor)));
+    return identity;
+  }
+
+  /** Runs the model on the rows and writes the answer; the event waits for publish(). */
+  async predict(request: PredictionRequest): Promise<PredictionAnswer> {
+    const { predictor, rows, ids, batch, route, requestId, startedAt } = request;
+    const results = await this.runModel(request);
+    const latencyMs = performance.now() - startedAt;
+    const { idField, featureNames, apiVersion } = this.options;
+    const model = this.identity(predictor);
+    const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
+    const json = batch ? batchAnswerJson(answers, model, apiVersion) : predictAnswerJson(answers[0]!, model, apiVersion);
+    const event: PredictionEvent = {
+      predictor,
+      route,
+      batch,
+      requestId,
+      idField,
+      featureNames,
+      ids,
+      rows,
+      results,
+      answers,
+      model,
+      apiVersion,
+      latencyMs,
+    };
+    return { json, publish: () => this.notify(requestId, (observer) => observer.prediction?.(event)) };
+  }
+
+  private async runModel({ predictor, rows, batch, route, requestId }: PredictionRequest): Promise<Prediction[]> {
+    const started = performance.now();
+    let results: Prediction[] = [];
+    let failure: { error: unknown } | undefined;
+    try {
+      results = await predictor.predict(rows);
+    } catch (error) {
+      failure = { error };
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const call: ModelCall = { predictor, route, batch, rows: rows.length, seconds, failed: failure !== undefined, error: failure?.error };
+    this.notify(requestId, (observer) => observer.modelCall?.(call));
+    if (failure) throw failure.error;
+    return results;
+  }
+
+  /** Tells every observer, each on its own: one that throws neither stops the others nor fails the request. */
+  private notify(requestId: string, tell: (observer: PredictionObserver) => void): void {
+    for (const observer of this.observers) {
+      try {
+        tell(observer);
+      } catch (error) {
+        this.options.onError(error, requestId);
+      }
+    }
+  }
+}
