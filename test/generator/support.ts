@@ -108,7 +108,13 @@ export const IRIS_FEATURES = read(join(irisExample, 'features.yaml'));
 export const IRIS_CONFIG = read(join(irisExample, 'config.yaml'));
 
 /** The iris example generated into a fresh temp folder as a user would (without --force): `dir` holds `project`. */
-export async function generatedIris(): Promise<{ dir: string; project: string; cleanup: () => void }> {
+export interface GeneratedIris {
+  dir: string;
+  project: string;
+  cleanup: () => void;
+}
+
+export async function generatedIris(): Promise<GeneratedIris> {
   const { dir, cleanup } = tempDir();
   await runGenerator(dir, { options: { example: 'iris' }, force: false });
   return { dir, project: join(dir, 'iris-classifier'), cleanup };
