@@ -9,7 +9,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { inventoryYaml } from '../../generators/ansible/index.js';
 import { partContext } from '../../generators/deploymentNames.js';
 import { parseSpec } from '../../generators/contract.js';
-import { IRIS, FULL_CONFIG, generatedProject } from '../support/deployProject.js';
+import { ANSIBLE_YAML_TAGS, IRIS, FULL_CONFIG, generatedProject } from '../support/deployProject.js';
 import { helmBinary } from '../support/helmBinaries.js';
 import { run } from '../support/process.js';
 
@@ -51,11 +51,15 @@ describe('ansible: the playbooks and the inventory', function () {
   });
 
   it('the inventory: loopback managed locally, other hosts over SSH with their user, the deployment’s names as variables', async () => {
-    const local = parse(readFileSync(join(await generatedProject(), 'ansible/inventory.yaml'), 'utf8')) as Loose;
+    const local = parse(readFileSync(join(await generatedProject(), 'ansible/inventory.yaml'), 'utf8'), {
+      customTags: ANSIBLE_YAML_TAGS,
+    }) as Loose;
     assert.deepEqual(local.microk8s.hosts, { local: { ansible_host: '127.0.0.1', ansible_connection: 'local' } });
     assert.deepEqual(local.microk8s.vars.microk8s_addons, ['dns', 'ingress', 'registry', 'helm3', 'metrics-server', 'hostpath-storage']);
     assert.equal(local.microk8s.vars.service_namespace, 'iris-classifier');
-    const remote = parse(readFileSync(join(await generatedProject(FULL_CONFIG), 'ansible/inventory.yaml'), 'utf8')) as Loose;
+    const remote = parse(readFileSync(join(await generatedProject(FULL_CONFIG), 'ansible/inventory.yaml'), 'utf8'), {
+      customTags: ANSIBLE_YAML_TAGS,
+    }) as Loose;
     assert.deepEqual(remote.microk8s.hosts, {
       'node-1': { ansible_host: '10.0.0.11', ansible_user: 'deploy' },
       'node-2': { ansible_host: '10.0.0.12', ansible_user: 'admin' },

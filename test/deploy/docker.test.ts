@@ -56,7 +56,7 @@ describe('docker: the Dockerfiles follow the practices', function () {
     assert.equal(dockerfile.match(/^FROM /gm)?.length, 2);
     assert.match(dockerfile, /^USER 1000:1000$/m);
     assert.match(dockerfile, /^HEALTHCHECK /m);
-    assert.match(dockerfile, /^CMD \["node", "dist\/serving\/server\.js"\]$/m);
+    assert.match(dockerfile, /^CMD \["node", "dist\/http\/server\.js"\]$/m);
     assert.match(dockerfile, /^COPY model_bin \.\/model_bin$/m);
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.match(

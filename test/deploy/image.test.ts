@@ -172,7 +172,7 @@ describe('image: the production Dockerfile built with buildah and run with podma
     await podman(['healthcheck', 'run', name]);
     // The pod's view: the image's non-root user, node as PID 1, nothing writable but the chart's mounts.
     assert.equal((await podman(['exec', name, 'id', '-u'])).stdout.trim(), '1000');
-    assert.match((await podman(['exec', name, 'cat', '/proc/1/cmdline'])).stdout, /^node\0dist\/serving\/server\.js/);
+    assert.match((await podman(['exec', name, 'cat', '/proc/1/cmdline'])).stdout, /^node\0dist\/http\/server\.js/);
     await assert.rejects(podman(['exec', name, 'touch', '/app/written']), /Read-only file system/);
     await podman(['exec', name, 'touch', '/tmp/written', '/app/logs/written']);
     assert.match((await podman(['exec', name, 'grep', '^CapEff', '/proc/1/status'])).stdout, /CapEff:\s+0+$/m);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { generate, listFiles, ROOT } from '../support/generate.js';
+import { ANSIBLE_YAML_TAGS } from '../support/deployProject.js';
 import { run } from '../support/process.js';
 
 const fixture = (name: string) => join(ROOT, 'test/fixtures', name);
@@ -66,7 +67,7 @@ for (const { label, args, ownSuite } of combinations) {
         // helm/templates/ are Go templates of YAML, checked by rendering them (test/deploy/helm.test.ts).
         if ((file.endsWith('.yaml') || file.endsWith('.yml')) && !file.startsWith('helm/templates/')) {
           // Ansible's !unsafe (the inventory's values) is a string to YAML; any other warning is a defect.
-          const doc = parseDocument(text, { customTags: [{ tag: '!unsafe', resolve: (value: string) => value }] });
+          const doc = parseDocument(text, { customTags: ANSIBLE_YAML_TAGS });
           assert.deepEqual([...doc.errors, ...doc.warnings].map(String), [], file);
         }
       }

@@ -8,6 +8,9 @@ import { parse, parseDocument } from 'yaml';
 import { generate, ROOT } from './generate.js';
 import { run } from './process.js';
 
+/** Ansible's !unsafe (the inventory's values): a plain string to YAML, so parsing it warns of nothing. */
+export const ANSIBLE_YAML_TAGS = [{ tag: '!unsafe', resolve: (value: string) => value }];
+
 export const IRIS = join(ROOT, 'templates', 'examples', 'iris');
 export const IRIS_CONFIG = readFileSync(join(IRIS, 'config.yaml'), 'utf8');
 
