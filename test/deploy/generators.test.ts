@@ -97,10 +97,7 @@ describe('deployment sub-generators', function () {
 
   it('outside a project each says what to do', async () => {
     for (const generator of ['docker', 'helm', 'jenkins', 'ansible', 'ci'] as const)
-      await assert.rejects(
-        runGenerator(iris.dir, { generator }),
-        /features\.yaml and config\.yaml not found: run this inside a project/,
-      );
+      await assert.rejects(runGenerator(iris.dir, { generator }), /features\.yaml and config\.yaml not found: run this inside a project/);
   });
 
   it('the bin runs them by name: `ml-microservice helm` re-renders, `ml-microservice helm --help` shows the USAGE', () => {
