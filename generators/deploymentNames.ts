@@ -1,6 +1,6 @@
 // The names every deployment part agrees on (image, chart, release, namespace, paths), computed once from
 // config.yaml so the Dockerfile, the chart, the pipelines, the playbooks and the CI files cannot drift apart.
-import { type Spec, exampleRow } from './contract.js';
+import { type Spec, exampleRequest } from './contract.js';
 
 export interface DeploymentNames {
   name: string;
@@ -47,10 +47,10 @@ export function deploymentNames({ features, config }: Spec): DeploymentNames {
 
 /**
  * The one example POST /predict body of the generated files (README, smoke test): the id field set to `id`, and
- * each feature's example as the service's own exampleRow picks it (the body /docs shows), as compact JSON.
+ * the same body as /docs shows (the contract's exampleRequest), as compact JSON.
  */
-export function exampleRequestJson({ features, config }: Spec, id: string): string {
-  return JSON.stringify({ [config.id_field]: id, ...exampleRow(features.features) });
+export function exampleRequestJson(spec: Spec, id: string): string {
+  return JSON.stringify(exampleRequest(spec, id));
 }
 
 /** A POSIX shell word: single-quoted, with embedded single quotes closed, escaped and reopened. */

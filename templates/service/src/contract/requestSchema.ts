@@ -66,6 +66,14 @@ export function exampleRow(features: readonly Feature[]): Record<string, Feature
   return row;
 }
 
+/** A /predict body for documentation and smoke tests: the id field with `id`, then every feature's example row. */
+export function exampleRequest(
+  { features, config }: { features: FeaturesFile; config: Pick<Config, 'id_field'> },
+  id: string,
+): Record<string, FeatureValue> {
+  return { [config.id_field]: id, ...exampleRow(features.features) };
+}
+
 /**
  * A row's own value for `name`, never one inherited from Object.prototype: a feature or id field may be named
  * constructor or toString, and a row that leaves it out must read undefined, not the inherited function.

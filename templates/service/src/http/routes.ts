@@ -3,7 +3,7 @@
 // to list the routes each on their own: the Express routes (app.ts), the fast path's exact-URL map (app.ts; the
 // routes marked fastPath) and the OpenAPI document (openapi.ts). A new route is one entry here.
 import type { z } from 'zod';
-import { exampleRow, type Spec } from '../contract/index.js';
+import { exampleRequest, type Spec } from '../contract/index.js';
 import type { Monitoring, PredictionLookup } from '../monitoring/index.js';
 import type { FeedbackResult, FeedbackRow } from '../monitoring/feedback.js';
 import type { PredictionLog, PredictionLogStats } from '../predictionLog/index.js';
@@ -82,7 +82,7 @@ export function routeTable({
 }: RouteTableOptions): Route[] {
   const { config } = spec;
   const { id_field: idField, target } = config;
-  const example = { [idField]: 'req-0001', ...exampleRow(spec.features.features) };
+  const example = exampleRequest(spec, 'req-0001');
   const feedback = monitoring.feedbackSchemas;
   const feedbackAnswers = new FeedbackAnswers(spec, monitoring, predictionLookup);
 
