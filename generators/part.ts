@@ -116,8 +116,9 @@ export class PartGenerator<Context extends object> extends Generator<StoredProje
     for (const file of this.templateFiles()) {
       if (this.part.includes && !this.part.includes(file.destination, this.spec)) continue;
       const destination = this.destinationPath(file.destination);
-      if (file.render) this.fs.copyTpl(file.source, destination, context);
-      else this.fs.copy(file.source, destination);
+      // noGlob: the package may sit in a folder whose name has glob characters (`projects (old)/…`).
+      if (file.render) this.fs.copyTpl(file.source, destination, context, { noGlob: true });
+      else this.fs.copy(file.source, destination, { noGlob: true });
     }
     this.part.writeComputedFiles?.(this, context);
   }

@@ -314,7 +314,8 @@ export default class AppGenerator extends Generator<StoredProjectConfig, AppOpti
   writing(): void {
     const { spec, dataSource, dataNote } = this.#input!;
     const destination = this.destinationPath(spec.config.data.path);
-    if (dataSource && resolve(dataSource) !== destination) this.fs.copy(dataSource, destination);
+    // noGlob: a path is a file's name (a user's `data (2024).csv`), never a pattern.
+    if (dataSource && resolve(dataSource) !== destination) this.fs.copy(dataSource, destination, { noGlob: true });
     if (dataNote) this.log.info(dataNote);
   }
 

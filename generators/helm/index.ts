@@ -37,6 +37,7 @@ export default definePart({
         generator.fs.copy(
           generator.fs.exists(projectFile) ? projectFile : join(templatesRoot, 'service', 'monitoring', file),
           path(`files/${file}`),
+          { noGlob: true }, // a project or package folder's name may hold glob characters
         );
     }
   },

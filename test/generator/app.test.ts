@@ -291,6 +291,14 @@ describe('app generator: options instead of prompts', () => {
     });
   });
 
+  it('a data file whose name has glob characters (spaces, parentheses, brackets) is copied as named, not matched as a pattern', async () => {
+    const name = 'Building Energy (2024) [v2].csv';
+    writeFiles(dir, { [name]: 'Floor Area,Annual kWh\n85.1,5047.3\n108,4090.2\n60.5,3120\n' });
+    await runGenerator(dir, { options: { name: 'energy', task: 'regression', target: 'Annual kWh', data: name } });
+    const spec = parseSpec(read(join(dir, 'energy/features.yaml')), read(join(dir, 'energy/config.yaml')));
+    assert.equal(read(join(dir, 'energy', spec.config.data.path)), read(join(dir, name)));
+  });
+
   it('the target may be given by its feature name too (--target diagnosis_result)', async () => {
     writeFiles(dir, { 'd.csv': 'mean radius,Diagnosis Result\n1,a\n2,b\n3,a\n' });
     await runGenerator(dir, { options: { name: 'd', task: 'classification', target: 'diagnosis_result', data: 'd.csv' } });
