@@ -5,8 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { BaseOptions, CliOptionSpec, PromptQuestion } from 'yeoman-generator';
-import { configFileSchema, TASKS, type Task } from '../contract.js';
-import type { Spec } from '../contract.js';
+import { configFileSchema, TASKS, type Spec, type Task } from '../contract.js';
 import { isTerminal } from '../conflicts.js';
 import { readGeneratorPackageJson, templatesRoot } from '../packageRoot.js';
 
