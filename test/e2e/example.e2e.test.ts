@@ -38,7 +38,14 @@ describe('end to end: the iris example', function () {
     assert.match(stdout, /accuracy\s+0\.9\d/);
     assert.match(stdout, /confusion matrix/);
     assert.match(stdout, /accuracy 0\.9\d+ ≥ 0\.9 {2}passed/);
-    for (const file of ['model.onnx', 'preprocessor.json', 'model.json']) assert.ok(existsSync(join(latestModelDir(), file)), file);
+    for (const file of ['model.onnx', 'preprocessor.json', 'model.json', 'report.html'])
+      assert.ok(existsSync(join(latestModelDir(), file)), file);
+    assert.ok(
+      stdout.includes(
+        `Training report: ${join('model_bin', readFileSync(join(dir, 'model_bin', 'LATEST'), 'utf8').trim(), 'report.html')}`,
+      ),
+      stdout,
+    );
     const metadata = JSON.parse(readFileSync(join(latestModelDir(), 'model.json'), 'utf8'));
     assert.deepEqual(metadata.classes, ['setosa', 'versicolor', 'virginica']);
     assert.ok(metadata.metrics.accuracy >= 0.9);

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { readLatest } from '../model/artifacts.js';
 import type { Spec, FeatureValues } from '../contract/index.js';
+import type { Prediction } from '../runtime/predictor.js';
 import { regressionMetrics } from './metrics.js';
 
 export interface PromotionDecision {
@@ -24,6 +25,14 @@ export interface PromotionDecision {
 
 export const comparedMetric = (task: Spec['config']['task']) => (task === 'classification' ? 'accuracy' : 'r2');
 
+/** A model folder's predictions for the rows, run as the service runs it (onnxruntime, the folder's own preprocessor). */
+export async function servedPredictions(dir: string, spec: Spec, rows: readonly FeatureValues[]): Promise<Prediction[]> {
+  // Imported here: onnxruntime is needed only when there is a model to compare with.
+  const { OnnxPredictor } = await import('../runtime/predictor.js');
+  const predictor = await OnnxPredictor.load(dir, spec);
+  return predictor.predict(rows);
+}
+
 /** A model folder's accuracy or R² on the holdout rows (labels: class names or target values), run as the service runs it. */
 export async function servedHoldoutScore(
   dir: string,
@@ -31,10 +40,7 @@ export async function servedHoldoutScore(
   rows: readonly FeatureValues[],
   labels: readonly unknown[],
 ): Promise<number> {
-  // Imported here: onnxruntime is needed only when there is a model to compare with.
-  const { OnnxPredictor } = await import('../runtime/predictor.js');
-  const predictor = await OnnxPredictor.load(dir, spec);
-  const predictions = await predictor.predict(rows);
+  const predictions = await servedPredictions(dir, spec, rows);
   if (spec.config.task === 'classification') {
     return predictions.filter((p, i) => String(p.prediction) === String(labels[i])).length / rows.length;
   }
@@ -44,7 +50,7 @@ export async function servedHoldoutScore(
   ).r2;
 }
 
-const oneLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n').join(' ');
+export const oneLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n').join(' ');
 
 /**
  * Decides whether the version just written to `versionDir` (in the store `modelDir`) becomes LATEST. The caller

@@ -6,7 +6,7 @@
 //
 //   model_bin/
 //     LATEST                                  "20250101T120000Z-1a2b3c4d"
-//     20250101T120000Z-1a2b3c4d/              model.onnx, preprocessor.json, model.json
+//     20250101T120000Z-1a2b3c4d/              model.onnx, preprocessor.json, model.json, report.html
 //     20241224T083000Z-9f8e7d6c/              an older (or rejected) run, kept for comparison and rollback
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -20,6 +20,8 @@ import type { FeatureStatistics } from './referenceStatistics.js';
 export const MODEL_FILE = 'model.onnx';
 export const PREPROCESSOR_FILE = 'preprocessor.json';
 export const METADATA_FILE = 'model.json';
+/** The training report: one self-contained HTML page (src/training/trainingReport.ts). */
+export const REPORT_FILE = 'report.html';
 /** In the store folder: the name of the version served when config.yaml names none. */
 export const LATEST_FILE = 'LATEST';
 
@@ -78,6 +80,8 @@ export interface ModelMetadata {
   metrics: Metrics;
   quality_gate: QualityGateResult;
   rows: { train: number; holdout: number };
+  /** Where the training rows came from: config.yaml data.path and that file's sha256 (null when it is not a file). */
+  data: { source: string; sha256: string | null };
   /** Per-feature statistics of the training rows, the reference for drift monitoring. */
   reference: Record<string, FeatureStatistics>;
   /** The commit of the code and data that trained the model: $GIT_COMMIT (Jenkins sets it) or `git rev-parse HEAD`. */
@@ -126,6 +130,13 @@ export async function writeModelVersion(storeDir: string, artifacts: ModelArtifa
   await rename(staging, dir);
   if (options.makeLatest) await setLatest(storeDir, version);
   return dir;
+}
+
+/** Writes a version folder's training report (atomically, as the other files); returns its path. */
+export async function writeReport(versionDir: string, html: string): Promise<string> {
+  const path = join(versionDir, REPORT_FILE);
+  await writeAtomically(path, html);
+  return path;
 }
 
 /** Points the store's LATEST at `version` (replaced atomically: a reader sees the old name or the new one). */

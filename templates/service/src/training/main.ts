@@ -13,7 +13,7 @@ import { formatQualityGate } from './qualityGate.js';
 async function main(): Promise<void> {
   const paths = projectPaths();
   const spec = loadSpec(paths.features, paths.config);
-  const { metadata, versionDir, promotion } = await runTraining({
+  const { metadata, versionDir, reportPath, promotion } = await runTraining({
     spec,
     featuresText: readFileSync(paths.features, 'utf8'),
     modelDir: paths.modelDir,
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     `\nHoldout metrics (${metadata.algorithm}, ${metadata.rows.holdout} rows):\n${formatMetrics(metadata.metrics, metadata.classes)}`,
   );
   console.log(`\nQuality gate:\n${formatQualityGate(metadata.quality_gate)}`);
+  console.log(`\nTraining report: ${reportPath}`);
   if (!metadata.quality_gate.passed) {
     console.error(
       `\nThe model missed the quality gate: it is kept in ${versionDir}/ for inspection but is not served as the newest model.`,

@@ -1,10 +1,11 @@
 // The training pipeline: load → validate → split → fit preprocessor → train → evaluate → quality gate →
-// export ONNX → write a new version folder in model_bin/. User code (src/data, src/model) plugs in;
+// export ONNX → write a new version folder in model_bin/ with its report (report.html). User code (src/data, src/model) plugs in;
 // everything else is fixed here so every project trains, evaluates and packages its model the same way.
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { loadData } from '../data/dataLoader.js';
 import { validateRows, type TrainingRow } from '../data/rows.js';
-import { modelVersionName, setLatest, sha256, writeModelVersion, type ModelMetadata } from '../model/artifacts.js';
+import { modelVersionName, readLatest, setLatest, sha256, writeModelVersion, writeReport, type ModelMetadata } from '../model/artifacts.js';
 import {
   EXPLAINER_FILE,
   explainTrainedModel,
@@ -16,13 +17,14 @@ import { classIndex, type TrainedModel } from '../model/modelTypes.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import { referenceStatistics } from '../model/referenceStatistics.js';
 import { getClasses, trainModel } from '../model/train.js';
-import type { Spec } from '../contract/index.js';
+import type { FeatureValues, Spec } from '../contract/index.js';
 import type { Metrics } from '../model/evaluation.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
-import { gitProvenance } from './provenance.js';
-import { decidePromotion, type PromotionDecision } from './promotion.js';
+import { dataFileSha256, gitProvenance } from './provenance.js';
+import { decidePromotion, oneLine, servedPredictions, type PromotionDecision } from './promotion.js';
 import { checkQualityGate } from './qualityGate.js';
 import { trainHoldoutSplit } from './split.js';
+import { renderTrainingReport, type HoldoutOutcome, type LatestOnHoldout } from './trainingReport.js';
 
 export interface TrainingOptions {
   spec: Spec;
@@ -44,6 +46,8 @@ export interface TrainingResult {
   preprocessor: Preprocessor;
   /** The version folder written, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
   versionDir: string;
+  /** The training report in it: versionDir/report.html. */
+  reportPath: string;
   /** Whether the model became model_bin/LATEST, and why (training.promote). */
   promotion: PromotionDecision;
   /** Explains the model's predictions (undefined when it cannot: the run's log says why). */
@@ -90,9 +94,10 @@ export async function runTraining({
   const featureRows = rows.map(({ [config.target]: _target, ...values }) => values);
   const pick = <T>(items: readonly T[], indexes: readonly number[]) => indexes.map((i) => items[i]!);
   const trainRows = pick(featureRows, split.train);
+  const holdoutRows = pick(featureRows, split.holdout);
   const preprocessor = new Preprocessor(features).fit(trainRows);
   const xTrain = preprocessor.transform(trainRows);
-  const xHoldout = preprocessor.transform(pick(featureRows, split.holdout));
+  const xHoldout = preprocessor.transform(holdoutRows);
 
   step(
     `Training the ${config.task} model (training.algorithm: ${config.training.algorithm.name}) on ${preprocessor.outputSize} input columns …`,
@@ -110,10 +115,15 @@ export async function runTraining({
   step('Evaluating on the holdout rows …');
   const yHoldout = pick(y, split.holdout);
   let metrics: Metrics;
+  let outcome: HoldoutOutcome;
   if (model.task === 'classification') {
-    metrics = classificationMetrics(yHoldout, model.predictProba(xHoldout).map(classIndex), classes.length);
+    const probabilities = model.predictProba(xHoldout);
+    metrics = classificationMetrics(yHoldout, probabilities.map(classIndex), classes.length);
+    outcome = { task: 'classification', trainLabels: pick(y, split.train), holdoutLabels: yHoldout, probabilities };
   } else {
-    metrics = regressionMetrics(yHoldout, model.predict(xHoldout));
+    const predictions = model.predict(xHoldout);
+    metrics = regressionMetrics(yHoldout, predictions);
+    outcome = { task: 'regression', trainTargets: pick(y, split.train), holdoutTargets: yHoldout, predictions };
   }
   const qualityGate = checkQualityGate(metrics, config.training);
 
@@ -139,6 +149,7 @@ export async function runTraining({
     metrics,
     quality_gate: qualityGate,
     rows: { train: split.train.length, holdout: split.holdout.length },
+    data: { source: config.data.path, sha256: await dataFileSha256(config.data.path) },
     reference: referenceStatistics(features, trainRows),
     git: gitProvenance(),
   };
@@ -149,15 +160,56 @@ export async function runTraining({
     { onnx, preprocessor: preprocessor.toJSON(), metadata, files },
     { makeLatest: false },
   );
+  const previousLatest = await readLatest(modelDir);
   const promotion = await decidePromotion({
     spec,
     modelDir,
     versionDir,
     gatePassed: qualityGate.passed,
-    holdoutRows: pick(featureRows, split.holdout),
+    holdoutRows,
     holdoutLabels: pick(labels, split.holdout),
   });
+
+  step('Writing the training report …');
+  const reportPath = await writeReport(
+    versionDir,
+    renderTrainingReport({
+      project: { name: config.name, version: config.version, description: config.description },
+      metadata,
+      features,
+      split: { seed: config.training.seed, holdoutFraction: config.training.holdout_fraction },
+      trainRows,
+      holdoutRows,
+      outcome,
+      latest:
+        previousLatest === undefined
+          ? undefined
+          : await latestOnHoldout(spec, join(modelDir, previousLatest), previousLatest, holdoutRows, classes),
+      promotion,
+      // The mean absolute contribution per feature over the holdout rows, or why this model cannot be explained.
+      importance: importance ?? { unavailable: explained.unavailable ?? 'this model cannot be explained' },
+    }),
+  );
+  // After the report: a model is served only once its folder is complete.
   if (promotion.promote) await setLatest(modelDir, metadata.model_version);
   step(`Wrote ${versionDir}/ (model ${uuid})${promotion.promote ? `, now ${modelDir}/LATEST` : ''}`);
-  return { metadata, model, preprocessor, versionDir, promotion, explainer: explained.explainer, importance };
+  return { metadata, model, preprocessor, versionDir, reportPath, promotion, explainer: explained.explainer, importance };
+}
+
+/** The model LATEST named before this run, run by onnxruntime (as the service runs it) on this run's holdout rows. */
+async function latestOnHoldout(
+  spec: Spec,
+  dir: string,
+  version: string,
+  rows: readonly FeatureValues[],
+  classes: readonly string[],
+): Promise<LatestOnHoldout> {
+  try {
+    const predictions = await servedPredictions(dir, spec, rows);
+    if (spec.config.task === 'classification')
+      return { version, probabilities: predictions.map((p) => classes.map((name) => p.probabilities?.[name] ?? 0)) };
+    return { version, predictions: predictions.map((p) => Number(p.prediction)) };
+  } catch (error) {
+    return { version, unavailable: oneLine(error) };
+  }
 }

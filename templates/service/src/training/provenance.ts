@@ -1,6 +1,9 @@
 // Where a model came from: the commit of the project (code, features.yaml, config.yaml and, when it is
 // versioned, the data) that trained it, so any model can be traced back and rebuilt.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
 function git(args: string[], cwd: string): string | undefined {
   try {
@@ -20,4 +23,19 @@ export function gitProvenance(cwd = process.cwd(), env: NodeJS.ProcessEnv = proc
   if (!commit) return null;
   const status = git(['status', '--porcelain'], cwd);
   return { commit, dirty: status === undefined ? null : status.length > 0 };
+}
+
+/**
+ * The sha256 of the data file (config.yaml data.path), read as a stream so a large file is never held in
+ * memory; null when the path is not a file (a loader that reads a database or a folder).
+ */
+export async function dataFileSha256(path: string): Promise<string | null> {
+  const isFile = await stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+  if (!isFile) return null;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadData } from '../../src/data/dataLoader.js';
-import { LATEST_FILE, METADATA_FILE, ModelLoadError, modelVersionName } from '../../src/model/artifacts.js';
+import { LATEST_FILE, METADATA_FILE, ModelLoadError, modelVersionName, REPORT_FILE } from '../../src/model/artifacts.js';
 import { binIndex } from '../../src/model/referenceStatistics.js';
 import { OnnxPredictor } from '../../src/runtime/predictor.js';
 import type { Spec } from '../../src/contract/index.js';
@@ -35,6 +36,9 @@ describe('training pipeline', () => {
     assert.equal(typeof metric, 'number');
     assert.ok(metadata.git === null || /^[0-9a-f]{7,64}$/.test(metadata.git.commit));
     assert.equal(metadata.quality_gate.passed, true);
+    // The data's provenance: config.yaml's data.path and the sha256 of that file as it was read.
+    assert.equal(metadata.data.source, spec.config.data.path);
+    assert.equal(metadata.data.sha256, createHash('sha256').update(readFileSync(spec.config.data.path)).digest('hex'));
 
     // One reference entry per feature, describing the training rows only.
     assert.deepEqual(
@@ -81,6 +85,24 @@ describe('training pipeline', () => {
         );
     }
     assert.ok(maxDiff <= 1e-5, `max abs diff ${maxDiff}`);
+  });
+
+  it('writes report.html beside model.json: the model card of the run, one self-contained page', async () => {
+    const { versionDir, reportPath, metadata, spec } = await trainedProject();
+    assert.equal(reportPath, join(versionDir, REPORT_FILE));
+    const html = readFileSync(reportPath, 'utf8');
+    assert.match(html, /^<!doctype html>/);
+    assert.ok(html.includes(metadata.model_version) && html.includes(metadata.uuid));
+    const sections = ['data', 'metrics', 'quality-gate', spec.config.task, 'importance', 'features'];
+    assert.deepEqual(
+      [...html.matchAll(/<section id="([^"]+)">/g)].map((match) => match[1]),
+      sections,
+    );
+    assert.ok(html.includes(metadata.data.sha256 ?? 'not a file'), 'the data file hash');
+    // One distribution chart per feature of features.yaml.
+    for (const feature of spec.features.features)
+      assert.ok(html.includes(`aria-label="${feature.name}: training and holdout rows"`), feature.name);
+    assert.doesNotMatch(html, /<script|\s(src|href)=/);
   });
 
   it('splits reproducibly by seed, keeping every class in training', () => {
@@ -137,10 +159,18 @@ describe('model versions and the quality gate', function () {
     const second = await train(spec, '2025-01-02T00:00:00Z');
     assert.equal(second.promotion.newScore, second.promotion.currentScore, second.promotion.reason);
     assert.equal(second.promotion.promote, true, second.promotion.reason);
+    // Its report shows the LATEST model before it (the first) beside it, scored on the same holdout rows: the same model, the same figures.
+    const report = readFileSync(second.reportPath, 'utf8');
+    assert.ok(report.includes(`LATEST before this run: <code>${first.metadata.model_version}</code>`));
+    const compared = spec.config.task === 'classification' ? 'accuracy ↑' : 'R² ↑';
+    const row = report.split('<tr>').find((tr) => tr.startsWith(`<td>${compared}</td>`))!;
+    const [model, , latest] = [...row.matchAll(/<td class="number">([^<]*)<\/td>/g)].map((match) => Number(match[1]));
+    assert.ok(Math.abs(model! - latest!) <= 1e-3, row);
     const rejected = await train(withTraining(spec, { ...bounds(spec).missed, promote: 'always' }), '2025-01-03T00:00:00Z');
     assert.equal(rejected.metadata.quality_gate.passed, false);
     assert.equal(rejected.metadata.quality_gate.checks[0]!.passed, false);
     assert.equal(rejected.promotion.promote, false, 'a model that misses the gate is never promoted');
+    assert.match(readFileSync(rejected.reportPath, 'utf8'), /Quality gate: <span class="verdict failed">FAILED<\/span>/);
 
     // Three folders; LATEST names the newest promoted, so the rejected model is never served by default.
     assert.deepEqual(
@@ -226,6 +256,9 @@ describe('model versions and the quality gate', function () {
     assert.equal(train.status, 1, train.stderr);
     assert.match(train.stdout, /FAILED \(training\.(min|max)_metric\.(accuracy|rmse)\)/);
     assert.match(train.stderr, /missed the quality gate: it is kept in .* but is not served as the newest model/);
+    // The report is written for a rejected model too: it is what to look at.
+    const report = /^Training report: (.*)$/m.exec(train.stdout)?.[1];
+    assert.ok(report && report.endsWith(REPORT_FILE) && existsSync(report), train.stdout);
     assert.doesNotMatch(train.stderr, /\n\s+at /, 'no stack trace');
     assert.deepEqual(readdirSync(join(store, 'model_bin')).length, 1, 'one version folder and no LATEST');
   });
