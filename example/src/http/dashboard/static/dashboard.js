@@ -446,9 +446,18 @@ function renderPredictions(samples) {
   }
   const labels = buckets.map(({ le }, i) => (le === Infinity ? `> ${buckets[i - 1]?.le ?? '−∞'}` : `≤ ${le}`));
   const counts = buckets.map(({ count }, i) => count - (buckets[i - 1]?.count ?? 0));
+  // Only the buckets from the first to the last with a prediction: the configured ones span many decades.
+  const first = Math.max(
+    counts.findIndex((n) => n > 0),
+    0,
+  );
+  const last = Math.max(
+    counts.findLastIndex((n) => n > 0),
+    first,
+  );
   $('prediction-summary').textContent = `${formatCount(buckets.at(-1).count)} predicted values since the service started, by bucket`;
   chart.replaceChildren(
-    barChart(labels, [{ name: 'predictions', className: 'live', values: counts }], {
+    barChart(labels.slice(first, last + 1), [{ name: 'predictions', className: 'live', values: counts.slice(first, last + 1) }], {
       format: formatCount,
       width: 400,
       label: 'Predicted values',
@@ -499,9 +508,11 @@ function renderDrift(drift) {
     ...Object.entries(drift.features).map(([name, feature]) => {
       const card = element('article', { class: feature.drifted ? 'feature drifted' : 'feature', 'data-feature': name });
       const heading = element('h3', {}, name);
+      const [badge, verdict] =
+        feature.psi === null ? ['badge', 'not scored yet'] : feature.drifted ? ['badge problem', 'drifted'] : ['badge ok', 'stable'];
       heading.append(
         element('span', { class: 'psi', 'data-psi': name }, `PSI ${formatMetric(feature.psi)}`),
-        element('span', { class: feature.drifted ? 'badge problem' : 'badge ok' }, feature.drifted ? 'drifted' : 'stable'),
+        element('span', { class: badge }, verdict),
       );
       card.append(heading);
       const { buckets, reference, live } = feature.histogram;
