@@ -48,7 +48,9 @@ export const PROJECT_DEV_DEPENDENCIES = [
 export const PROJECT_INSTALL_SCRIPT_PACKAGES = ['onnxruntime-node', 'esbuild', 'protobufjs', '@scarf/scarf'] as const;
 
 export const PROJECT_SCRIPTS = {
-  build: 'tsc -p tsconfig.build.json',
+  // tsc compiles the TypeScript; the dashboard's page, script and style sheet are copied next to it as they are.
+  build:
+    "tsc -p tsconfig.build.json && node -e \"require('node:fs').cpSync('src/http/dashboard/static', 'dist/http/dashboard/static', { recursive: true })\"",
   train: 'tsx src/training/main.ts',
   // Scores a CSV file offline with the served model; built: node dist/cli/predict.js (README: Scoring a CSV file).
   predict: 'tsx src/cli/predict.ts',

@@ -145,7 +145,15 @@ describe('docker: the production Dockerfile’s commands on a clean copy of a tr
   it('the runtime stage holds production dependencies only, the compiled service, the spec and the model', () => {
     const root = image.workdir;
     assert.deepEqual(readdirSync(join(root, 'model_bin')), readdirSync(join(project, 'model_bin')), 'the trained model is copied in');
-    for (const path of ['dist/http/server.js', 'features.yaml', 'config.yaml', 'node_modules/onnxruntime-node', 'node_modules/express'])
+    // dist/http/dashboard/static: the dashboard's page, script and style sheet, copied by the build (npm run build).
+    for (const path of [
+      'dist/http/server.js',
+      'dist/http/dashboard/static/index.html',
+      'features.yaml',
+      'config.yaml',
+      'node_modules/onnxruntime-node',
+      'node_modules/express',
+    ])
       assert.ok(existsSync(join(root, path)), path);
     for (const path of ['src', 'test', 'node_modules/typescript', 'node_modules/mocha', 'node_modules/eslint', 'data'])
       assert.ok(!existsSync(join(root, path)), `${path} is not in the image`);

@@ -25,6 +25,7 @@ export function answerSchemas(spec: Spec) {
   const classification = config.task === 'classification';
   const count = z.number().int().min(0);
   const metric = z.number().nullable();
+  const share = z.number().min(0);
 
   const model = z
     .object({
@@ -137,6 +138,9 @@ export function answerSchemas(spec: Spec) {
     reference_missing_share: z.number(),
     unknown_share: metric.optional(),
     reference_unknown_share: z.number().optional(),
+    histogram: z
+      .object({ buckets: z.array(z.string()), reference: z.array(share), live: z.array(share) })
+      .meta({ description: 'The buckets PSI compares (numeric ranges, or categories, then unknown and missing) and their shares' }),
   });
   const monitoringReport = z.object({
     model: model.nullable(),

@@ -89,7 +89,8 @@ function buildService({
     document: () => openApi,
   });
   const alwaysKeyed = routes.filter((route) => route.alwaysKeyed).map((route) => route.path);
-  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, metrics: monitoring.metrics, onError });
+  const alwaysPublic = routes.filter((route) => route.alwaysPublic).map((route) => route.path);
+  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, alwaysPublic, metrics: monitoring.metrics, onError });
   const feedback = monitoring.feedbackSchemas;
   const openApi = buildOpenApiDocument(
     spec,

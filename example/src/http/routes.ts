@@ -9,6 +9,7 @@ import type { FeedbackResult, FeedbackRow } from '../monitoring/feedback.js';
 import type { PredictionLog, PredictionLogStats } from '../predictionLog/index.js';
 import type { AnswerSchemas } from './answerSchemas.js';
 import { modelIdentity } from '../model/modelIdentity.js';
+import { DASHBOARD_PATHS, dashboardFiles } from './dashboard/dashboardFiles.js';
 import type { JsonAnswer, JsonRoute, ModelState } from './predictionHandler.js';
 
 /** A route's answers by status: what each means and the shape of its body (JSON, unless the route answers text). */
@@ -24,14 +25,17 @@ export interface RouteDocs {
 
 interface RouteBase {
   path: string;
-  /** Absent: served but not listed in the OpenAPI document (the document itself). */
+  /** Absent: served but not listed in the OpenAPI document (the document itself, the dashboard's files). */
   docs?: RouteDocs;
   responses: RouteResponses;
   /**
    * The route changes or reveals the live model metrics: with API keys it needs one whatever
-   * server.auth.public_paths says. Any other route is public exactly when public_paths covers it.
+   * server.auth.public_paths says. A route neither alwaysKeyed nor alwaysPublic is public exactly when public_paths
+   * covers it.
    */
   alwaysKeyed?: boolean;
+  /** The route serves a file that holds no data (the dashboard's): never needs a key, whatever public_paths says. */
+  alwaysPublic?: boolean;
 }
 
 /** A GET route's answer: JSON with a status (200 by default), or text of a content type. */
@@ -89,6 +93,7 @@ export function routeTable({
     description: 'Malformed JSON (malformed_json), or explain=true for a model the service cannot explain (explanation_unavailable)',
     schema: answers.Error,
   };
+  const dashboard = dashboardFiles();
 
   return [
     {
@@ -210,6 +215,27 @@ export function routeTable({
         }
         return { status: 503, json: { status: 'loading', prediction_log } };
       },
+    },
+    {
+      method: 'GET',
+      path: DASHBOARD_PATHS.page,
+      alwaysPublic: true,
+      responses: { 200: { description: 'The live dashboard (HTML): it asks for the API key and reads the routes above with it' } },
+      answer: () => dashboard.page,
+    },
+    {
+      method: 'GET',
+      path: DASHBOARD_PATHS.script,
+      alwaysPublic: true,
+      responses: { 200: { description: "The dashboard's script" } },
+      answer: () => dashboard.script,
+    },
+    {
+      method: 'GET',
+      path: DASHBOARD_PATHS.style,
+      alwaysPublic: true,
+      responses: { 200: { description: "The dashboard's style sheet" } },
+      answer: () => dashboard.style,
     },
     {
       method: 'GET',

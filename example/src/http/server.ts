@@ -32,7 +32,9 @@ async function main(): Promise<void> {
     // Which worker answered: for checking that they share the load, and for reading their logs.
     running.server.prependListener('request', (_req, res) => res.setHeader('x-worker-id', String(worker)));
   }
-  console.log(`${spec.config.name} ${spec.config.version} listening on ${running.url} (docs: ${running.url}/docs)`);
+  console.log(
+    `${spec.config.name} ${spec.config.version} listening on ${running.url} (docs: ${running.url}/docs, dashboard: ${running.url}/dashboard)`,
+  );
   console.log(`Prediction log: ${running.predictionLog.sinkNames.join(', ') || 'off'}`);
   console.log(describeApiKeys(spec.config, keys));
   let stopping = false;

@@ -47,6 +47,8 @@ export interface FeatureDrift {
   /** Categorical: share of present values that training never saw (or saw too rarely to list), and in training. */
   unknown_share?: number | null;
   reference_unknown_share?: number;
+  /** The buckets PSI compares, in order: each one's label, its share in the training rows and in the window. */
+  histogram: { buckets: string[]; reference: number[]; live: number[] };
 }
 
 export interface DriftReport {
@@ -63,6 +65,8 @@ export interface DriftReport {
 interface FeatureBuckets {
   name: string;
   kind: 'numeric' | 'categorical';
+  /** A label per bucket, for people: a numeric range, a category, "unknown" or "missing". */
+  labels: string[];
   /** Reference share per bucket; the missing bucket is last, the unknown bucket (categorical) just before it. */
   expected: Float64Array;
   /** The bucket of a validated value (a number, string or boolean; undefined when missing). */
@@ -74,9 +78,14 @@ function numericBuckets(name: string, missingShare: number, edges: number[], sha
   const expected = new Float64Array(present + 1);
   shares.forEach((s, i) => (expected[i] = s * (1 - missingShare)));
   expected[present] = missingShare;
+  const edge = (value: number) => String(Number(value.toPrecision(4)));
+  const ranges = edges.length
+    ? [`< ${edge(edges[0]!)}`, ...edges.slice(1).map((upper, i) => `${edge(edges[i]!)} – ${edge(upper)}`), `≥ ${edge(edges.at(-1)!)}`]
+    : ['all values'];
   return {
     name,
     kind: 'numeric',
+    labels: [...ranges.slice(0, present), 'missing'],
     expected,
     bucketOf: (value) => (typeof value === 'number' ? Math.min(binIndex(edges, value), present - 1) : present),
   };
@@ -93,6 +102,7 @@ function categoricalBuckets(name: string, missingShare: number, frequencies: Rec
   return {
     name,
     kind: 'categorical',
+    labels: [...values, 'unknown', 'missing'],
     expected,
     // Booleans are listed as "true"/"false" (String() of a boolean allocates nothing).
     bucketOf: (value) =>
@@ -205,6 +215,7 @@ export class DriftMonitor {
         drifted: psi !== null && psi > psiThreshold,
         missing_share: this.rows ? actual[last]! : null,
         reference_missing_share: expected[last]!,
+        histogram: { buckets: feature.labels, reference: Array.from(expected), live: Array.from(actual) },
       };
       if (feature.kind === 'categorical') {
         // Shares of the present values: unknown among values given, not among all rows.

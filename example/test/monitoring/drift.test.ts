@@ -67,6 +67,13 @@ describe('monitoring: data drift', () => {
       assert.equal(feature.drifted, false);
     }
     assert.deepEqual(drift.drifted_features, []);
+    type Histogram = { buckets: string[]; reference: number[]; live: number[] };
+    const sum = (shares: number[]) => shares.reduce((total, share) => total + share, 0);
+    for (const [name, { histogram }] of Object.entries(drift.features) as [string, { histogram: Histogram }][]) {
+      assert.equal(histogram.reference.length, histogram.buckets.length, name);
+      assert.equal(histogram.live.length, histogram.buckets.length, name);
+      assert.ok(Math.abs(sum(histogram.reference) - 1) < 1e-9 && Math.abs(sum(histogram.live) - 1) < 1e-9, `${name}: shares sum to 1`);
+    }
   });
 
   it('puts a shifted feature, and only it, over the threshold, in the report and in ml_drift_psi; a window of normal traffic clears it', async () => {
@@ -110,6 +117,36 @@ describe('monitoring: data drift', () => {
     assert.equal(drift.colour!.reference_missing_share, 0.1);
     assert.equal(drift.colour!.unknown_share, 0.4, '"blue" never appeared in training');
     assert.equal(drift.colour!.reference_unknown_share, 0);
+  });
+
+  it('reports the histograms PSI compares: a label per bucket, the training shares and the window shares', () => {
+    const features = [
+      { name: 'size', type: 'number', required: false },
+      { name: 'colour', type: 'category', values: ['red', 'green', 'blue'], required: false },
+    ] as Spec['features']['features'];
+    const statistics = {
+      size: { kind: 'numeric', count: 10, missing_share: 0.2, bins: { edges: [1, 2.5], shares: [0.25, 0.25, 0.5] } },
+      colour: { kind: 'categorical', count: 10, missing_share: 0, frequencies: { red: 0.75, green: 0.25 }, other_share: 0 },
+    };
+    const monitor = DriftMonitor.create(features, statistics, { windowSize: 8, minRows: 8, psiThreshold: 0.2 });
+    assert.ok(monitor instanceof DriftMonitor);
+    const sizes = [0, 1, 1.5, 3, 4, 5, undefined, undefined];
+    sizes.forEach((size, i) => monitor.observe({ size, colour: ['red', 'green', 'blue', 'red'][i % 4] }));
+    const { features: drift } = monitor.report();
+    assert.deepEqual(drift.size!.histogram, {
+      buckets: ['< 1', '1 – 2.5', '≥ 2.5', 'missing'],
+      reference: [0.25 * 0.8, 0.25 * 0.8, 0.5 * 0.8, 0.2],
+      live: [1 / 8, 2 / 8, 3 / 8, 2 / 8],
+    });
+    assert.deepEqual(drift.colour!.histogram, {
+      buckets: ['red', 'green', 'unknown', 'missing'],
+      reference: [0.75, 0.25, 0, 0],
+      live: [0.5, 0.25, 0.25, 0],
+    });
+    // The histograms are what the score is computed from.
+    for (const feature of Object.values(drift)) {
+      assert.equal(feature.psi, populationStabilityIndex(feature.histogram.live, feature.histogram.reference));
+    }
   });
 
   it('says why drift is unavailable for a model without reference statistics', () => {

@@ -109,7 +109,12 @@ export function buildOpenApiDocument(
 
   return {
     openapi: '3.1.0',
-    info: { title: config.name, version: config.version, description: config.description },
+    info: {
+      title: config.name,
+      version: config.version,
+      // Swagger UI shows this as Markdown above the operations.
+      description: `${config.description}\n\nLive dashboard: [/dashboard](/dashboard) (requests, latency, predictions, drift, live accuracy, the prediction log${keyed ? '; it asks for an API key' : ''}).`,
+    },
     ...(keyed ? { security: [{ ApiKey: [] }] } : {}),
     tags: [
       {

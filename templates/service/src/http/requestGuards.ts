@@ -131,6 +131,8 @@ export interface GuardOptions {
    * keys exist, whatever public_paths says.
    */
   alwaysKeyed: readonly string[];
+  /** Paths of files that hold no data (the route table's alwaysPublic: the dashboard's): never keyed or rate limited. */
+  alwaysPublic: readonly string[];
   metrics: ServiceMetrics;
   onError: (error: unknown, requestId: string) => void;
 }
@@ -248,6 +250,7 @@ export class RequestGuards {
   }
 
   private isPublic(path: string): boolean {
+    if (this.options.alwaysPublic.includes(path)) return true;
     if (!this.publicPaths.some((open) => under(path, open))) return false;
     const lower = path.toLowerCase(); // Express routes /Feedback to /feedback
     return !this.options.alwaysKeyed.some((keyed) => under(lower, keyed));
