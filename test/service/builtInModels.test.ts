@@ -130,5 +130,15 @@ for (const table of tables) {
           assert.ok(new Set(predictions).size <= 2, `${new Set(predictions).size} distinct predictions from a depth-1 tree`);
       });
     }
+
+    it('"decision_tree" without max_depth grows a full tree (ml-cart took maxDepth: undefined for 0 and stopped at the root)', () => {
+      const model = trainBuiltInModel(
+        train.map((i) => X[i]!),
+        train.map((i) => y[i]!),
+        { task: table.task, classes, seed: SEED, algorithm: algorithmSchema.parse('decision_tree') },
+      );
+      const leaves = new Set<unknown>(model.task === 'classification' ? model.predictProba(X).map((row) => row.join()) : model.predict(X));
+      assert.ok(leaves.size > 2, `${leaves.size} distinct leaf values`);
+    });
   });
 }

@@ -47,9 +47,29 @@ export function answerSchemas(spec: Spec) {
   const requestId = z.union([z.string(), z.number()]);
   const answeredId = requestId.meta({ description: 'The id sent in the request, or a generated one' });
 
-  const predictResponse = z.object({ [idField]: answeredId, ...predictionFields, model, api_version: apiVersion });
+  const explanation = z
+    .object({
+      scale: z.enum(['logit', 'probability', 'value']).meta({
+        description: classification
+          ? "What base, contributions and output are in: the explained class's logit (logistic regression) or probability (trees and forests)"
+          : `What base, contributions and output are in: the predicted ${config.target} itself`,
+      }),
+      ...(classification ? { class: z.string().meta({ description: 'The class explained: the predicted one' }) } : {}),
+      base: z.number().meta({
+        description: "The model's output at the training rows' column means (linear models) or on average over the training rows (trees)",
+      }),
+      output: z.number().meta({ description: 'The output explained for this row: base + the sum of the contributions (within 1e-6)' }),
+      contributions: z
+        .object(Object.fromEntries(spec.features.features.map((feature) => [feature.name, z.number()])))
+        .meta({ description: 'Each feature of features.yaml: how much it moves this row away from the base' }),
+    })
+    .meta({ description: "Why this prediction (POST …?explain=true): each feature's contribution, exact for the built-in models" });
+  const explained = { explanation: explanation.optional() };
+  const predictResponse = z.object({ [idField]: answeredId, ...predictionFields, ...explained, model, api_version: apiVersion });
   const batchResponse = z.object({
-    predictions: z.array(z.object({ [idField]: answeredId, ...predictionFields })).meta({ description: 'One per row, in order' }),
+    predictions: z
+      .array(z.object({ [idField]: answeredId, ...predictionFields, ...explained }))
+      .meta({ description: 'One per row, in order' }),
     model,
     api_version: apiVersion,
   });
@@ -145,6 +165,7 @@ export function answerSchemas(spec: Spec) {
   return {
     PredictResponse: predictResponse,
     BatchPredictResponse: batchResponse,
+    Explanation: explanation,
     Error: error,
     Health: health,
     Ready: ready,

@@ -85,6 +85,10 @@ export function routeTable({
   const example = exampleRequest(spec, 'req-0001');
   const feedback = monitoring.feedbackSchemas;
   const feedbackAnswers = new FeedbackAnswers(spec, monitoring, predictionLookup);
+  const explanationUnavailable = {
+    description: 'Malformed JSON (malformed_json), or explain=true for a model the service cannot explain (explanation_unavailable)',
+    schema: answers.Error,
+  };
 
   return [
     {
@@ -94,7 +98,7 @@ export function routeTable({
       body: predictions['/predict'],
       example,
       fastPath: true,
-      responses: { 200: { description: 'The prediction', schema: answers.PredictResponse } },
+      responses: { 200: { description: 'The prediction', schema: answers.PredictResponse }, 400: explanationUnavailable },
     },
     {
       method: 'POST',
@@ -103,7 +107,10 @@ export function routeTable({
       body: predictions['/predict/batch'],
       example: { rows: [example] },
       fastPath: true,
-      responses: { 200: { description: 'One prediction per row, in order', schema: answers.BatchPredictResponse } },
+      responses: {
+        200: { description: 'One prediction per row, in order', schema: answers.BatchPredictResponse },
+        400: explanationUnavailable,
+      },
     },
     {
       method: 'POST',

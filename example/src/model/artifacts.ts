@@ -104,6 +104,8 @@ export interface ModelArtifacts {
   onnx: Uint8Array;
   preprocessor: PreprocessorState;
   metadata: ModelMetadata;
+  /** More files for the version folder by name (e.g. explainer.json), written with the others. */
+  files?: Readonly<Record<string, string | Uint8Array>>;
 }
 
 export function sha256(text: string | Uint8Array): string {
@@ -137,6 +139,7 @@ export async function writeModelVersion(storeDir: string, artifacts: ModelArtifa
   await writeFile(join(staging, MODEL_FILE), artifacts.onnx);
   await writeFile(join(staging, PREPROCESSOR_FILE), `${JSON.stringify(artifacts.preprocessor, null, 2)}\n`);
   await writeFile(join(staging, METADATA_FILE), `${JSON.stringify(artifacts.metadata, null, 2)}\n`);
+  for (const [name, content] of Object.entries(artifacts.files ?? {})) await writeFile(join(staging, name), content);
   await rename(staging, dir);
   if (options.makeLatest) await setLatest(storeDir, version);
   return dir;

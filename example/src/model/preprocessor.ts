@@ -7,6 +7,8 @@
 //   fit(rows)                    learn the state from the training rows only (never from holdout rows)
 //   transform(rows)              one number[] per row, each of length outputSize, every value finite
 //   outputSize, outputColumns    the width of a transformed row and its column names (saved in model.json)
+//   columnFeatures               the features.yaml feature each output column comes from (explanations add the
+//                                columns' contributions up per feature; without it the service cannot explain)
 //   toJSON()                     the learned state as plain JSON (model_bin/<version>/preprocessor.json);
 //                                Preprocessor.fromJSON(features, state) restores it in the service
 // Rows contain every feature of features.yaml (a missing optional one is undefined) and never the target.
@@ -57,6 +59,11 @@ export class Preprocessor {
   /** Names of the output columns, in order (saved in model.json for explainability). */
   get outputColumns(): string[] {
     return this.encoders.flatMap(encoderColumns);
+  }
+
+  /** The feature each output column comes from, in order (a one-hot feature's columns all name it). */
+  get columnFeatures(): string[] {
+    return this.encoders.flatMap((encoder) => encoderColumns(encoder).map(() => encoder.feature));
   }
 
   transform(rows: readonly FeatureValues[]): number[][] {

@@ -3,6 +3,13 @@
 // everything else is fixed here so every project trains, evaluates and packages its model the same way.
 import { randomUUID } from 'node:crypto';
 import { modelVersionName, sha256, writeModelVersion, type ModelMetadata } from '../model/artifacts.js';
+import {
+  EXPLAINER_FILE,
+  explainTrainedModel,
+  globalImportance,
+  type Explainer,
+  type GlobalImportance,
+} from '../model/explanation/explainer.js';
 import { classIndex, type TrainedModel } from '../model/modelTypes.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import { referenceStatistics } from '../model/referenceStatistics.js';
@@ -38,6 +45,10 @@ export interface TrainingResult {
   versionDir: string;
   /** Whether the model became model_bin/LATEST, and why (training.promote). */
   promotion: PromotionDecision;
+  /** Explains the model's predictions (undefined when it cannot: the run's log says why). */
+  explainer: Explainer | undefined;
+  /** Each feature's mean absolute contribution over the holdout rows (undefined when the model cannot be explained). */
+  importance: GlobalImportance | undefined;
 }
 
 export async function runTraining({
@@ -93,6 +104,10 @@ export async function runTraining({
 
   step('Exporting to ONNX …');
   const onnx = model.toOnnx();
+  // What POST /predict?explain=true needs beside the graph (explainer.json), and the global feature importance.
+  const explained = explainTrainedModel({ onnx, xTrain, columns: preprocessor, features, classes });
+  if (explained.unavailable) step(`  this model's predictions cannot be explained: ${explained.unavailable}`);
+  const importance = explained.explainer && globalImportance(explained.explainer, xHoldout);
   const uuid = randomUUID();
   const metadata: ModelMetadata = {
     uuid,
@@ -114,7 +129,12 @@ export async function runTraining({
     git: gitProvenance(),
   };
   // Written first, then compared: the new model is scored from its own folder, as the service would run it.
-  const versionDir = await writeModelVersion(modelDir, { onnx, preprocessor: preprocessor.toJSON(), metadata }, { makeLatest: false });
+  const files: Record<string, string> = explained.state ? { [EXPLAINER_FILE]: `${JSON.stringify(explained.state)}\n` } : {};
+  const versionDir = await writeModelVersion(
+    modelDir,
+    { onnx, preprocessor: preprocessor.toJSON(), metadata, files },
+    { makeLatest: false },
+  );
   const promotion = await decidePromotion({
     spec,
     modelDir,
@@ -125,5 +145,5 @@ export async function runTraining({
   });
   if (promotion.promote) await recordPromotion(modelDir, { action: 'train', version: metadata.model_version });
   step(`Wrote ${versionDir}/ (model ${uuid})${promotion.promote ? `, now ${modelDir}/LATEST` : ''}`);
-  return { metadata, model, preprocessor, versionDir, promotion };
+  return { metadata, model, preprocessor, versionDir, promotion, explainer: explained.explainer, importance };
 }

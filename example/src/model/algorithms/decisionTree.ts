@@ -14,6 +14,14 @@ import {
 
 export type DecisionTreeOptions = CartOptions;
 
+/**
+ * The options without their undefined entries: ml-cart merges them over its defaults with Object.assign, where
+ * maxDepth: undefined (config.yaml without max_depth) replaced Infinity and stopped every split (a one-leaf tree).
+ */
+function cartOptions(options: DecisionTreeOptions): DecisionTreeOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
 interface Fitted {
   tree: CartTree;
   featureCount: number;
@@ -30,7 +38,7 @@ export class DecisionTreeClassifier implements Classifier {
   fit(X: readonly (readonly number[])[], y: readonly number[], classCount: number): this {
     const featureCount = featureWidth(X);
     checkClassLabels(y, X.length, classCount);
-    const tree = new mlCart.DecisionTreeClassifier({ ...this.options });
+    const tree = new mlCart.DecisionTreeClassifier(cartOptions(this.options));
     tree.train(
       X.map((row) => [...row]),
       [...y],
@@ -79,7 +87,7 @@ export class DecisionTreeRegressor implements Regressor {
   fit(X: readonly (readonly number[])[], y: readonly number[]): this {
     const featureCount = featureWidth(X);
     checkTargets(y, X.length);
-    const tree = new mlCart.DecisionTreeRegression({ ...this.options });
+    const tree = new mlCart.DecisionTreeRegression(cartOptions(this.options));
     tree.train(
       X.map((row) => [...row]),
       [...y],

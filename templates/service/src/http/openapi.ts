@@ -63,7 +63,9 @@ export function buildOpenApiDocument(
     400: error('Malformed JSON'),
     413: error(`Body larger than ${config.server.body_limit_bytes} bytes`),
     415: error('Body is not application/json'),
-    422: error('The body does not match its schema; `issues` lists the failing fields (the first 100), `issue_count` counts them'),
+    422: error(
+      'The body (or a query parameter) does not match its schema; `issues` lists the failing fields (the first 100), `issue_count` counts them',
+    ),
     503: error(`The model is not loaded yet, or the request was not answered within ${config.server.request_timeout_ms} ms`),
   };
   // What server.auth and server.rate_limit answer on every path they guard.
@@ -85,6 +87,7 @@ export function buildOpenApiDocument(
       ...(description ? { description } : {}),
       tags: [tag],
       operationId,
+      ...(route.method === 'POST' && route.body.query ? { parameters: queryParameters(route.body.query.shape) } : {}),
       ...(route.method === 'POST'
         ? {
             requestBody: {
@@ -122,6 +125,14 @@ export function buildOpenApiDocument(
       ...(keyed ? { securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: auth.header } } } : {}),
     },
   };
+}
+
+/** A route's query parameters (JsonRoute.query), each with its own schema and description. */
+function queryParameters(shape: Record<string, z.ZodType>) {
+  return Object.entries(shape).map(([name, schema]) => {
+    const { $schema: _, description, ...inline } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+    return { name, in: 'query', required: !schema.safeParse(undefined).success, ...(description ? { description } : {}), schema: inline };
+  });
 }
 
 /** The named zod schemas as JSON Schemas whose references point into #/components/schemas. */

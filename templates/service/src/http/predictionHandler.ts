@@ -5,9 +5,10 @@
 // both ways answer byte for byte alike.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
 import type { PredictionLog } from '../predictionLog/index.js';
+import { Explanations, type RowExplainer } from '../runtime/explanations.js';
 import { Predictions, type PredictionRequest } from '../runtime/predictions.js';
 import {
   fieldIssues,
@@ -28,13 +29,13 @@ export interface ModelState {
   loadError?: string;
 }
 
-/** The 422 answer for a body that does not match its schema: the first MAX_LISTED_ISSUES failing fields and their count. */
-export function validationFailed(error: z.ZodError, body: unknown): JsonError {
+/** The 422 answer for a body (or query) that does not match its schema: the first MAX_LISTED_ISSUES failing fields and their count. */
+export function validationFailed(error: z.ZodError, body: unknown, what = 'request body'): JsonError {
   const { issues, count } = fieldIssues(error, body);
   const listed = count > issues.length ? ` (the first ${issues.length} are listed)` : '';
   return {
     error: 'validation_failed',
-    message: `The request body is invalid: ${count} problem${count === 1 ? '' : 's'}${listed}`,
+    message: `The ${what} is invalid: ${count} problem${count === 1 ? '' : 's'}${listed}`,
     issues,
     issue_count: count,
   };
@@ -47,13 +48,26 @@ export interface JsonAnswer {
   afterSend?: () => void;
 }
 
+/** A route's query parameters, each a string or absent, as its `query` schema validated them. */
+export type QueryValues = Readonly<Record<string, string | undefined>>;
+
 /** A JSON POST route: the schema its body must match, and how it answers a valid body once the model is loaded. */
 export interface JsonRoute<T> {
   readonly schema: z.ZodType<T>;
   /** Readies the parsed JSON for the schema (see withoutPrototypes), when the route needs it. */
   readonly prepare?: (body: unknown) => unknown;
-  answer(body: T, predictor: Predictor, exchange: Exchange): Promise<JsonAnswer>;
+  /** The query parameters the route takes (a bad value is a 422 like the body's); others are ignored. */
+  readonly query?: z.ZodObject<Record<string, z.ZodType<string | undefined>>>;
+  answer(body: T, predictor: Predictor, exchange: Exchange, query: QueryValues): Promise<JsonAnswer>;
 }
+
+/** The URL's query parameters (the last of a repeated one); undefined when it has no query string. */
+function queryOf(url: string | undefined): Record<string, string> | undefined {
+  const start = url?.indexOf('?') ?? -1;
+  return start < 0 ? undefined : Object.fromEntries(new URLSearchParams(url!.slice(start + 1)));
+}
+
+const NO_QUERY: QueryValues = Object.freeze({});
 
 /** application/json, with no charset or UTF-8 (JSON's only charset in practice, RFC 8259). */
 function isUtf8Json(contentType: string | undefined): boolean {
@@ -80,6 +94,17 @@ export class JsonRouteHandler {
   /** Serves one request on the route; every outcome, including an unexpected error, is a JSON answer. */
   serve<T>(route: JsonRoute<T>, req: IncomingMessage, res: ServerResponse): void {
     const { guards } = this;
+    // No query string (the usual request): nothing to parse.
+    const given = route.query && queryOf(req.url);
+    let query = NO_QUERY;
+    if (given) {
+      const parsed = route.query!.safeParse(given);
+      if (!parsed.success) {
+        guards.sendError(res, 422, validationFailed(parsed.error, given, 'query string'));
+        return;
+      }
+      query = parsed.data;
+    }
     const encoding = req.headers['content-encoding'];
     if (!isUtf8Json(req.headers['content-type']) || (encoding !== undefined && encoding !== 'identity')) {
       guards.sendError(res, 415, { error: 'unsupported_media_type', message: 'Send the body as application/json (UTF-8, not compressed)' });
@@ -101,7 +126,7 @@ export class JsonRouteHandler {
     req.on('end', () => {
       if (size > this.limit) return;
       try {
-        this.answer(route, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res);
+        this.answer(route, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res, query);
       } catch (error) {
         this.guards.fail(res, error); // a bug in validation must cost this request, never the process
       }
@@ -113,7 +138,7 @@ export class JsonRouteHandler {
     this.guards.sendError(res, 413, { error: 'payload_too_large', message: `The body is larger than ${this.limit} bytes` });
   }
 
-  private answer<T>(route: JsonRoute<T>, bytes: Buffer, res: ServerResponse): void {
+  private answer<T>(route: JsonRoute<T>, bytes: Buffer, res: ServerResponse, query: QueryValues): void {
     const { guards } = this;
     let body: unknown;
     try {
@@ -139,13 +164,25 @@ export class JsonRouteHandler {
     }
     const exchange = exchangeOf(res)!;
     route
-      .answer(parsed.data, predictor, exchange)
+      .answer(parsed.data, predictor, exchange, query)
       .then((answer) => {
         if (guards.send(res, answer.status, answer.json)) answer.afterSend?.();
       })
       .catch((error: unknown) => guards.fail(res, error));
   }
 }
+
+/** ?explain=true on the prediction routes: each row's answer gets its explanation (src/runtime/explanations.ts). */
+export const explainQuery = z.object({
+  explain: z
+    .enum(['true', 'false'], { error: 'explain must be true or false' })
+    .optional()
+    .meta({
+      description:
+        "true: each row's answer adds `explanation`, every feature's contribution to the prediction (base + Σ contributions = output); " +
+        '400 explanation_unavailable for a model the service cannot explain',
+    }),
+});
 
 export interface PredictionRouteOptions {
   spec: Spec;
@@ -183,23 +220,36 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
     return features;
   };
   const idOf = (row: FeatureValues) => ownValue(row, idField) ?? randomUUID();
-  const answered = async (request: PredictionRequest): Promise<JsonAnswer> => {
-    const { json, publish } = await predictions.predict(request);
+  const explanations = new Explanations(spec);
+  const answered = async (request: PredictionRequest, query: QueryValues): Promise<JsonAnswer> => {
+    let explainer: RowExplainer | undefined;
+    if (query.explain === 'true') {
+      const found = await explanations.explainerFor(request.predictor);
+      if ('unavailable' in found)
+        return { status: 400, json: JSON.stringify({ error: 'explanation_unavailable', message: found.unavailable }) };
+      explainer = found;
+    }
+    const { json, publish } = await predictions.predict(explainer ? { ...request, explainer } : request);
     return { status: 200, json, afterSend: publish };
   };
 
   const predict: JsonRoute<FeatureValues> = {
     schema: schemas.predictRequest,
     prepare,
-    answer: (body, predictor, { requestId, startedAt }) =>
-      answered({ predictor, rows: [featuresOf(body)], ids: [idOf(body)], batch: false, route: '/predict', requestId, startedAt }),
+    query: explainQuery,
+    answer: (body, predictor, { requestId, startedAt }, query) =>
+      answered({ predictor, rows: [featuresOf(body)], ids: [idOf(body)], batch: false, route: '/predict', requestId, startedAt }, query),
   };
 
   const predictBatch: JsonRoute<{ rows: FeatureValues[] }> = {
     schema: schemas.batchRequest,
     prepare,
-    answer: ({ rows }, predictor, { requestId, startedAt }) =>
-      answered({ predictor, rows: rows.map(featuresOf), ids: rows.map(idOf), batch: true, route: '/predict/batch', requestId, startedAt }),
+    query: explainQuery,
+    answer: ({ rows }, predictor, { requestId, startedAt }, query) =>
+      answered(
+        { predictor, rows: rows.map(featuresOf), ids: rows.map(idOf), batch: true, route: '/predict/batch', requestId, startedAt },
+        query,
+      ),
   };
 
   return { '/predict': predict, '/predict/batch': predictBatch };

@@ -6,6 +6,7 @@
 // handed to onError with the request's id.
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import type { FeatureValues } from '../contract/index.js';
+import { withExplanations, type RowExplainer } from './explanations.js';
 import type { Prediction, Predictor } from './predictor.js';
 import { batchAnswerJson, predictAnswerJson, rowAnswerJson, type AnsweredPredictions } from './wireFormat.js';
 
@@ -23,6 +24,8 @@ export interface PredictionRequest {
   readonly requestId: string;
   /** performance.now() when the request arrived: the latency is measured from it. */
   readonly startedAt: number;
+  /** ?explain=true: adds each row's explanation to its answer (not to the prediction log). */
+  readonly explainer?: RowExplainer;
 }
 
 /** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
@@ -88,13 +91,15 @@ export class Predictions {
 
   /** Runs the model on the rows and writes the answer; the event waits for publish(). */
   async predict(request: PredictionRequest): Promise<PredictionAnswer> {
-    const { predictor, rows, ids, batch, route, requestId, startedAt } = request;
+    const { predictor, rows, ids, batch, route, requestId, startedAt, explainer } = request;
     const results = await this.runModel(request);
+    const explanations = explainer?.explain(rows, results);
     const latencyMs = performance.now() - startedAt;
     const { idField, featureNames, apiVersion } = this.options;
     const model = this.identity(predictor);
     const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
-    const json = batch ? batchAnswerJson(answers, model, apiVersion) : predictAnswerJson(answers[0]!, model, apiVersion);
+    const sent = explanations ? withExplanations(answers, explanations) : answers;
+    const json = batch ? batchAnswerJson(sent, model, apiVersion) : predictAnswerJson(sent[0]!, model, apiVersion);
     const event: PredictionEvent = {
       predictor,
       route,
