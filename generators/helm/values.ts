@@ -47,6 +47,12 @@ const COMMENTS: Record<string, string> = {
   probes: ' Liveness checks GET /health (the process answers); readiness checks GET /ready (the model is loaded).',
   autoscaling: ' A HorizontalPodAutoscaler on CPU (config.yaml helm.autoscaling); needs the metrics server.',
   podDisruptionBudget: ' Pods that stay up during voluntary disruptions such as node drains (config.yaml helm.min_available).',
+  rollout: [
+    ' Progressive delivery with Argo Rollouts (needs its controller and CRDs): enabled renders a Rollout instead of the',
+    ' Deployment, the same pods, updated as a canary through steps; with analysis.enabled an AnalysisTemplate checks',
+    ' the canary’s error ratio, p99 latency and live accuracy in Prometheus (prometheusAddress, needs serviceMonitor)',
+    ' against config.yaml’s monitoring thresholds every interval, and aborts (rolls back) past failureLimit failures.',
+  ].join('\n'),
   serviceMonitor: ' A Prometheus Operator ServiceMonitor (config.yaml helm.service_monitor); needs its CRDs.',
   prometheusRule: ' The alerts of monitoring/prometheus-rules.yml as a PrometheusRule (config.yaml helm.prometheus_rule); needs its CRDs.',
   grafanaDashboard: [
@@ -133,6 +139,19 @@ export function valuesObject(config: Config, names: DeploymentNames) {
       targetCPUUtilizationPercentage: helm.autoscaling.target_cpu_percent,
     },
     podDisruptionBudget: { enabled: true, minAvailable: helm.min_available },
+    rollout: {
+      enabled: false,
+      steps: [{ setWeight: 20 }, { pause: { duration: '5m' } }, { setWeight: 50 }, { pause: { duration: '5m' } }],
+      progressDeadlineSeconds: 600,
+      analysis: {
+        enabled: true,
+        // The Prometheus Operator's own Service in MicroK8s's observability add-on (kube-prometheus-stack).
+        prometheusAddress: 'http://prometheus-operated.observability.svc:9090',
+        interval: '1m',
+        failureLimit: 1,
+        rateWindow: '2m',
+      },
+    },
     serviceMonitor: { enabled: helm.service_monitor, path: '/metrics', interval: '30s', labels: {} },
     prometheusRule: { enabled: helm.prometheus_rule, labels: {} },
     grafanaDashboard: { enabled: helm.grafana_dashboard, namespace: '', labels: { grafana_dashboard: '1' } },

@@ -54,6 +54,10 @@ export const PROJECT_SCRIPTS = {
   train: 'tsx src/training/main.ts',
   // Scores a CSV file offline with the served model; built: node dist/cli/predict.js (README: Scoring a CSV file).
   predict: 'tsx src/cli/predict.ts',
+  // The model versions in model_bin/ and which is live; promote, rollback, compare (README: The model lifecycle).
+  models: 'tsx src/cli/models.ts',
+  // Re-scores logged predictions with another model version (README: The model lifecycle).
+  replay: 'tsx src/cli/replay.ts',
   prestart: 'npm run build',
   start: 'node dist/http/server.js',
   dev: 'tsx watch src/http/server.ts',

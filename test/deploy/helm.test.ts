@@ -236,6 +236,110 @@ for (const major of [3, 4] as HelmMajor[]) {
       );
     });
 
+    it('rollout.enabled: an Argo Rollouts Rollout runs the Deployment’s pods as a canary, with an AnalysisTemplate', async () => {
+      const deployment = one(await template('--values', valuesFile), 'Deployment');
+      const objects = await template('--values', valuesFile, '--set', 'rollout.enabled=true');
+      for (const object of objects) await validateObject(object);
+      assert.equal(byKind(objects, 'Deployment').length, 0, 'the Rollout replaces the Deployment');
+      const rollout = one(objects, 'Rollout');
+      assert.deepEqual(rollout.spec.template, deployment.spec.template, 'the same pod template');
+      assert.deepEqual(rollout.spec.selector, deployment.spec.selector);
+      assert.equal(rollout.spec.replicas, 3);
+      assert.equal(rollout.spec.progressDeadlineAbort, true);
+      const values = parse(readFileSync(join(chart, 'values.yaml'), 'utf8'));
+      assert.deepEqual(rollout.spec.strategy.canary.steps, values.rollout.steps);
+      assert.ok(values.rollout.steps.some((step: Loose) => step.setWeight !== undefined));
+      const analysis = one(objects, 'AnalysisTemplate');
+      assert.deepEqual(rollout.spec.strategy.canary.analysis, {
+        templates: [{ templateName: analysis.metadata.name }],
+        startingStep: 1,
+        args: [{ name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } }],
+      });
+      assert.deepEqual(one(objects, 'ServiceMonitor').spec.podTargetLabels, ['rollouts-pod-template-hash']);
+      // Every metric the analysis reads is one the service exports.
+      const exported = readFileSync(join(project, 'src/monitoring/metrics.ts'), 'utf8');
+      for (const metric of analysis.spec.metrics) {
+        assert.equal(metric.provider.prometheus.address, values.rollout.analysis.prometheusAddress);
+        for (const [name] of metric.provider.prometheus.query.matchAll(/\b(?:ml|http)_[a-z0-9_]+(?=\{)/g))
+          assert.ok(exported.includes(`'${name.replace(/_bucket$/, '')}'`), `${metric.name}: ${name} is exported by the service`);
+      }
+
+      const scaled = await template('--values', valuesFile, '--set', 'rollout.enabled=true', '--set', 'autoscaling.enabled=true');
+      assert.deepEqual(one(scaled, 'HorizontalPodAutoscaler').spec.scaleTargetRef, {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        name: rollout.metadata.name,
+      });
+      assert.equal(one(scaled, 'Rollout').spec.replicas, undefined, 'the autoscaler sets the replicas');
+      const unanalysed = await template('--values', valuesFile, '--set', 'rollout.enabled=true', '--set', 'rollout.analysis.enabled=false');
+      assert.equal(byKind(unanalysed, 'AnalysisTemplate').length, 0);
+      assert.equal(one(unanalysed, 'Rollout').spec.strategy.canary.analysis, undefined);
+      await assert.rejects(
+        template('--set', 'rollout.enabled=true', '--set', 'serviceMonitor.enabled=false'),
+        /rollout\.analysis needs serviceMonitor\.enabled/,
+        'an analysis without the metrics it reads is refused at render time',
+      );
+      await run(helm, ['lint', '--strict', chart, '--values', valuesFile, '--set', 'rollout.enabled=true'], { cwd: project });
+    });
+
+    it('the analysis queries (promtool): 1 for a healthy canary or one without data yet, 0 for a failing one', async () => {
+      const analysis = one(await template('--values', valuesFile, '--set', 'rollout.enabled=true'), 'AnalysisTemplate');
+      const queries: Record<string, string> = Object.fromEntries(
+        analysis.spec.metrics.map((metric: Loose) => [metric.name, metric.provider.prometheus.query]),
+      );
+      assert.deepEqual(Object.keys(queries), ['error-ratio', 'p99-latency', 'live-metric']);
+      for (const metric of analysis.spec.metrics) assert.equal(metric.successCondition, 'result[0] == 1');
+      // The thresholds as any pod of the release exports them (config.yaml monitoring), and three canaries: a healthy
+      // one, one failing every check (half its answers 5xx, slow, inaccurate), one whose regression error is too high.
+      const release = 'namespace="ml", service="iris-classifier", pod="iris-classifier-stable"';
+      const canary = (hash: string, labels: string) => `{namespace="ml", rollouts_pod_template_hash="${hash}", ${labels}}`;
+      const series = (name: string, values: string) => ({ series: name, values });
+      const buckets = (hash: string, fast: string, slow: string) => [
+        series(`http_request_duration_seconds_bucket${canary(hash, 'route="/predict", le="0.1"')}`, fast),
+        series(`http_request_duration_seconds_bucket${canary(hash, 'route="/predict", le="1"')}`, fast),
+        series(`http_request_duration_seconds_bucket${canary(hash, 'route="/predict", le="+Inf"')}`, slow),
+      ];
+      const inputSeries = [
+        series(`ml_http_error_ratio_threshold{${release}}`, '0.05x10'),
+        series(`ml_http_latency_p99_threshold_seconds{${release}}`, '0.5x10'),
+        series(`ml_live_metric_min{${release}, metric="accuracy"}`, '0.9x10'),
+        series(`ml_live_metric_max{${release}, metric="rmse"}`, '1x10'),
+        series(`http_requests_total${canary('good', 'route="/predict", status="200"')}`, '0+60x10'),
+        ...buckets('good', '0+60x10', '0+60x10'),
+        series(`ml_live_metric${canary('good', 'metric="accuracy"')}`, '0.95x10'),
+        series(`http_requests_total${canary('bad', 'route="/predict", status="200"')}`, '0+30x10'),
+        series(`http_requests_total${canary('bad', 'route="/predict", status="500"')}`, '0+30x10'),
+        ...buckets('bad', '0x10', '0+60x10'),
+        series(`ml_live_metric${canary('bad', 'metric="accuracy"')}`, '0.5x10'),
+        series(`ml_live_metric${canary('worse', 'metric="rmse"')}`, '2x10'),
+      ];
+      const expected: Record<string, Record<string, number>> = {
+        good: { 'error-ratio': 1, 'p99-latency': 1, 'live-metric': 1 },
+        bad: { 'error-ratio': 0, 'p99-latency': 0, 'live-metric': 0 },
+        worse: { 'live-metric': 0 },
+        'no-data-yet': { 'error-ratio': 1, 'p99-latency': 1, 'live-metric': 1 },
+      };
+      const tests = Object.entries(expected).flatMap(([hash, results]) =>
+        Object.entries(results).map(([name, value]) => ({
+          expr: queries[name]!.replaceAll('{{args.canary-hash}}', hash),
+          eval_time: '5m',
+          exp_samples: [{ labels: '{}', value }],
+        })),
+      );
+      const rules = join(project, 'analysis-rules.yml');
+      writeFileSync(rules, stringify({ groups: [] }));
+      const testFile = join(project, 'analysis.test.yml');
+      writeFileSync(
+        testFile,
+        stringify({
+          rule_files: [rules],
+          evaluation_interval: '1m',
+          tests: [{ interval: '1m', input_series: inputSeries, promql_expr_test: tests }],
+        }),
+      );
+      assert.match((await run('promtool', ['test', 'rules', testFile], { cwd: project })).stdout, /SUCCESS/);
+    });
+
     it('an existing Secret replaces the chart’s own', async () => {
       const objects = await template('--set', 'secret.existingSecret=iris-secrets');
       assert.equal(byKind(objects, 'Secret').length, 0);

@@ -3,7 +3,8 @@
 // npm scripts that exist and run, and scripts of the project; the controller's Configuration as Code defines
 // both jobs with a Job DSL script that parses too; start-jenkins.sh builds and runs the controller.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
@@ -236,5 +237,96 @@ describe('jenkins: start-jenkins.sh', function () {
     ])
       assert.ok(runCall.includes(part), `${part} in: ${runCall}`);
     assert.doesNotMatch(runCall, /JENKINS_ADMIN_PASSWORD=/, 'the password is passed from the environment, not the command line');
+  });
+});
+
+describe('jenkins: the Deploy stage’s helm/deploy.sh follows an Argo Rollouts canary (rollout.enabled)', function () {
+  this.timeout(60_000);
+  let project: string;
+  let dir: string;
+  let bin: string;
+  before(async () => (project = await generatedProject()));
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'deploy-rollout-'));
+    bin = join(dir, 'bin');
+    mkdirSync(bin);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * Runs helm/deploy.sh with stand-ins for the cluster's tools: helm upgrades nothing and prints `manifest` as the
+   * release's; kubectl answers the Rollout's name, then one line of `states` per look ("generation observed phase message").
+   */
+  function deploy(manifest: string, states: string[] | 'no kubectl') {
+    const log = join(dir, 'calls.txt');
+    writeFileSync(log, '');
+    writeFileSync(join(dir, 'manifest.yaml'), manifest);
+    writeFileSync(
+      join(bin, 'helm'),
+      `#!/bin/sh\necho "helm $*" >> "${log}"\ncase "$1" in get) cat "${join(dir, 'manifest.yaml')}" ;; esac\n`,
+    );
+    let path = `${bin}${delimiter}${process.env.PATH}`;
+    if (states === 'no kubectl') {
+      // Only the tools the script needs: the machine's kubectl (and a stand-in from an earlier call) must not be found.
+      rmSync(join(bin, 'kubectl'), { force: true });
+      for (const tool of ['bash', 'grep', 'mktemp', 'chmod', 'rm', 'dirname', 'cat'])
+        symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+      path = bin;
+    } else {
+      writeFileSync(join(dir, 'states.txt'), `${states.join('\n')}\n`);
+      // Each look at the Rollout takes the next state; the last one stays.
+      writeFileSync(
+        join(bin, 'kubectl'),
+        [
+          '#!/bin/sh',
+          `echo "kubectl $*" >> "${log}"`,
+          'case "$*" in *items*) echo iris-classifier; exit 0 ;; esac',
+          `states="${join(dir, 'states.txt')}"`,
+          'head -n 1 "$states"',
+          'if [ "$(wc -l < "$states")" -gt 1 ]; then sed -i 1d "$states"; fi',
+        ].join('\n'),
+      );
+      chmodSync(join(bin, 'kubectl'), 0o755);
+    }
+    chmodSync(join(bin, 'helm'), 0o755);
+    const result = spawnSync(join(project, 'helm/deploy.sh'), ['1.0.0-abc'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: path, ROLLOUT_POLL_SECONDS: '0.1', ROLLOUT_TIMEOUT_SECONDS: '2' },
+    });
+    return { ...result, calls: readFileSync(log, 'utf8').trim().split('\n') };
+  }
+
+  const ROLLOUT = 'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: iris-classifier\n';
+
+  it('a Deployment: helm upgrade --install and nothing more', () => {
+    const result = deploy('apiVersion: apps/v1\nkind: Deployment\n', ['2 2 Healthy']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.calls[0]!, /^helm upgrade --install iris-classifier \. .*--wait .*--set-string image\.tag=1\.0\.0-abc/);
+    assert.ok(!result.calls.some((call) => call.startsWith('kubectl')));
+  });
+
+  it('a canary: waits until the controller has seen the upgrade and the Rollout is Healthy', () => {
+    const result = deploy(ROLLOUT, ['2 1 Healthy', '2 2 Progressing', '2 2 Paused CanaryPauseStep', '2 2 Healthy']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /Rollout iris-classifier is healthy: the new version serves all traffic/);
+    assert.equal(result.calls.filter((call) => call.includes('jsonpath={.metadata.generation}')).length, 4);
+  });
+
+  it('a canary its analysis aborted: the stage fails, saying it was rolled back', () => {
+    const result = deploy(ROLLOUT, ['2 2 Progressing', '2 2 Degraded RolloutAborted: Metric "error-ratio" assessed Failed']);
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      /Rollout iris-classifier was aborted and rolled back \(RolloutAborted: Metric "error-ratio" assessed Failed\)/,
+    );
+  });
+
+  it('a canary that never finishes: fails after ROLLOUT_TIMEOUT_SECONDS; without kubectl it says how to follow it', () => {
+    const stuck = deploy(ROLLOUT, ['2 2 Paused CanaryPauseStep']);
+    assert.equal(stuck.status, 1);
+    assert.match(stuck.stderr, /is still Paused after 2 s \(CanaryPauseStep\)/);
+    const blind = deploy(ROLLOUT, 'no kubectl');
+    assert.equal(blind.status, 0, blind.stderr);
+    assert.match(blind.stderr, /follow it with: kubectl argo rollouts get rollout --namespace iris-classifier <name> --watch/);
   });
 });

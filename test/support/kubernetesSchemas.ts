@@ -1,6 +1,7 @@
 // Offline validation of rendered Kubernetes objects against the API schemas, with the npm packages
-// kubernetes-models (the built-in kinds) and @kubernetes-models/prometheus-operator and /argo-cd (ServiceMonitor,
-// PrometheusRule, AlertmanagerConfig, Application). kubectl cannot validate without a cluster; these check types, required fields, enums and formats.
+// kubernetes-models (the built-in kinds) and @kubernetes-models/prometheus-operator, /argo-cd and /argo-rollouts
+// (ServiceMonitor, PrometheusRule, AlertmanagerConfig, Application, Rollout, AnalysisTemplate). kubectl cannot
+// validate without a cluster; these check types, required fields, enums and formats.
 // An object of a kind none of them knows is an error, never silently accepted.
 
 interface Model {
@@ -8,11 +9,12 @@ interface Model {
 }
 type ModelClass = new (data: object) => Model;
 
-/** apiVersion → the module with its models. */
-function moduleFor(apiVersion: string): string {
-  if (apiVersion.startsWith('monitoring.coreos.com/')) return `@kubernetes-models/prometheus-operator/${apiVersion}`;
-  if (apiVersion.startsWith('argoproj.io/')) return `@kubernetes-models/argo-cd/${apiVersion}`;
-  return `kubernetes-models/${apiVersion}`;
+/** apiVersion → the modules that may hold its models (Argo CD and Argo Rollouts share argoproj.io). */
+function modulesFor(apiVersion: string): string[] {
+  if (apiVersion.startsWith('monitoring.coreos.com/')) return [`@kubernetes-models/prometheus-operator/${apiVersion}`];
+  if (apiVersion.startsWith('argoproj.io/'))
+    return [`@kubernetes-models/argo-cd/${apiVersion}`, `@kubernetes-models/argo-rollouts/${apiVersion}`];
+  return [`kubernetes-models/${apiVersion}`];
 }
 
 export interface KubernetesObject {
@@ -26,14 +28,19 @@ export interface KubernetesObject {
 export async function validateObject(object: KubernetesObject): Promise<void> {
   const { apiVersion, kind } = object;
   const label = `${apiVersion} ${kind} ${object.metadata?.name ?? '(no name)'}`;
-  let models: Record<string, unknown>;
-  try {
-    models = (await import(moduleFor(apiVersion))) as Record<string, unknown>;
-  } catch {
-    throw new Error(`${label}: no schema for apiVersion ${apiVersion}`);
+  let Model: ModelClass | undefined;
+  let found = false;
+  for (const name of modulesFor(apiVersion)) {
+    const models = (await import(name).catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (!models) continue;
+    found = true;
+    if (typeof models[kind] === 'function') {
+      Model = models[kind] as ModelClass;
+      break;
+    }
   }
-  const Model = models[kind] as ModelClass | undefined;
-  if (typeof Model !== 'function') throw new Error(`${label}: no schema for kind ${kind} in ${apiVersion}`);
+  if (!found) throw new Error(`${label}: no schema for apiVersion ${apiVersion}`);
+  if (!Model) throw new Error(`${label}: no schema for kind ${kind} in ${apiVersion}`);
   try {
     new Model(object).validate();
   } catch (error) {

@@ -57,6 +57,20 @@ export const servedMetadataSchema = z.looseObject({
 /** A served model's description, with the identifying fields filled in when model.json leaves them out. */
 export type ServedMetadata = z.output<typeof servedMetadataSchema> & { uuid: string; version: string; created_at: string };
 
+/** Where a model's training and holdout rows came from (model.json `data`; src/training/dataset.ts makes it). */
+export interface DataProvenance {
+  /** config.yaml data.path. */
+  path: string;
+  /** sha256 of the file at data.path; null when it is not a readable file (a loadData() reading elsewhere). */
+  sha256: string | null;
+  /** Rows loadData() returned. */
+  rows: number;
+  seed: number;
+  holdout_fraction: number;
+  /** sha256 of the holdout rows (features and label, in order): equal exactly when two runs held out the same rows. */
+  holdout_sha256: string;
+}
+
 /** Everything training writes into model.json. */
 export interface ModelMetadata {
   uuid: string;
@@ -80,10 +94,10 @@ export interface ModelMetadata {
   metrics: Metrics;
   quality_gate: QualityGateResult;
   rows: { train: number; holdout: number };
-  /** Where the training rows came from: config.yaml data.path and that file's sha256 (null when it is not a file). */
-  data: { source: string; sha256: string | null };
   /** Per-feature statistics of the training rows, the reference for drift monitoring. */
   reference: Record<string, FeatureStatistics>;
+  /** The data and split the model was trained and evaluated on (model.json of older models lacks it). */
+  data: DataProvenance;
   /** The commit of the code and data that trained the model: $GIT_COMMIT (Jenkins sets it) or `git rev-parse HEAD`. */
   git: { commit: string; dirty: boolean | null } | null;
 }
@@ -108,7 +122,8 @@ export function modelVersionName(createdAt: Date, uuid: string): string {
     .replace(/\.\d+Z$/, 'Z')}-${uuid.slice(0, 8)}`;
 }
 
-async function writeAtomically(path: string, content: string | Uint8Array): Promise<void> {
+/** Writes a file whole or not at all: a reader sees the old content or the new, never a part. */
+export async function writeAtomically(path: string, content: string | Uint8Array): Promise<void> {
   await writeFile(`${path}.tmp`, content);
   await rename(`${path}.tmp`, path);
 }

@@ -3,9 +3,7 @@
 // everything else is fixed here so every project trains, evaluates and packages its model the same way.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { loadData } from '../data/dataLoader.js';
-import { validateRows, type TrainingRow } from '../data/rows.js';
-import { modelVersionName, readLatest, setLatest, sha256, writeModelVersion, writeReport, type ModelMetadata } from '../model/artifacts.js';
+import { modelVersionName, readLatest, sha256, writeModelVersion, writeReport, type ModelMetadata } from '../model/artifacts.js';
 import {
   EXPLAINER_FILE,
   explainTrainedModel,
@@ -16,14 +14,15 @@ import {
 import { classIndex, type TrainedModel } from '../model/modelTypes.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import { referenceStatistics } from '../model/referenceStatistics.js';
-import { getClasses, trainModel } from '../model/train.js';
+import { trainModel } from '../model/train.js';
 import type { FeatureValues, Spec } from '../contract/index.js';
 import type { Metrics } from '../model/evaluation.js';
+import { holdoutOf, loadDataset, trainingPartOf } from './dataset.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
-import { dataFileSha256, gitProvenance } from './provenance.js';
+import { gitProvenance } from './provenance.js';
 import { decidePromotion, oneLine, servedPredictions, type PromotionDecision } from './promotion.js';
+import { recordPromotion } from './promotionHistory.js';
 import { checkQualityGate } from './qualityGate.js';
-import { trainHoldoutSplit } from './split.js';
 import { renderTrainingReport, type HoldoutOutcome, type LatestOnHoldout } from './trainingReport.js';
 
 export interface TrainingOptions {
@@ -70,39 +69,24 @@ export async function runTraining({
   const step = (text: string) => log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}`);
 
   step(`Loading data (${config.data.path}) …`);
-  const rows: TrainingRow[] = await loadData(spec);
-  validateRows(rows, features, config);
-  step(`  ${rows.length} rows, ${features.length} features, all valid against features.yaml`);
-
-  const labels = rows.map((row) => row[config.target]!);
-  const classes = config.task === 'classification' ? getClasses(labels.map(String)) : [];
-  const y = config.task === 'classification' ? labels.map((label) => classes.indexOf(String(label))) : labels.map(Number);
-  const unlisted = config.task === 'classification' ? labels.filter((_, i) => y[i] === -1) : [];
-  if (unlisted.length)
-    throw new Error(`getClasses() left out the label ${JSON.stringify(unlisted[0])}: it must return every label of the data`);
-  const split = trainHoldoutSplit(
-    rows.length,
-    config.training.holdout_fraction,
-    config.training.seed,
-    config.task === 'classification' ? y : undefined,
-  );
+  const dataset = await loadDataset(spec);
+  const { classes, split } = dataset;
+  step(`  ${dataset.rows.length} rows, ${features.length} features, all valid against features.yaml`);
   step(
     `Split: ${split.train.length} train / ${split.holdout.length} holdout rows (seed ${config.training.seed}${config.task === 'classification' ? ', stratified by class' : ''})`,
   );
 
   step('Fitting the preprocessor on the training rows …');
-  const featureRows = rows.map(({ [config.target]: _target, ...values }) => values);
-  const pick = <T>(items: readonly T[], indexes: readonly number[]) => indexes.map((i) => items[i]!);
-  const trainRows = pick(featureRows, split.train);
-  const holdoutRows = pick(featureRows, split.holdout);
-  const preprocessor = new Preprocessor(features).fit(trainRows);
-  const xTrain = preprocessor.transform(trainRows);
-  const xHoldout = preprocessor.transform(holdoutRows);
+  const training = trainingPartOf(dataset);
+  const holdout = holdoutOf(dataset);
+  const preprocessor = new Preprocessor(features).fit(training.rows);
+  const xTrain = preprocessor.transform(training.rows);
+  const xHoldout = preprocessor.transform(holdout.rows);
 
   step(
     `Training the ${config.task} model (training.algorithm: ${config.training.algorithm.name}) on ${preprocessor.outputSize} input columns …`,
   );
-  const model = trainModel(xTrain, pick(y, split.train), {
+  const model = trainModel(xTrain, training.y, {
     task: config.task,
     classes,
     seed: config.training.seed,
@@ -113,17 +97,17 @@ export async function runTraining({
   step(`  trained ${model.algorithm}`);
 
   step('Evaluating on the holdout rows …');
-  const yHoldout = pick(y, split.holdout);
+  const yHoldout = split.holdout.map((i) => dataset.y[i]!);
   let metrics: Metrics;
   let outcome: HoldoutOutcome;
   if (model.task === 'classification') {
     const probabilities = model.predictProba(xHoldout);
     metrics = classificationMetrics(yHoldout, probabilities.map(classIndex), classes.length);
-    outcome = { task: 'classification', trainLabels: pick(y, split.train), holdoutLabels: yHoldout, probabilities };
+    outcome = { task: 'classification', trainLabels: training.y, holdoutLabels: yHoldout, probabilities };
   } else {
     const predictions = model.predict(xHoldout);
     metrics = regressionMetrics(yHoldout, predictions);
-    outcome = { task: 'regression', trainTargets: pick(y, split.train), holdoutTargets: yHoldout, predictions };
+    outcome = { task: 'regression', trainTargets: training.y, holdoutTargets: yHoldout, predictions };
   }
   const qualityGate = checkQualityGate(metrics, config.training);
 
@@ -149,8 +133,8 @@ export async function runTraining({
     metrics,
     quality_gate: qualityGate,
     rows: { train: split.train.length, holdout: split.holdout.length },
-    data: { source: config.data.path, sha256: await dataFileSha256(config.data.path) },
-    reference: referenceStatistics(features, trainRows),
+    reference: referenceStatistics(features, training.rows),
+    data: dataset.provenance,
     git: gitProvenance(),
   };
   // Written first, then compared: the new model is scored from its own folder, as the service would run it.
@@ -166,8 +150,8 @@ export async function runTraining({
     modelDir,
     versionDir,
     gatePassed: qualityGate.passed,
-    holdoutRows,
-    holdoutLabels: pick(labels, split.holdout),
+    holdoutRows: holdout.rows,
+    holdoutLabels: holdout.labels,
   });
 
   step('Writing the training report …');
@@ -178,20 +162,20 @@ export async function runTraining({
       metadata,
       features,
       split: { seed: config.training.seed, holdoutFraction: config.training.holdout_fraction },
-      trainRows,
-      holdoutRows,
+      trainRows: training.rows,
+      holdoutRows: holdout.rows,
       outcome,
       latest:
         previousLatest === undefined
           ? undefined
-          : await latestOnHoldout(spec, join(modelDir, previousLatest), previousLatest, holdoutRows, classes),
+          : await latestOnHoldout(spec, join(modelDir, previousLatest), previousLatest, holdout.rows, classes),
       promotion,
       // The mean absolute contribution per feature over the holdout rows, or why this model cannot be explained.
       importance: importance ?? { unavailable: explained.unavailable ?? 'this model cannot be explained' },
     }),
   );
   // After the report: a model is served only once its folder is complete.
-  if (promotion.promote) await setLatest(modelDir, metadata.model_version);
+  if (promotion.promote) await recordPromotion(modelDir, { action: 'train', version: metadata.model_version });
   step(`Wrote ${versionDir}/ (model ${uuid})${promotion.promote ? `, now ${modelDir}/LATEST` : ''}`);
   return { metadata, model, preprocessor, versionDir, reportPath, promotion, explainer: explained.explainer, importance };
 }

@@ -158,7 +158,7 @@ function dataSection({ metadata, split, trainRows, holdoutRows, outcome }: Train
     : 'not a git checkout';
   const { data } = metadata;
   const rows: string[][] = [
-    ['source (config.yaml data.path)', `<code>${escapeHtml(data.source)}</code>`],
+    ['source (config.yaml data.path)', `<code>${escapeHtml(data.path)}</code>`],
     [
       'data file sha256',
       data.sha256 ? `<code>${escapeHtml(data.sha256)}</code>` : 'not a file (read by <code>src/data/dataLoader.ts</code>)',

@@ -12,6 +12,8 @@ import { OnnxPredictor } from '../../src/runtime/predictor.js';
 import type { Spec } from '../../src/contract/index.js';
 import { runTraining, type TrainingResult } from '../../src/training/pipeline.js';
 import { checkQualityGate } from '../../src/training/qualityGate.js';
+import { loadDataset } from '../../src/training/dataset.js';
+import { HISTORY_FILE, readHistory } from '../../src/training/promotionHistory.js';
 import { trainHoldoutSplit } from '../../src/training/split.js';
 import { projectPaths } from '../../src/contract/environment.js';
 import { trainedProject } from '../support/trainedModel.js';
@@ -36,9 +38,20 @@ describe('training pipeline', () => {
     assert.equal(typeof metric, 'number');
     assert.ok(metadata.git === null || /^[0-9a-f]{7,64}$/.test(metadata.git.commit));
     assert.equal(metadata.quality_gate.passed, true);
-    // The data's provenance: config.yaml's data.path and the sha256 of that file as it was read.
-    assert.equal(metadata.data.source, spec.config.data.path);
-    assert.equal(metadata.data.sha256, createHash('sha256').update(readFileSync(spec.config.data.path)).digest('hex'));
+    // The data and split it was evaluated on: the same split again gives the same holdout hash.
+    const { data } = metadata;
+    assert.deepEqual(
+      [data.path, data.rows, data.seed, data.holdout_fraction],
+      [
+        spec.config.data.path,
+        metadata.rows.train + metadata.rows.holdout,
+        spec.config.training.seed,
+        spec.config.training.holdout_fraction,
+      ],
+    );
+    // The sha256 of the data file as it was read.
+    assert.equal(data.sha256, createHash('sha256').update(readFileSync(spec.config.data.path)).digest('hex'));
+    assert.equal(data.holdout_sha256, (await loadDataset(spec)).provenance.holdout_sha256);
 
     // One reference entry per feature, describing the training rows only.
     assert.deepEqual(
@@ -175,9 +188,17 @@ describe('model versions and the quality gate', function () {
     // Three folders; LATEST names the newest promoted, so the rejected model is never served by default.
     assert.deepEqual(
       readdirSync(store).sort(),
-      [first.metadata.model_version, second.metadata.model_version, rejected.metadata.model_version, LATEST_FILE].sort(),
+      [first.metadata.model_version, second.metadata.model_version, rejected.metadata.model_version, LATEST_FILE, HISTORY_FILE].sort(),
     );
     assert.equal(readFileSync(join(store, LATEST_FILE), 'utf8').trim(), second.metadata.model_version);
+    // Each promotion is in the history, with the version it replaced.
+    assert.deepEqual(
+      (await readHistory(store)).map(({ action, version, previous }) => ({ action, version, previous })),
+      [
+        { action: 'train', version: first.metadata.model_version, previous: null },
+        { action: 'train', version: second.metadata.model_version, previous: first.metadata.model_version },
+      ],
+    );
     assert.equal((await OnnxPredictor.load(store, spec)).metadata.uuid, second.metadata.uuid);
 
     const pinned = withTraining(spec, {}, { model_version: first.metadata.model_version });

@@ -66,7 +66,14 @@ function input(task: Task, extra: Partial<TrainingReportInput> = {}): TrainingRe
     metrics: task === 'classification' ? { accuracy: 0.8, macro_f1: 0.8, confusion_matrix: [] } : { rmse: 2, mae: 1.5, r2: 0.9 },
     quality_gate: { passed: true, checks: [] },
     rows: { train: trainRows.length, holdout: holdoutRows.length },
-    data: { source: 'data/table.csv', sha256: 'a'.repeat(64) },
+    data: {
+      path: 'data/table.csv',
+      sha256: 'a'.repeat(64),
+      rows: trainRows.length + holdoutRows.length,
+      seed: 42,
+      holdout_fraction: 0.2,
+      holdout_sha256: 'b'.repeat(64),
+    },
     reference: {},
     git: { commit: 'c'.repeat(40), dirty: false },
   };
