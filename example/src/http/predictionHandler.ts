@@ -52,6 +52,10 @@ export interface JsonRoute<T> {
   readonly schema: z.ZodType<T>;
   /** Readies the parsed JSON for the schema (see withoutPrototypes), when the route needs it. */
   readonly prepare?: (body: unknown) => unknown;
+  /** The status of a body that does not match the schema: 422 (default), or 400 where a protocol says so (V2). */
+  readonly invalidStatus?: number;
+  /** Refuses the request before its body is read, e.g. 404 for a model the URL names that is not served here. */
+  readonly refuse?: (exchange: Exchange) => { status: number; error: JsonError } | undefined;
   answer(body: T, predictor: Predictor, exchange: Exchange): Promise<JsonAnswer>;
 }
 
@@ -80,6 +84,11 @@ export class JsonRouteHandler {
   /** Serves one request on the route; every outcome, including an unexpected error, is a JSON answer. */
   serve<T>(route: JsonRoute<T>, req: IncomingMessage, res: ServerResponse): void {
     const { guards } = this;
+    const refused = route.refuse?.(exchangeOf(res)!);
+    if (refused) {
+      guards.sendError(res, refused.status, refused.error);
+      return;
+    }
     const encoding = req.headers['content-encoding'];
     if (!isUtf8Json(req.headers['content-type']) || (encoding !== undefined && encoding !== 'identity')) {
       guards.sendError(res, 415, { error: 'unsupported_media_type', message: 'Send the body as application/json (UTF-8, not compressed)' });
@@ -126,7 +135,7 @@ export class JsonRouteHandler {
     }
     const parsed = route.schema.safeParse(route.prepare ? route.prepare(body) : body);
     if (!parsed.success) {
-      guards.sendError(res, 422, validationFailed(parsed.error, body));
+      guards.sendError(res, route.invalidStatus ?? 422, validationFailed(parsed.error, body));
       return;
     }
     const predictor = this.model.predictor;
@@ -147,12 +156,36 @@ export class JsonRouteHandler {
   }
 }
 
-export interface PredictionRouteOptions {
+/**
+ * The runtime every prediction route answers through (/predict, /predict/batch, the V2 infer routes), with
+ * monitoring and the prediction log subscribed to its prediction events.
+ */
+export function servedPredictions({
+  spec,
+  monitoring,
+  predictionLog,
+  onError,
+}: {
   spec: Spec;
-  schemas: RequestSchemas;
   monitoring: Monitoring;
   predictionLog: PredictionLog;
   onError: (error: unknown, requestId: string) => void;
+}): Predictions {
+  const { config } = spec;
+  const featureNames = spec.features.features.map((feature) => feature.name);
+  const predictions = new Predictions({ idField: config.id_field, featureNames, apiVersion: config.version, onError });
+  predictions.subscribe({
+    modelCall: (call) => monitoring.recordModelCall(call),
+    prediction: (event) => monitoring.recordPredictions(event),
+  });
+  predictions.subscribe({ prediction: (event) => predictionLog.log(event) });
+  return predictions;
+}
+
+export interface PredictionRouteOptions {
+  spec: Spec;
+  schemas: RequestSchemas;
+  predictions: Predictions;
 }
 
 /**
@@ -160,16 +193,10 @@ export interface PredictionRouteOptions {
  * the answer; once it is sent, the runtime publishes the request's prediction event to monitoring and the
  * prediction log (never awaited, never failing the request).
  */
-export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }: PredictionRouteOptions) {
+export function predictionRoutes({ spec, schemas, predictions }: PredictionRouteOptions) {
   const { config } = spec;
   const idField = config.id_field;
   const featureNames = spec.features.features.map((feature) => feature.name);
-  const predictions = new Predictions({ idField, featureNames, apiVersion: config.version, onError });
-  predictions.subscribe({
-    modelCall: (call) => monitoring.recordModelCall(call),
-    prediction: (event) => monitoring.recordPredictions(event),
-  });
-  predictions.subscribe({ prediction: (event) => predictionLog.log(event) });
   // A feature or id field named like an Object.prototype member (constructor, toString): the body's objects lose
   // their prototype before validation, and every read below is of own properties only.
   const prepare = inheritedNames([...featureNames, idField]).length ? withoutPrototypes : undefined;

@@ -23,7 +23,15 @@ export interface PredictionRequest {
   readonly requestId: string;
   /** performance.now() when the request arrived: the latency is measured from it. */
   readonly startedAt: number;
+  /**
+   * Writes the answer in a protocol of the caller's (the Open Inference Protocol's tensors); absent: /predict's
+   * JSON. The prediction event, and so the log and monitoring, are the same either way.
+   */
+  readonly writeAnswer?: AnswerWriter;
 }
+
+/** An answer written from the request's results (one per row, in order), ids and the model's identity. */
+export type AnswerWriter = (answered: { results: readonly Prediction[]; ids: readonly unknown[]; model: ModelIdentity }) => string;
 
 /** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
 export interface ModelCall {
@@ -88,13 +96,17 @@ export class Predictions {
 
   /** Runs the model on the rows and writes the answer; the event waits for publish(). */
   async predict(request: PredictionRequest): Promise<PredictionAnswer> {
-    const { predictor, rows, ids, batch, route, requestId, startedAt } = request;
+    const { predictor, rows, ids, batch, route, requestId, startedAt, writeAnswer } = request;
     const results = await this.runModel(request);
     const latencyMs = performance.now() - startedAt;
     const { idField, featureNames, apiVersion } = this.options;
     const model = this.identity(predictor);
     const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
-    const json = batch ? batchAnswerJson(answers, model, apiVersion) : predictAnswerJson(answers[0]!, model, apiVersion);
+    const json = writeAnswer
+      ? writeAnswer({ results, ids, model })
+      : batch
+        ? batchAnswerJson(answers, model, apiVersion)
+        : predictAnswerJson(answers[0]!, model, apiVersion);
     const event: PredictionEvent = {
       predictor,
       route,
