@@ -162,7 +162,7 @@ describe('end to end: the iris example', function () {
     for (const { path, operationId } of [
       { path: '/predict', operationId: 'operations-Predictions-predict' },
       // The V2 operation's model_name is filled in from its example, the body from the document's example.
-      { path: '/v2/models/{model_name}/infer', operationId: 'operations-Open_Inference_Protocol_(V2)-v2Infer' },
+      { path: '/v2/models/{model_name}/infer', operationId: 'operations-Open_Inference_Protocol_V2-v2Infer' },
     ])
       it(`runs "Try it out" on POST ${path} in Swagger UI (headless Chromium)`, async function () {
         if (!chromiumAvailable()) this.skip(); // .ci/run installs Debian's chromium

@@ -136,7 +136,7 @@ export function buildOpenApiDocument(
         description: `Inputs are validated against features.yaml; unknown fields are ${config.server.unknown_fields === 'strip' ? 'dropped' : 'rejected'}`,
       },
       {
-        name: 'Open Inference Protocol (V2)',
+        name: 'Open Inference Protocol V2',
         description:
           "KServe's V2 REST data plane (also spoken by Seldon MLServer and NVIDIA Triton clients): tensors checked against features.yaml, " +
           'answered by the same model, logs and monitoring as /predict. Errors are {"error": "what went wrong", "code": …}',

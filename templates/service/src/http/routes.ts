@@ -20,7 +20,7 @@ export interface RouteDocs {
   operationId: string;
   summary: string;
   description?: string;
-  tag: 'Predictions' | 'Open Inference Protocol (V2)' | 'Health' | 'Monitoring';
+  tag: 'Predictions' | 'Open Inference Protocol V2' | 'Health' | 'Monitoring';
 }
 
 /** The route's path parameters ({name} in its path): what each is, and an example value for the document. */

@@ -27,7 +27,7 @@ export interface OpenInferenceOptions {
 
 type Params = Readonly<Record<string, string | undefined>>;
 
-const TAG = 'Open Inference Protocol (V2)';
+const TAG = 'Open Inference Protocol V2';
 
 export function openInferenceRoutes({ spec, model, schemas, predictions }: OpenInferenceOptions): Route[] {
   const { name, version } = spec.config;
