@@ -320,7 +320,9 @@ export class RequestGuards {
       const status = (error as { status?: unknown } | null)?.status;
       if (typeof status === 'number' && status >= 400 && status < 500) {
         const message = error instanceof Error && error.message ? error.message : 'Bad request';
-        this.sendError(res, status, { error: status === 422 ? 'validation_failed' : 'bad_request', message });
+        const code = status === 422 ? 'validation_failed' : 'bad_request';
+        // The protocol's bad request is 400, whatever found it (a value the model cannot compute with, say).
+        this.sendError(res, status === 422 && isOpenInferencePath(res.req?.url) ? 400 : status, { error: code, message });
         return;
       }
       const requestId = exchangeOf(res)?.requestId ?? randomUUID();

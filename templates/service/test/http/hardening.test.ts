@@ -418,6 +418,13 @@ describe('request hardening', () => {
               else
                 for (const score of Object.values(res.body.probabilities ?? { prediction: res.body.prediction }))
                   assert.ok(Number.isFinite(score));
+              // The V2 route answers alike, its refusal a 400 as the protocol wants.
+              const [, v2] = predictionRoutes(unboundedSpec);
+              const tensors: request.Response = await request(app)
+                .post(v2!.route)
+                .send(v2!.body({ ...row, [feature.name]: value }));
+              assert.equal(tensors.status, res.status === 422 ? 400 : 200, tensors.text);
+              if (tensors.status === 400) assert.match(tensors.body.error, /too large/);
             }
           }
           await request(app).post('/predict').send(row).expect(200);
