@@ -1,8 +1,9 @@
 // The generated service's Open Inference Protocol (V2) routes against the protocol itself: real requests and answers
 // validated with python3-jsonschema against KServe's published schema (test/fixtures/openInference/), and the
-// OpenAPI document that lists the V2 routes against the OpenAPI 3.1 schema. Two specs: iris (all numeric: both input
-// conventions) and the low birth weight table (integers, a category, booleans, optional features: one input per
-// feature), each trained here; V2 answers equal /predict/batch's on every row of their data.
+// OpenAPI document that lists the V2 routes against the OpenAPI 3.1 schema. Three specs, each trained here: iris (all
+// numeric: both input conventions), the low birth weight table (integers, a category, booleans, optional features:
+// one input per feature) and diabetes (regression: an FP64 prediction); V2 answers equal /predict/batch's on every
+// row of their data.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,11 +30,11 @@ function check(script: string, input: unknown): unknown {
   return JSON.parse(run.stdout);
 }
 
-const config = (name: string, target: string, data: string) =>
+const config = (name: string, target: string, data: string, task = 'classification') =>
   [
     `name: ${name}`,
     'version: 1.2.3',
-    'task: classification',
+    `task: ${task}`,
     `target: ${target}`,
     'id_field: request_id',
     `data: {path: ${JSON.stringify(data)}}`,
@@ -63,6 +64,17 @@ const specs: { label: string; spec: () => Spec }[] = [
         ].join('\n'),
         config('low-birth-weight', 'low', fixture('lbw.csv')),
       ),
+  },
+  {
+    label: 'diabetes (regression, all numeric)',
+    spec: () => {
+      const columns = readFileSync(fixture('diabetes.csv'), 'utf8').split('\n', 1)[0]!.split(',');
+      const features = columns.filter((name) => name !== 'progression').map((name) => `  - {name: ${name}, type: number}`);
+      return parseSpec(
+        ['features:', ...features].join('\n'),
+        config('diabetes-progression', 'progression', fixture('diabetes.csv'), 'regression'),
+      );
+    },
   },
 ];
 
@@ -100,24 +112,32 @@ for (const { label, spec: specOf } of specs) {
       published.push({ schema: res.status === 200 ? 'inference_response' : 'inference_error_response', body: res.body });
       return res;
     };
-    /** /predict/batch's answers in the V2 answer's terms: the predictions, and the probabilities row-major in the class order. */
+    /**
+     * /predict/batch's answers in the V2 answer's terms: the predictions, and (classification) the probabilities
+     * row-major in the class order.
+     */
     const expected = async (batch: FeatureValues[], classes: string[]) => {
       const { body } = await request(app).post('/predict/batch').send({ rows: batch }).expect(200);
-      const predictions = body.predictions as { prediction: string; probabilities: Record<string, number> }[];
+      const predictions = body.predictions as { prediction: string | number; probabilities?: Record<string, number> }[];
       return {
         prediction: predictions.map((p) => p.prediction),
-        probabilities: predictions.flatMap((p) => classes.map((name) => p.probabilities[name]!)),
+        probabilities: classes.length ? predictions.flatMap((p) => classes.map((name) => p.probabilities![name]!)) : undefined,
       };
     };
     const outputs = (answer: { outputs: Tensor[] }) => ({
       prediction: answer.outputs.find((output) => output.name === 'prediction')!.data,
-      probabilities: answer.outputs.find((output) => output.name === 'probabilities')!.data,
+      probabilities: answer.outputs.find((output) => output.name === 'probabilities')?.data,
     });
+    /** The class order the model metadata states (none for regression). */
+    const classesOf = (metadata: { outputs: { name: string; parameters?: { classes: string } }[] }): string[] => {
+      const probabilities = metadata.outputs.find((output) => output.name === 'probabilities');
+      return probabilities ? (JSON.parse(probabilities.parameters!.classes) as string[]) : [];
+    };
 
     it('answers every row of the data as /predict/batch does: one input per feature (and one [N, F] tensor when all numeric)', async () => {
       const metadata = await request(app).get(base).expect(200);
       published.push({ schema: 'metadata_model_response', body: metadata.body });
-      const classes = JSON.parse(metadata.body.outputs[1].parameters.classes) as string[];
+      const classes = classesOf(metadata.body);
       const want = await expected(rows, classes);
       const tabular = await infer(tabularRequest(spec.features.features, rows, 'all-rows'));
       assert.equal(tabular.status, 200, tabular.text);
@@ -136,13 +156,14 @@ for (const { label, spec: specOf } of specs) {
     it('imputes optional features left out, as /predict does, and refuses what features.yaml refuses', async () => {
       const optional = spec.features.features.filter((feature) => !feature.required).map((feature) => feature.name);
       const partial = rows.slice(0, 20).map((row) => Object.fromEntries(Object.entries(row).filter(([name]) => !optional.includes(name))));
-      const metadata = (await request(app).get(base).expect(200)).body;
-      const classes = JSON.parse(metadata.outputs[1].parameters.classes) as string[];
+      const classes = classesOf((await request(app).get(base).expect(200)).body);
       const res = await infer(tabularRequest(spec.features.features, partial));
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(outputs(res.body), await expected(partial, classes));
       const [first] = spec.features.features;
-      const bad = await infer(tabularRequest(spec.features.features, [{ ...rows[0], [first!.name]: first!.max! + 1 }]));
+      const bad = await infer(
+        tabularRequest(spec.features.features, [{ ...rows[0], [first!.name]: first!.max === undefined ? 'not a number' : first!.max + 1 }]),
+      );
       assert.equal(bad.status, 400);
       assert.equal(bad.body.issues[0].field, `${first!.name}[0]`);
     });
