@@ -223,7 +223,9 @@ for (const { name, fast_path } of SERVING_PATHS)
       assert.equal(untitled.body.id, 'trace-v2');
       const idField = spec.config.id_field;
       const names = (res: request.Response) => res.body.outputs.map((output: Tensor) => output.name);
-      assert.deepEqual(names(await infer(body).expect(200)), classification() ? ['prediction', 'probabilities'] : ['prediction']);
+      const all = classification() ? ['prediction', 'probabilities'] : ['prediction'];
+      assert.deepEqual(names(await infer(body).expect(200)), all);
+      assert.deepEqual(names(await infer({ ...body, outputs: [] }).expect(200)), all, 'an empty list asks for all');
       const asked = await infer({ ...body, outputs: [{ name: idField }, { name: 'prediction' }], parameters: { anything: 1 } }).expect(200);
       assert.deepEqual(names(asked), [idField, 'prediction']);
       assert.match(String(asked.body.outputs[0].data[0]), /^[0-9a-f-]{36}$/, 'a generated id for a row without one');

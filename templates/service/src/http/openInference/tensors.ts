@@ -144,7 +144,8 @@ export class TensorCodec {
   decode(request: InferenceRequest): { request: DecodedRequest } | { invalid: InvalidRequest } {
     const issues = new IssueList();
     const { defaults, all } = this.outputNames;
-    const outputs = request.outputs?.map((output) => output.name) ?? defaults;
+    // No outputs named (or an empty list): all of the model's.
+    const outputs = request.outputs?.length ? request.outputs.map((output) => output.name) : defaults;
     outputs.forEach((name, i) => {
       if (!all.includes(name)) issues.add(`outputs[${i}].name`, `unknown output ${JSON.stringify(name)}; this model has ${all.join(', ')}`);
       else if (outputs.indexOf(name) !== i) issues.add(`outputs[${i}].name`, `${name} is asked for twice`);
