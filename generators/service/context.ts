@@ -1,7 +1,8 @@
 // The data every templates/service/**/*.ejs file is rendered with. Everything a template needs is computed
 // here, in TypeScript, so templates only print values (quoted with JSON.stringify) and never decide things.
 import { encoderColumns, rawFeatureEncoders } from '../../templates/service/src/model/preprocessing.js';
-import { type Spec, type Feature, type Task } from '../contract.js';
+import { tabularRequest } from '../../templates/service/src/http/openInference/tensors.js';
+import { type Spec, type Feature, type Task, exampleRow } from '../contract.js';
 import { deploymentNames, exampleRequestJson } from '../deploymentNames.js';
 
 export interface ServiceContext {
@@ -30,6 +31,10 @@ export interface ServiceContext {
    * written as \u0027 so the JSON can sit inside a single-quoted shell argument.
    */
   exampleRequestJson: string;
+  /** The same row as an Open Inference Protocol (V2) request: one input per feature (quoted like exampleRequestJson). */
+  exampleInferenceJson: string;
+  /** When every feature is numeric: the row as a single [1, F] tensor, the other V2 convention; else undefined. */
+  exampleMatrixInferenceJson: string | undefined;
   /** One row per feature for the README's Markdown table; every cell is ready to print (pipes escaped). */
   featureTable: FeatureTableRow[];
   /** The input columns a model trained elsewhere takes without a preprocessor.json, as Markdown: `age`, `plan=basic`, … */
@@ -74,6 +79,28 @@ function modelJsonExample({ features, config }: Spec): string {
   return ['{', ...lines, '}'].join('\n');
 }
 
+/** The example row as V2 requests, JSON for a single-quoted shell argument (see exampleRequestJson). */
+function exampleInference({ features }: Spec): Pick<ServiceContext, 'exampleInferenceJson' | 'exampleMatrixInferenceJson'> {
+  const quoted = (value: unknown) => JSON.stringify(value).replaceAll("'", '\\u0027');
+  const row = exampleRow(features.features);
+  const numeric = features.features.every((feature) => feature.type === 'number' || feature.type === 'integer');
+  const matrix = {
+    id: 'req-0002',
+    inputs: [
+      {
+        name: 'input-0',
+        shape: [1, features.features.length],
+        datatype: 'FP64',
+        data: [features.features.map((feature) => row[feature.name])],
+      },
+    ],
+  };
+  return {
+    exampleInferenceJson: quoted(tabularRequest(features.features, [row], 'req-0001')),
+    exampleMatrixInferenceJson: numeric ? quoted(matrix) : undefined,
+  };
+}
+
 export function buildServiceContext(spec: Spec, generatorVersion: string): ServiceContext {
   const { features, config } = spec;
   // The names the deployment parts use too (image, namespace, …): computed once, in deploymentNames.
@@ -93,6 +120,7 @@ export function buildServiceContext(spec: Spec, generatorVersion: string): Servi
     featureNames: features.features.map((feature) => feature.name),
     generatorVersion,
     exampleRequestJson: exampleRequestJson(spec, 'req-0001').replaceAll("'", '\\u0027'),
+    ...exampleInference(spec),
     rawInputColumns: rawFeatureEncoders(features.features)
       .encoders.flatMap(encoderColumns)
       .map((column) => `\`${column}\``)

@@ -166,25 +166,35 @@ describe('end to end: the iris example', function () {
       answers.forEach(({ path, method, status }, i) => assert.deepEqual(result.answers[i], [], `${method} ${path} ${status}`));
     });
 
-    it('runs "Try it out" on POST /predict in Swagger UI (headless Chromium)', async function () {
-      if (!chromiumAvailable()) this.skip(); // .ci/run installs Debian's chromium
-      const browser = await launchChromium();
-      try {
-        const page = await browser.newPage();
-        await page.goto(`${base}/docs/`);
-        await page.locator('.opblock-summary-path[data-path="/predict"]').click();
-        const operation = page.locator('#operations-Predictions-predict');
-        await operation.locator('button.try-out__btn').click();
-        await operation.locator('button.execute').click();
-        const response = operation.locator('.live-responses-table .response .response-col_description');
-        await response.first().waitFor({ timeout: 20_000 });
-        const text = await response.first().innerText();
-        assert.match(text, /"prediction": "setosa"/);
-        assert.match(text, /"probabilities"/);
-      } finally {
-        await browser.close();
-      }
-    });
+    for (const { path, operationId } of [
+      { path: '/predict', operationId: 'operations-Predictions-predict' },
+      // The V2 operation's model_name is filled in from its example, the body from the document's example.
+      { path: '/v2/models/{model_name}/infer', operationId: 'operations-Open_Inference_Protocol_V2-v2Infer' },
+    ])
+      it(`runs "Try it out" on POST ${path} in Swagger UI (headless Chromium)`, async function () {
+        if (!chromiumAvailable()) this.skip(); // .ci/run installs Debian's chromium
+        const browser = await launchChromium();
+        try {
+          const page = await browser.newPage();
+          await page.goto(`${base}/docs/`);
+          await page.locator(`.opblock-summary-path[data-path="${path}"]`).click();
+          const operation = page.locator(`[id="${operationId}"]`);
+          await operation.locator('button.try-out__btn').click();
+          await operation.locator('button.execute').click();
+          const response = operation.locator('.live-responses-table .response .response-col_description');
+          await response.first().waitFor({ timeout: 20_000 });
+          const text = await response.first().innerText();
+          if (path === '/predict') {
+            assert.match(text, /"prediction": "setosa"/);
+            assert.match(text, /"probabilities"/);
+          } else {
+            assert.match(text, /"model_name": "iris-classifier"/);
+            assert.match(text, /"setosa"/);
+          }
+        } finally {
+          await browser.close();
+        }
+      });
 
     it('stops cleanly on SIGTERM', async () => {
       server.kill('SIGTERM');

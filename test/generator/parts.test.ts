@@ -63,6 +63,20 @@ describe('service context', () => {
       petal_length: 1.4,
       petal_width: 0.2,
     });
+    // The same row as Open Inference Protocol (V2) requests: an input per feature, and (all numeric) one [1, 4] tensor.
+    assert.deepEqual(JSON.parse(context.exampleInferenceJson), {
+      id: 'req-0001',
+      inputs: [
+        { name: 'sepal_length', shape: [1], datatype: 'FP64', data: [5.1] },
+        { name: 'sepal_width', shape: [1], datatype: 'FP64', data: [3.5] },
+        { name: 'petal_length', shape: [1], datatype: 'FP64', data: [1.4] },
+        { name: 'petal_width', shape: [1], datatype: 'FP64', data: [0.2] },
+      ],
+    });
+    assert.deepEqual(JSON.parse(context.exampleMatrixInferenceJson!), {
+      id: 'req-0002',
+      inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP64', data: [[5.1, 3.5, 1.4, 0.2]] }],
+    });
     assert.deepEqual(context.featureTable[0], {
       name: 'sepal_length',
       type: 'number',
@@ -77,9 +91,11 @@ describe('service context', () => {
       "features:\n  - name: note\n    type: string\n    description: 'a | b'\n    example: \"it's\"\n",
       IRIS_CONFIG.replace('target: species', 'target: label'),
     );
-    const { featureTable, exampleRequestJson } = buildServiceContext(tricky, '1.0.0');
+    const { featureTable, exampleRequestJson, exampleInferenceJson, exampleMatrixInferenceJson } = buildServiceContext(tricky, '1.0.0');
     assert.equal(featureTable[0]?.description, 'a \\| b');
     assert.ok(!exampleRequestJson.includes("'"));
+    assert.ok(!exampleInferenceJson.includes("'"));
+    assert.equal(exampleMatrixInferenceJson, undefined, 'a string feature: no [N, F] tensor');
     assert.equal((JSON.parse(exampleRequestJson) as { note: string }).note, "it's");
   });
 });

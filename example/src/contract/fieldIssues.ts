@@ -33,7 +33,7 @@ export interface FieldIssues {
  * Flattens zod issues into one entry per failing field, e.g. rows[3].petal_width: below min 0 (an unknown-keys
  * issue gives one per key). Lists the first `limit` and counts the rest without building them.
  */
-export function fieldIssues(error: z.ZodError, body: unknown, limit = MAX_LISTED_ISSUES): FieldIssues {
+export function fieldIssues(error: Pick<z.ZodError, 'issues'>, body: unknown, limit = MAX_LISTED_ISSUES): FieldIssues {
   const issues: FieldIssue[] = [];
   let count = 0;
   for (const issue of error.issues) {

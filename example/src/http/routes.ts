@@ -1,7 +1,8 @@
 // The route table: every route of the API declared once, with what it takes (the request body's zod schema), what it
 // answers (a zod schema per status), who may call it and what answers it. The table drives the three things that used
 // to list the routes each on their own: the Express routes (app.ts), the fast path's exact-URL map (app.ts; the
-// routes marked fastPath) and the OpenAPI document (openapi.ts). A new route is one entry here.
+// routes marked fastPath) and the OpenAPI document (openapi.ts). A new route is one entry here. Paths are written as
+// OpenAPI writes them, a parameter as {name}; Express gets them as :name (expressPath).
 import type { z } from 'zod';
 import { exampleRequest, type Spec } from '../contract/index.js';
 import type { Monitoring, PredictionLookup } from '../monitoring/index.js';
@@ -20,11 +21,17 @@ export interface RouteDocs {
   operationId: string;
   summary: string;
   description?: string;
-  tag: 'Predictions' | 'Health' | 'Monitoring';
+  tag: 'Predictions' | 'Open Inference Protocol V2' | 'Health' | 'Monitoring';
 }
+
+/** The route's path parameters ({name} in its path): what each is, and an example value for the document. */
+export type RouteParameters = Record<string, { description: string; example?: string }>;
 
 interface RouteBase {
   path: string;
+  parameters?: RouteParameters;
+  /** The schema of the route's error answers, those of the guards included; default: the service's Error. */
+  errorSchema?: z.ZodType;
   /** Absent: served but not listed in the OpenAPI document (the document itself, the dashboard's files). */
   docs?: RouteDocs;
   responses: RouteResponses;
@@ -43,8 +50,11 @@ export type GetAnswer = { status?: number; json: unknown } | { text: string; con
 
 export interface GetRoute extends RouteBase {
   method: 'GET';
-  /** `showsDetails`: the caller may see internal details (RequestGuards.showsDetails). The app writes the answer. */
-  answer(caller: { showsDetails: boolean }): GetAnswer | Promise<GetAnswer>;
+  /**
+   * `showsDetails`: the caller may see internal details (RequestGuards.showsDetails); `params`: the path's
+   * parameters. The app writes the answer.
+   */
+  answer(caller: { showsDetails: boolean; params: Readonly<Record<string, string | undefined>> }): GetAnswer | Promise<GetAnswer>;
 }
 
 /** A POST route with a JSON body, served by JsonRouteHandler: 415, 413, 400, 422 and 503 come from there. */
@@ -54,8 +64,11 @@ export interface PostRoute extends RouteBase {
   body: JsonRoute<any>;
   /** The request body's example in the document. */
   example?: unknown;
-  /** Served by the fast path (config.yaml server.fast_path) before Express's router, by exact URL. */
-  fastPath: boolean;
+  /**
+   * Served by the fast path (config.yaml server.fast_path) before Express's router, by exact URL. A path with
+   * parameters is served there for the one value of each given here (other values go to Express).
+   */
+  fastPath: boolean | { params: Record<string, string> };
 }
 
 export type Route = GetRoute | PostRoute;
@@ -67,6 +80,8 @@ export interface RouteTableOptions {
   /** POST /predict and /predict/batch (predictionRoutes in predictionHandler.ts). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each route's body type is its own
   predictions: { '/predict': JsonRoute<any>; '/predict/batch': JsonRoute<any> };
+  /** The Open Inference Protocol's routes (openInference/routes.ts), listed after /predict/batch. */
+  openInference: readonly Route[];
   monitoring: Monitoring;
   predictionLog: PredictionLog;
   predictionLookup?: PredictionLookup;
@@ -79,6 +94,7 @@ export function routeTable({
   model,
   answers,
   predictions,
+  openInference,
   monitoring,
   predictionLog,
   predictionLookup,
@@ -117,6 +133,7 @@ export function routeTable({
         400: explanationUnavailable,
       },
     },
+    ...openInference,
     {
       method: 'POST',
       path: '/feedback',
@@ -244,6 +261,11 @@ export function routeTable({
       answer: () => ({ json: document() }),
     },
   ];
+}
+
+/** A route's path as Express writes it (:name for {name}): its pattern, and the label of its request metrics. */
+export function expressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
 }
 
 /** The prediction log's counts without the sinks' last errors, for anonymous callers of GET /ready. */

@@ -26,7 +26,15 @@ export interface PredictionRequest {
   readonly startedAt: number;
   /** ?explain=true: adds each row's explanation to its answer (not to the prediction log). */
   readonly explainer?: RowExplainer;
+  /**
+   * Writes the answer in a protocol of the caller's (the Open Inference Protocol's tensors); absent: /predict's
+   * JSON. The prediction event, and so the log and monitoring, are the same either way.
+   */
+  readonly writeAnswer?: AnswerWriter;
 }
+
+/** An answer written from the request's results (one per row, in order), ids and the model's identity. */
+export type AnswerWriter = (answered: { results: readonly Prediction[]; ids: readonly unknown[]; model: ModelIdentity }) => string;
 
 /** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
 export interface ModelCall {
@@ -91,7 +99,7 @@ export class Predictions {
 
   /** Runs the model on the rows and writes the answer; the event waits for publish(). */
   async predict(request: PredictionRequest): Promise<PredictionAnswer> {
-    const { predictor, rows, ids, batch, route, requestId, startedAt, explainer } = request;
+    const { predictor, rows, ids, batch, route, requestId, startedAt, explainer, writeAnswer } = request;
     const results = await this.runModel(request);
     const explanations = explainer?.explain(rows, results);
     const latencyMs = performance.now() - startedAt;
@@ -99,7 +107,11 @@ export class Predictions {
     const model = this.identity(predictor);
     const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
     const sent = explanations ? withExplanations(answers, explanations) : answers;
-    const json = batch ? batchAnswerJson(sent, model, apiVersion) : predictAnswerJson(sent[0]!, model, apiVersion);
+    const json = writeAnswer
+      ? writeAnswer({ results, ids, model })
+      : batch
+        ? batchAnswerJson(sent, model, apiVersion)
+        : predictAnswerJson(sent[0]!, model, apiVersion);
     const event: PredictionEvent = {
       predictor,
       route,

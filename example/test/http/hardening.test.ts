@@ -1,6 +1,7 @@
 // Request hardening, on the fast path and through Express alike: security headers, API keys, the rate limit,
 // the body limit, the request timeout, hostile JSON (prototype-pollution keys, NaN/Infinity, huge numbers, wrong
 // types, extra fields) and an unexpected error, which is answered 500 with its request id while serving goes on.
+// The guards run on POST /predict and on the Open Inference Protocol's infer route alike (predictionRoutes below).
 import assert from 'node:assert/strict';
 import { type RequestListener, request as httpRequest } from 'node:http';
 import request from 'supertest';
@@ -9,6 +10,7 @@ import { createRequestListener, type AppOptions } from '../../src/http/app.js';
 import { OnnxPredictor, type Predictor, type Prediction } from '../../src/runtime/predictor.js';
 import { startServer } from '../../src/http/startServer.js';
 import { type Spec, exampleRow, type FeatureValues } from '../../src/contract/index.js';
+import { tabularRequest } from '../../src/http/openInference/tensors.js';
 import { SERVING_PATHS, withServer } from '../support/serving.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
 
@@ -34,6 +36,29 @@ class RecordingPredictor {
     }
     return this.inner.predict(rows);
   }
+}
+
+/**
+ * The routes that take rows, each with how it takes one row, how it answers a body that does not fit (422 with
+ * `message`, or the protocol's 400 with `error`) and how it names a failing value of a feature.
+ */
+function predictionRoutes(spec: Spec) {
+  return [
+    {
+      route: '/predict',
+      body: (row: Record<string, unknown>): object => row,
+      invalid: 422,
+      said: 'message',
+      field: (feature: string) => feature,
+    },
+    {
+      route: `/v2/models/${spec.config.name}/infer`,
+      body: (row: Record<string, unknown>): object => tabularRequest(spec.features.features, [row as FeatureValues]),
+      invalid: 400,
+      said: 'error',
+      field: (feature: string) => `${feature}[0]`,
+    },
+  ] as const;
 }
 
 /** A POST with a raw body, written in chunks without Content-Length (chunked transfer encoding). */
@@ -81,6 +106,15 @@ describe('request hardening', () => {
         },
       ],
       ['/predict/batch', { rows: [] }],
+      ...predictionRoutes(project.spec)
+        .filter(({ route }) => route !== '/predict')
+        .flatMap(({ route, body }): [string, string | object][] => [
+          [route, body(row)],
+          [route, { ...body(row), id: 'same-2' }],
+          [route, { inputs: [] }],
+          [route, '{"inputs": '],
+          [route.replace(project.spec.config.name, 'other-model'), body(row)],
+        ]),
     ];
     const [fast, express] = SERVING_PATHS.map(({ fast_path }) => listen(withServer(project.spec, { fast_path })));
     for (const [path, body] of requests) {
@@ -103,10 +137,12 @@ describe('request hardening', () => {
 
       it("sends helmet's security headers and the request id on predictions, errors and the other routes", async () => {
         const app = listen(spec());
+        const routes = predictionRoutes(project.spec);
         for (const res of [
-          await request(app).post('/predict').send(row).expect(200),
-          await request(app).post('/predict').send({}).expect(422),
+          ...(await Promise.all(routes.map(({ route, body }) => request(app).post(route).send(body(row)).expect(200)))),
+          ...(await Promise.all(routes.map(({ route, invalid }) => request(app).post(route).send({}).expect(invalid)))),
           await request(app).get('/health').expect(200),
+          await request(app).get('/v2/health/ready').expect(200),
           await request(app).get('/nope').expect(404),
         ]) {
           assert.match(res.headers['content-security-policy'] ?? '', /default-src 'self'/);
@@ -144,10 +180,24 @@ describe('request hardening', () => {
             .send({ rows: [row] })
             .expect(401);
           await request(app).get('/monitoring').expect(401);
+          const [, v2] = predictionRoutes(project.spec);
+          const refused = await request(app).post(v2!.route).send(v2!.body(row)).expect(401);
+          // The protocol's error form: `error` says what is wrong, for V2 clients that show only it.
+          assert.equal(refused.body.code, 'unauthorized');
+          assert.match(refused.body.error, /x-api-key/);
+          await request(app).get(`/v2/models/${project.spec.config.name}`).expect(401);
+        });
+
+        it('serves the V2 health probes without a key by default (server.auth.public_paths)', async () => {
+          const defaults = listen(withServer(project.spec, { fast_path, auth: { enabled: true } }), { apiKeys: KEYS });
+          await request(defaults).get('/v2/health/live').expect(200);
+          await request(defaults).get('/v2/health/ready').expect(200);
+          await request(defaults).get(`/v2/models/${project.spec.config.name}/ready`).expect(401);
         });
 
         it('serves any of the configured keys', async () => {
-          for (const key of KEYS) await request(app).post('/predict').set('x-api-key', key).send(row).expect(200);
+          for (const { route, body } of predictionRoutes(project.spec))
+            for (const key of KEYS) await request(app).post(route).set('x-api-key', key).send(body(row)).expect(200);
         });
 
         it('serves the public paths without a key', async () => {
@@ -168,13 +218,15 @@ describe('request hardening', () => {
       });
 
       it('limits requests per client (server.rate_limit): 429 with Retry-After beyond the limit, per API key when auth is on', async () => {
-        const limited = listen(withServer(project.spec, { fast_path, rate_limit: { enabled: true, requests: 3, window_seconds: 60 } }));
-        for (let i = 0; i < 3; i++) await request(limited).post('/predict').send(row).expect(200);
-        const res = await request(limited).post('/predict').send(row).expect(429);
-        assert.equal(res.body.error, 'rate_limited');
-        assert.match(res.body.message, /3 requests in 60 s/);
-        assert.ok(Number(res.headers['retry-after']) >= 1);
-        await request(limited).get('/health').expect(200); // probes are never limited
+        for (const { route, body, said } of predictionRoutes(project.spec)) {
+          const limited = listen(withServer(project.spec, { fast_path, rate_limit: { enabled: true, requests: 3, window_seconds: 60 } }));
+          for (let i = 0; i < 3; i++) await request(limited).post(route).send(body(row)).expect(200);
+          const res = await request(limited).post(route).send(body(row)).expect(429);
+          assert.equal(res.body[said === 'message' ? 'error' : 'code'], 'rate_limited');
+          assert.match(res.body[said], /3 requests in 60 s/);
+          assert.ok(Number(res.headers['retry-after']) >= 1);
+          await request(limited).get('/health').expect(200); // probes are never limited
+        }
 
         const perKey = listen(
           withServer(project.spec, { fast_path, auth: { enabled: true }, rate_limit: { enabled: true, requests: 2 } }),
@@ -188,29 +240,32 @@ describe('request hardening', () => {
       });
 
       it('answers 413 for a body over server.body_limit_bytes, declared or streamed without a length', async () => {
-        // Sized from the spec: room for the example row (752 bytes with 30 features) and little more.
-        const limit = Buffer.byteLength(JSON.stringify(row)) + 64;
-        const app = listen(withServer(project.spec, { fast_path, body_limit_bytes: limit }));
-        const padding = 'x'.repeat(limit + 100);
-        const declared = await request(app)
-          .post('/predict')
-          .set('content-type', 'application/json')
-          .send(JSON.stringify({ padding }))
-          .expect(413);
-        assert.equal(declared.body.error, 'payload_too_large');
-        assert.match(declared.body.message, new RegExp(`${limit} bytes`));
-        const server = (await import('node:http')).createServer(app);
-        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-        try {
-          const { port } = server.address() as { port: number };
-          const streamed = await postChunked(`http://127.0.0.1:${port}/predict`, ['{"padding": "', padding, padding, '"}']);
-          assert.equal(streamed.status, 413);
-          assert.equal(streamed.body.error, 'payload_too_large');
-          const small = await postChunked(`http://127.0.0.1:${port}/predict`, [JSON.stringify(row)]);
-          assert.equal(small.status, 200, 'a body within the limit is served the same way');
-        } finally {
-          server.closeAllConnections();
-          await new Promise((resolve) => server.close(resolve));
+        for (const { route, body, said } of predictionRoutes(project.spec)) {
+          // Sized from the spec: room for the example row (752 bytes with 30 features; more as V2 tensors) and little more.
+          const limit = Buffer.byteLength(JSON.stringify(body(row))) + 64;
+          const app = listen(withServer(project.spec, { fast_path, body_limit_bytes: limit }));
+          const padding = 'x'.repeat(limit + 100);
+          const code = (answer: Record<string, unknown>) => answer[said === 'message' ? 'error' : 'code'];
+          const declared = await request(app)
+            .post(route)
+            .set('content-type', 'application/json')
+            .send(JSON.stringify({ padding }))
+            .expect(413);
+          assert.equal(code(declared.body), 'payload_too_large');
+          assert.match(declared.body[said], new RegExp(`${limit} bytes`));
+          const server = (await import('node:http')).createServer(app);
+          await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+          try {
+            const { port } = server.address() as { port: number };
+            const streamed = await postChunked(`http://127.0.0.1:${port}${route}`, ['{"padding": "', padding, padding, '"}']);
+            assert.equal(streamed.status, 413);
+            assert.equal(code(streamed.body), 'payload_too_large');
+            const small = await postChunked(`http://127.0.0.1:${port}${route}`, [JSON.stringify(body(row))]);
+            assert.equal(small.status, 200, 'a body within the limit is served the same way');
+          } finally {
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(resolve));
+          }
         }
       });
 
@@ -221,9 +276,11 @@ describe('request hardening', () => {
           model: { predictor: stalled },
           onError: () => {},
         });
-        const res = await request(app).post('/predict').send(row).expect(503);
-        assert.equal(res.body.error, 'timeout');
-        assert.match(res.body.message, /50 ms/);
+        for (const { route, body, said } of predictionRoutes(project.spec)) {
+          const res = await request(app).post(route).send(body(row)).expect(503);
+          assert.equal(res.body[said === 'message' ? 'error' : 'code'], 'timeout');
+          assert.match(res.body[said], /50 ms/);
+        }
         await request(app).get('/health').expect(200);
       });
 
@@ -231,13 +288,15 @@ describe('request hardening', () => {
         const predictor = new RecordingPredictor(inner);
         const logged: string[] = [];
         const app = createRequestListener({ spec: spec(), model: { predictor }, onError: (_error, requestId) => logged.push(requestId) });
-        predictor.failOnce = true;
-        const failed = await request(app).post('/predict').send(row).expect(500);
-        assert.equal(failed.body.error, 'internal_error');
-        assert.equal(failed.body.request_id, failed.headers['x-request-id']);
-        assert.deepEqual(logged, [failed.body.request_id]);
-        assert.doesNotMatch(failed.text, /simulated failure|at .*\.ts/, 'no error text or stack trace leaks');
-        await request(app).post('/predict').send(row).expect(200);
+        for (const { route, body, said } of predictionRoutes(project.spec)) {
+          predictor.failOnce = true;
+          const failed = await request(app).post(route).send(body(row)).expect(500);
+          assert.equal(failed.body[said === 'message' ? 'error' : 'code'], 'internal_error');
+          assert.equal(failed.body.request_id, failed.headers['x-request-id']);
+          assert.deepEqual(logged.splice(0), [failed.body.request_id]);
+          assert.doesNotMatch(failed.text, /simulated failure|at .*\.ts/, 'no error text or stack trace leaks');
+          await request(app).post(route).send(body(row)).expect(200);
+        }
       });
 
       describe('hostile JSON', () => {
@@ -264,6 +323,29 @@ describe('request hardening', () => {
           assert.equal(predictor.rows.length, 0, 'nothing reached the model');
         });
 
+        it('ignores prototype-pollution keys in a V2 request, and refuses inputs named after them, polluting nothing', async () => {
+          const predictor = new RecordingPredictor(inner);
+          const app = createRequestListener({ spec: spec(), model: { predictor }, onError: () => {} });
+          const [, v2] = predictionRoutes(project.spec);
+          const body = JSON.stringify(v2!.body(row));
+          await request(app)
+            .post(v2!.route)
+            .set('content-type', 'application/json')
+            .send(pollutedBody(JSON.parse(body)))
+            .expect(200);
+          const inputs = POLLUTING_KEYS.map(
+            (name) => `{"name":"${name}","shape":[1],"datatype":"FP64","data":[1],"__proto__":{"polluted":true}}`,
+          );
+          const refused = await request(app)
+            .post(v2!.route)
+            .set('content-type', 'application/json')
+            .send(body.replace('"inputs":[', `"inputs":[${inputs.join(',')},`))
+            .expect(400);
+          assert.deepEqual(refused.body.issues.map((issue: { field: string }) => issue.field).sort(), [...POLLUTING_KEYS].sort());
+          assert.equal(predictor.rows.length, 1, 'only the valid request reached the model');
+          assert.equal(Object.getPrototypeOf(predictor.rows[0]), Object.prototype);
+        });
+
         it('drops unknown and prototype-pollution keys before the model (unknown_fields: strip)', async () => {
           const predictor = new RecordingPredictor(inner);
           const app = createRequestListener({
@@ -285,29 +367,42 @@ describe('request hardening', () => {
           }
         });
 
-        it('answers NaN and Infinity, which JSON cannot carry, with 400, and numbers beyond float64 with 422', async () => {
+        it('answers NaN and Infinity, which JSON cannot carry, with 400, and numbers beyond float64 as invalid', async () => {
           const app = listen(spec());
           const numeric = project.spec.features.features.find((feature) => feature.type === 'number' || feature.type === 'integer');
           if (!numeric) return;
-          const text = (value: string) =>
-            JSON.stringify({ ...row, [numeric.name]: 0 }).replace(`"${numeric.name}":0`, `"${numeric.name}":${value}`);
-          for (const literal of ['NaN', 'Infinity', '-Infinity']) {
-            const res = await request(app).post('/predict').set('content-type', 'application/json').send(text(literal)).expect(400);
-            assert.equal(res.body.error, 'malformed_json');
+          // A value no other part of the body holds, replaced by the literal under test.
+          const marker = 123456.789;
+          for (const { route, body, invalid, said, field } of predictionRoutes(project.spec)) {
+            const text = (value: string): string => JSON.stringify(body({ ...row, [numeric.name]: marker })).replace(String(marker), value);
+            for (const literal of ['NaN', 'Infinity', '-Infinity']) {
+              const res: request.Response = await request(app)
+                .post(route)
+                .set('content-type', 'application/json')
+                .send(text(literal))
+                .expect(400);
+              assert.equal(res.body[said === 'message' ? 'error' : 'code'], 'malformed_json');
+            }
+            const overflow: request.Response = await request(app)
+              .post(route)
+              .set('content-type', 'application/json')
+              .send(text('1e400'))
+              .expect(invalid);
+            assert.equal(overflow.body.issues[0].field, field(numeric.name));
           }
-          const overflow = await request(app).post('/predict').set('content-type', 'application/json').send(text('1e400')).expect(422);
-          assert.equal(overflow.body.issues[0].field, numeric.name);
         });
 
         it('range-checks huge numbers against features.yaml, and survives them on a feature without bounds', async () => {
           const bounded = project.spec.features.features.find((feature) => feature.max !== undefined);
           if (bounded) {
-            const res = await request(listen(spec()))
-              .post('/predict')
-              .send({ ...row, [bounded.name]: 1e308 })
-              .expect(422);
-            assert.equal(res.body.issues[0].field, bounded.name);
-            assert.match(res.body.issues[0].message, /<=|too big|at most/i);
+            for (const { route, body, invalid, field } of predictionRoutes(project.spec)) {
+              const res: request.Response = await request(listen(spec()))
+                .post(route)
+                .send(body({ ...row, [bounded.name]: 1e308 }))
+                .expect(invalid);
+              assert.equal(res.body.issues[0].field, field(bounded.name));
+              assert.match(res.body.issues[0].message, /<=|too big|at most/i);
+            }
           }
           const unboundedSpec = withServer(project.spec, { fast_path });
           const features = unboundedSpec.features.features.map(({ min: _min, max: _max, ...feature }) => feature);
@@ -323,6 +418,13 @@ describe('request hardening', () => {
               else
                 for (const score of Object.values(res.body.probabilities ?? { prediction: res.body.prediction }))
                   assert.ok(Number.isFinite(score));
+              // The V2 route answers alike, its refusal a 400 as the protocol wants.
+              const [, v2] = predictionRoutes(unboundedSpec);
+              const tensors: request.Response = await request(app)
+                .post(v2!.route)
+                .send(v2!.body({ ...row, [feature.name]: value }));
+              assert.equal(tensors.status, res.status === 422 ? 400 : 200, tensors.text);
+              if (tensors.status === 400) assert.match(tensors.body.error, /too large/);
             }
           }
           await request(app).post('/predict').send(row).expect(200);
@@ -351,6 +453,21 @@ describe('request hardening', () => {
           assert.equal(wide.body.issues.length, 100);
           assert.ok(wide.text.length < 16_000, `a ${body.length}-byte body got a ${wide.text.length}-byte 422`);
 
+          // The same for V2 tensors: 1000 rows, each value of every required feature null.
+          if (required > 0) {
+            const [, v2] = predictionRoutes(project.spec);
+            const features = project.spec.features.features.filter((feature) => feature.required);
+            const nulls = tabularRequest(
+              features,
+              Array.from({ length: 1000 }, () => row as FeatureValues),
+            );
+            for (const input of nulls.inputs) input.data = input.data.map(() => null);
+            const tensors = await request(app).post(v2!.route).send(nulls).expect(400);
+            assert.equal(tensors.body.issue_count, 1000 * required);
+            assert.equal(tensors.body.issues.length, 100);
+            assert.ok(tensors.text.length < 16_000, `a 1000-row V2 request got a ${tensors.text.length}-byte 400`);
+          }
+
           const one = await request(app)
             .post('/predict')
             .send({ ...row, extra_field: true })
@@ -363,10 +480,12 @@ describe('request hardening', () => {
 
         it('names wrong types, a body that is not an object, and extra fields', async () => {
           const app = listen(spec());
-          for (const body of ['[]', '"text"', '42', 'null', '[{"a": 1}]']) {
-            const res = await request(app).post('/predict').set('content-type', 'application/json').send(body).expect(422);
-            assert.equal(res.body.issues[0].field, '(body)');
-            assert.match(res.body.issues[0].message, /expected object/);
+          for (const { route, invalid } of predictionRoutes(project.spec)) {
+            for (const body of ['[]', '"text"', '42', 'null', '[{"a": 1}]']) {
+              const res = await request(app).post(route).set('content-type', 'application/json').send(body).expect(invalid);
+              assert.equal(res.body.issues[0].field, '(body)');
+              assert.match(res.body.issues[0].message, /expected object/);
+            }
           }
           const empty = await request(app).post('/predict').set('content-type', 'application/json').send('').expect(400);
           assert.match(empty.body.message, /empty/);
@@ -378,13 +497,11 @@ describe('request hardening', () => {
             .expect(422);
           const fields = res.body.issues.map((issue: { field: string }) => issue.field).sort();
           assert.deepEqual(fields, [first.name, 'extra_field'].sort());
-          await request(app).post('/predict').set('content-type', 'application/json; charset=latin1').send(JSON.stringify(row)).expect(415);
-          await request(app)
-            .post('/predict')
-            .set('content-type', 'application/json')
-            .set('content-encoding', 'gzip')
-            .send(JSON.stringify(row))
-            .expect(415);
+          for (const { route, body } of predictionRoutes(project.spec)) {
+            const text = JSON.stringify(body(row));
+            await request(app).post(route).set('content-type', 'application/json; charset=latin1').send(text).expect(415);
+            await request(app).post(route).set('content-type', 'application/json').set('content-encoding', 'gzip').send(text).expect(415);
+          }
         });
       });
     });

@@ -111,9 +111,9 @@ const serverAuthSchema = z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name')
       .default('x-api-key'),
-    // Paths (and everything below them) served without a key and outside the rate limit: the probes, the Prometheus
-    // scrape and the API's documentation (Swagger UI's Authorize button then sends the key for "Try it out").
-    public_paths: z.array(z.string().startsWith('/')).default(['/health', '/ready', '/metrics', '/docs', '/openapi.json']),
+    // Paths (and everything below them) served without a key and outside the rate limit: the probes (the V2 ones too),
+    // the Prometheus scrape and the API's documentation (Swagger UI's Authorize button then sends the key for "Try it out").
+    public_paths: z.array(z.string().startsWith('/')).default(['/health', '/ready', '/v2/health', '/metrics', '/docs', '/openapi.json']),
     // Wrong keys per client address: beyond `limit` in `window_seconds`, 429 with Retry-After until the window ends.
     failed_keys: z
       .strictObject({

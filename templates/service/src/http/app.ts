@@ -1,20 +1,22 @@
 // The HTTP API, built from the spec and the route table (routes.ts) at start-up. createApp() is the Express app
 // alone (tests drive it directly); createRequestListener() is what the server runs: the routes the table marks
-// fastPath (POST /predict and /predict/batch) are found by exact URL and served before Express's router when
-// config.yaml server.fast_path is on, and Express serves everything else. Either way a route runs the same handler
-// and answers through the same RequestGuards.send. Every error is JSON with an `error` code and a `message`; none
-// leaks a stack trace.
+// fastPath (POST /predict, /predict/batch and the V2 infer URL without a version) are found by exact URL and served
+// before Express's router when config.yaml server.fast_path is on, and Express serves everything else. Either way a
+// route runs the same handler and answers through the same RequestGuards.send. Every error is JSON with an `error`
+// code and a `message` (under /v2 in the Open Inference Protocol's form); none leaks a stack trace.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { Monitoring, type PredictionLookup } from '../monitoring/index.js';
 import { PredictionLog } from '../predictionLog/index.js';
 import { type Spec, buildRequestSchemas } from '../contract/index.js';
 import { answerSchemas } from './answerSchemas.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { JsonRouteHandler, predictionRoutes, type ModelState } from './predictionHandler.js';
+import { openInferenceRoutes } from './openInference/routes.js';
+import { inferenceRequestSchema, openInferenceAnswers } from './openInference/protocol.js';
+import { JsonRouteHandler, predictionRoutes, servedPredictions, type ModelState } from './predictionHandler.js';
 import { exchangeOf, RequestGuards } from './requestGuards.js';
-import { routeTable, type GetRoute } from './routes.js';
+import { expressPath, routeTable, type GetRoute } from './routes.js';
 
 export type { ModelState } from './predictionHandler.js';
 
@@ -51,7 +53,9 @@ export function createRequestListener(options: AppOptions): RequestListener {
       return;
     }
     try {
-      guards.begin(req, res).route = route;
+      const exchange = guards.begin(req, res);
+      exchange.route = route;
+      exchange.params = route.params;
       guards.admit(req, res, route.serve);
     } catch (error) {
       guards.fail(res, error);
@@ -59,11 +63,12 @@ export function createRequestListener(options: AppOptions): RequestListener {
   };
 }
 
-/** A POST route as both dispatchers run it: its name for the request metrics, and its listener. */
+/** A POST route as both dispatchers run it: its name for the request metrics, its listener, and (fast path) its parameters. */
 interface FastRoute {
   method: string;
   path: string;
   serve: Listener;
+  params: Readonly<Record<string, string>>;
 }
 
 function buildService({
@@ -78,11 +83,13 @@ function buildService({
   const schemas = buildRequestSchemas(spec.features, config);
   const answers = answerSchemas(spec);
   const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup });
+  const predictions = servedPredictions({ spec, monitoring, predictionLog, onError });
   const routes = routeTable({
     spec,
     model,
     answers,
-    predictions: predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }),
+    predictions: predictionRoutes({ spec, schemas, predictions }),
+    openInference: openInferenceRoutes({ spec, model, schemas, predictions }),
     monitoring,
     predictionLog,
     predictionLookup,
@@ -101,8 +108,9 @@ function buildService({
         BatchPredictRequest: schemas.batchRequest,
         FeedbackRequest: feedback.feedbackRequest,
         FeedbackBatchRequest: feedback.feedbackBatchRequest,
+        InferenceRequest: inferenceRequestSchema,
       },
-      answers,
+      answers: { ...answers, ...openInferenceAnswers },
     },
     Boolean(apiKeys?.length) || config.server.auth.enabled,
   );
@@ -126,20 +134,28 @@ function buildService({
   // the same listener, and the exchange names the route so that send() counts the answer under it.
   const fastRoutes = new Map<string, FastRoute>();
   for (const route of routes) {
+    const path = expressPath(route.path);
     if (route.method === 'GET') {
-      app.get(route.path, expressGet(route, guards));
+      app.get(path, expressGet(route, guards));
       continue;
     }
-    const served: FastRoute = { method: route.method, path: route.path, serve: (req, res) => handler.serve(route.body, req, res) };
-    app.post(route.path, (req, res) => {
-      exchangeOf(res)!.route = served;
+    const serve: Listener = (req, res) => handler.serve(route.body, req, res);
+    const served: FastRoute = { method: route.method, path, serve, params: {} };
+    app.post(path, (req, res) => {
+      const exchange = exchangeOf(res)!;
+      exchange.route = served;
+      exchange.params = pathParams(req);
       served.serve(req, res);
     });
-    if (route.fastPath && config.server.fast_path) fastRoutes.set(route.path, served);
+    if (route.fastPath && config.server.fast_path) {
+      const params = route.fastPath === true ? {} : route.fastPath.params;
+      const url = route.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name]!);
+      fastRoutes.set(url, { ...served, params });
+    }
   }
   // The POST routes exist: another method on them is 405 naming the one allowed, not "no route".
   for (const { path } of routes.filter((route) => route.method === 'POST')) {
-    app.all(path, (req, res) => {
+    app.all(expressPath(path), (req, res) => {
       res.setHeader('Allow', 'POST');
       guards.sendError(res, 405, { error: 'method_not_allowed', message: `${req.method} ${req.path} is not served; send POST` });
     });
@@ -154,10 +170,13 @@ function buildService({
   return { app, guards, fastRoutes };
 }
 
+/** The route's path parameters: the table's paths have no wildcards, so each is one string. */
+const pathParams = (req: Request) => req.params as Record<string, string>;
+
 /** A GET route under Express: its answer written as JSON (with Express's ETag) or as text of its content type. */
 function expressGet(route: GetRoute, guards: RequestGuards): RequestHandler {
-  return (_req, res, next) => {
-    Promise.resolve(route.answer({ showsDetails: guards.showsDetails(res) })).then((answer) => {
+  return (req, res, next) => {
+    Promise.resolve(route.answer({ showsDetails: guards.showsDetails(res), params: pathParams(req) })).then((answer) => {
       if ('text' in answer) res.type(answer.contentType).send(answer.text);
       else res.status(answer.status ?? 200).json(answer.json);
     }, next);

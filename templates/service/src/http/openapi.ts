@@ -15,7 +15,8 @@ interface Operation {
 /** Named schemas, which become #/components/schemas/<name>: the request bodies and the answers. */
 export interface DocumentSchemas {
   requests: Record<string, z.ZodType>;
-  answers: AnswerSchemas;
+  /** The service's answers, and others (the Open Inference Protocol's). */
+  answers: AnswerSchemas & Record<string, z.ZodType>;
 }
 
 /**
@@ -56,38 +57,56 @@ export function buildOpenApiDocument(
       ]),
     );
 
-  const error = (description: string) => ({ description, schema: answers.Error });
   const { auth, rate_limit: rateLimit } = config.server;
-  // What JsonRouteHandler answers on every JSON POST route, before the route's own answer.
-  const bodyErrors: RouteResponses = {
-    400: error('Malformed JSON'),
+  const invalid =
+    'The body (or a query parameter) does not match its schema; `issues` lists the failing fields (the first 100), `issue_count` counts them';
+  /** What JsonRouteHandler answers on every JSON POST route before the route's own answer, in the route's error schema. */
+  const bodyErrors = (error: (description: string) => RouteResponses[number], invalidStatus: number): RouteResponses => ({
+    400: error(invalidStatus === 400 ? `Malformed JSON, or: ${invalid}` : 'Malformed JSON'),
     413: error(`Body larger than ${config.server.body_limit_bytes} bytes`),
     415: error('Body is not application/json'),
-    422: error(
-      'The body (or a query parameter) does not match its schema; `issues` lists the failing fields (the first 100), `issue_count` counts them',
-    ),
+    ...(invalidStatus === 400 ? {} : { [invalidStatus]: error(invalid) }),
     503: error(`The model is not loaded yet, or the request was not answered within ${config.server.request_timeout_ms} ms`),
+  });
+  /** What server.auth and server.rate_limit answer on every path they guard. */
+  const guardErrors = (error: (description: string) => RouteResponses[number]): RouteResponses => {
+    const errors: RouteResponses = {};
+    if (keyed) errors[401] = error(`No valid API key in the ${auth.header} header`);
+    if (rateLimit.enabled) {
+      errors[429] = error(
+        `More than ${rateLimit.requests} requests in ${rateLimit.window_seconds} s from this client; Retry-After says when to retry`,
+      );
+    }
+    return errors;
   };
-  // What server.auth and server.rate_limit answer on every path they guard.
-  const guardErrors: RouteResponses = {};
-  if (keyed) guardErrors[401] = error(`No valid API key in the ${auth.header} header`);
-  if (rateLimit.enabled) {
-    guardErrors[429] = error(
-      `More than ${rateLimit.requests} requests in ${rateLimit.window_seconds} s from this client; Retry-After says when to retry`,
-    );
-  }
 
   const paths: Record<string, Record<string, Operation>> = {};
   for (const route of routes) {
     if (!route.docs) continue;
     const { operationId, summary, description, tag } = route.docs;
+    const errorSchema = route.errorSchema ?? answers.Error;
+    const error = (text: string) => ({ description: text, schema: errorSchema });
     const open = !route.alwaysKeyed && auth.public_paths.some((path) => route.path === path || route.path.startsWith(`${path}/`));
     const operation: Operation = {
       summary,
       ...(description ? { description } : {}),
       tags: [tag],
       operationId,
-      ...(route.method === 'POST' && route.body.query ? { parameters: queryParameters(route.body.query.shape) } : {}),
+      ...(route.parameters || (route.method === 'POST' && route.body.query)
+        ? {
+            parameters: [
+              ...Object.entries(route.parameters ?? {}).map(([name, { description: about, example }]) => ({
+                name,
+                in: 'path',
+                required: true,
+                description: about,
+                schema: { type: 'string' },
+                ...(example === undefined ? {} : { example }),
+              })),
+              ...(route.method === 'POST' && route.body.query ? queryParameters(route.body.query.shape) : []),
+            ],
+          }
+        : {}),
       ...(route.method === 'POST'
         ? {
             requestBody: {
@@ -101,7 +120,11 @@ export function buildOpenApiDocument(
             },
           }
         : {}),
-      responses: content({ ...(route.method === 'POST' ? bodyErrors : {}), ...(open ? {} : guardErrors), ...route.responses }),
+      responses: content({
+        ...(route.method === 'POST' ? bodyErrors(error, route.body.invalidStatus ?? 422) : {}),
+        ...(open ? {} : guardErrors(error)),
+        ...route.responses,
+      }),
       ...(open && keyed ? { security: [] } : {}),
     };
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
@@ -120,6 +143,12 @@ export function buildOpenApiDocument(
       {
         name: 'Predictions',
         description: `Inputs are validated against features.yaml; unknown fields are ${config.server.unknown_fields === 'strip' ? 'dropped' : 'rejected'}`,
+      },
+      {
+        name: 'Open Inference Protocol V2',
+        description:
+          "KServe's V2 REST data plane (also spoken by Seldon MLServer and NVIDIA Triton clients): tensors checked against features.yaml, " +
+          'answered by the same model, logs and monitoring as /predict. Errors are {"error": "what went wrong", "code": …}',
       },
       { name: 'Health', description: 'Probes for load balancers and Kubernetes' },
       { name: 'Monitoring', description: 'Prometheus metrics, data drift, and ground truth for live accuracy' },

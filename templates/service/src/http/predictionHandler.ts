@@ -58,6 +58,10 @@ export interface JsonRoute<T> {
   readonly prepare?: (body: unknown) => unknown;
   /** The query parameters the route takes (a bad value is a 422 like the body's); others are ignored. */
   readonly query?: z.ZodObject<Record<string, z.ZodType<string | undefined>>>;
+  /** The status of a body that does not match the schema: 422 (default), or 400 where a protocol says so (V2). */
+  readonly invalidStatus?: number;
+  /** Refuses the request before its body is read, e.g. 404 for a model the URL names that is not served here. */
+  readonly refuse?: (exchange: Exchange) => { status: number; error: JsonError } | undefined;
   answer(body: T, predictor: Predictor, exchange: Exchange, query: QueryValues): Promise<JsonAnswer>;
 }
 
@@ -94,6 +98,11 @@ export class JsonRouteHandler {
   /** Serves one request on the route; every outcome, including an unexpected error, is a JSON answer. */
   serve<T>(route: JsonRoute<T>, req: IncomingMessage, res: ServerResponse): void {
     const { guards } = this;
+    const refused = route.refuse?.(exchangeOf(res)!);
+    if (refused) {
+      guards.sendError(res, refused.status, refused.error);
+      return;
+    }
     // No query string (the usual request): nothing to parse.
     const given = route.query && queryOf(req.url);
     let query = NO_QUERY;
@@ -151,7 +160,7 @@ export class JsonRouteHandler {
     }
     const parsed = route.schema.safeParse(route.prepare ? route.prepare(body) : body);
     if (!parsed.success) {
-      guards.sendError(res, 422, validationFailed(parsed.error, body));
+      guards.sendError(res, route.invalidStatus ?? 422, validationFailed(parsed.error, body));
       return;
     }
     const predictor = this.model.predictor;
@@ -184,12 +193,36 @@ export const explainQuery = z.object({
     }),
 });
 
-export interface PredictionRouteOptions {
+/**
+ * The runtime every prediction route answers through (/predict, /predict/batch, the V2 infer routes), with
+ * monitoring and the prediction log subscribed to its prediction events.
+ */
+export function servedPredictions({
+  spec,
+  monitoring,
+  predictionLog,
+  onError,
+}: {
   spec: Spec;
-  schemas: RequestSchemas;
   monitoring: Monitoring;
   predictionLog: PredictionLog;
   onError: (error: unknown, requestId: string) => void;
+}): Predictions {
+  const { config } = spec;
+  const featureNames = spec.features.features.map((feature) => feature.name);
+  const predictions = new Predictions({ idField: config.id_field, featureNames, apiVersion: config.version, onError });
+  predictions.subscribe({
+    modelCall: (call) => monitoring.recordModelCall(call),
+    prediction: (event) => monitoring.recordPredictions(event),
+  });
+  predictions.subscribe({ prediction: (event) => predictionLog.log(event) });
+  return predictions;
+}
+
+export interface PredictionRouteOptions {
+  spec: Spec;
+  schemas: RequestSchemas;
+  predictions: Predictions;
 }
 
 /**
@@ -197,16 +230,10 @@ export interface PredictionRouteOptions {
  * the answer; once it is sent, the runtime publishes the request's prediction event to monitoring and the
  * prediction log (never awaited, never failing the request).
  */
-export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onError }: PredictionRouteOptions) {
+export function predictionRoutes({ spec, schemas, predictions }: PredictionRouteOptions) {
   const { config } = spec;
   const idField = config.id_field;
   const featureNames = spec.features.features.map((feature) => feature.name);
-  const predictions = new Predictions({ idField, featureNames, apiVersion: config.version, onError });
-  predictions.subscribe({
-    modelCall: (call) => monitoring.recordModelCall(call),
-    prediction: (event) => monitoring.recordPredictions(event),
-  });
-  predictions.subscribe({ prediction: (event) => predictionLog.log(event) });
   // A feature or id field named like an Object.prototype member (constructor, toString): the body's objects lose
   // their prototype before validation, and every read below is of own properties only.
   const prepare = inheritedNames([...featureNames, idField]).length ? withoutPrototypes : undefined;

@@ -8,6 +8,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { EnvironmentError } from '../contract/environment.js';
 import type { ServiceMetrics } from '../monitoring/metrics.js';
 import type { Config } from '../contract/index.js';
+import { isOpenInferencePath, openInferenceError } from './openInference/protocol.js';
 
 /** One request from its arrival to its answer. */
 export class Exchange {
@@ -20,6 +21,8 @@ export class Exchange {
   route: { method: string; path: string } | undefined = undefined;
   /** The answer is counted in the request metrics (once per request). */
   counted = false;
+  /** The route's path parameters ({model_name}), once the route is known. */
+  params: Readonly<Record<string, string | undefined>> = {};
   constructor(readonly requestId: string) {}
 }
 
@@ -305,8 +308,9 @@ export class RequestGuards {
     return true;
   }
 
+  /** An error answer; under /v2 in the Open Inference Protocol's form, whose `error` V2 clients show (openInferenceError). */
   sendError(res: ServerResponse, status: number, error: JsonError): boolean {
-    return this.send(res, status, JSON.stringify(error));
+    return this.send(res, status, JSON.stringify(isOpenInferencePath(res.req?.url) ? openInferenceError(error) : error));
   }
 
   /**
@@ -319,7 +323,9 @@ export class RequestGuards {
       const status = (error as { status?: unknown } | null)?.status;
       if (typeof status === 'number' && status >= 400 && status < 500) {
         const message = error instanceof Error && error.message ? error.message : 'Bad request';
-        this.sendError(res, status, { error: status === 422 ? 'validation_failed' : 'bad_request', message });
+        const code = status === 422 ? 'validation_failed' : 'bad_request';
+        // The protocol's bad request is 400, whatever found it (a value the model cannot compute with, say).
+        this.sendError(res, status === 422 && isOpenInferencePath(res.req?.url) ? 400 : status, { error: code, message });
         return;
       }
       const requestId = exchangeOf(res)?.requestId ?? randomUUID();

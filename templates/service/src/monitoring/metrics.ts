@@ -106,7 +106,7 @@ export class ServiceMetrics {
     });
     this.batchSize = new Histogram({
       name: 'ml_batch_size_rows',
-      help: 'Rows per POST /predict/batch request',
+      help: 'Rows per batch request (POST /predict/batch, V2 infer)',
       buckets: BATCH_BUCKETS,
       registers,
     });

@@ -1,0 +1,328 @@
+// From the protocol's tensors to validated feature rows, and from predictions back to tensors. Two input
+// conventions, as V2 clients send them:
+// - tabular: one input per feature, named as in features.yaml, shape [N] or [N, 1], datatype by the feature's type
+//   (numbers any FP/INT type, booleans BOOL, categories and strings BYTES); an optional feature may be left out;
+// - for specs whose features are all numeric: a single [N, F] tensor of any name, columns in features.yaml order,
+//   data nested by row or flat row-major (KServe's scikit-learn examples).
+// The tensors are checked here (shapes, datatypes, element types); the values are then checked row by row by the
+// request schema /predict uses (contract/requestSchema.ts), so both routes take exactly the same values.
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  fieldIssues,
+  MAX_LISTED_ISSUES,
+  ownValue,
+  type Feature,
+  type FeatureValues,
+  type FieldIssue,
+  type RequestSchemas,
+  type Spec,
+} from '../../contract/index.js';
+import type { ModelIdentity } from '../../model/modelIdentity.js';
+import type { Prediction } from '../../runtime/predictor.js';
+import type { Datatype, InferenceRequest, openInferenceAnswers, RequestInput } from './protocol.js';
+
+type ModelMetadata = z.output<typeof openInferenceAnswers.ModelMetadataResponse>;
+type Tensor = z.output<typeof openInferenceAnswers.InferenceResponse>['outputs'][number];
+
+/** The whole numbers each integer datatype holds (INT64/UINT64 as far as a JSON number is exact about it). */
+const INTEGER_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
+  INT8: [-(2 ** 7), 2 ** 7 - 1],
+  INT16: [-(2 ** 15), 2 ** 15 - 1],
+  INT32: [-(2 ** 31), 2 ** 31 - 1],
+  INT64: [-(2 ** 63), 2 ** 63],
+  UINT8: [0, 2 ** 8 - 1],
+  UINT16: [0, 2 ** 16 - 1],
+  UINT32: [0, 2 ** 32 - 1],
+  UINT64: [0, 2 ** 64],
+};
+const FLOATS: readonly Datatype[] = ['FP16', 'FP32', 'FP64'];
+const NUMBERS: readonly Datatype[] = [...FLOATS, ...(Object.keys(INTEGER_RANGES) as Datatype[])];
+
+/** The datatypes an input for the feature may have; the first is the one the model metadata states. */
+function datatypesOf(feature: Pick<Feature, 'type'>): readonly Datatype[] {
+  switch (feature.type) {
+    case 'number':
+      return ['FP64', ...NUMBERS.filter((type) => type !== 'FP64')];
+    case 'integer':
+      // A whole number sent as FP64 is accepted: features.yaml's rule (an integer) is checked on the value.
+      return ['INT64', ...NUMBERS.filter((type) => type !== 'INT64')];
+    case 'boolean':
+      return ['BOOL'];
+    case 'category':
+    case 'string':
+      return ['BYTES'];
+  }
+}
+
+/** Why `value` is not an element of a `datatype` tensor, or undefined. null passes: it means missing, as in /predict. */
+function elementProblem(datatype: Datatype, value: unknown): string | undefined {
+  if (value === null) return undefined;
+  const got = () => `got ${(JSON.stringify(value) ?? String(value)).slice(0, 60)}`;
+  if (datatype === 'BOOL') return typeof value === 'boolean' ? undefined : `expected true or false (BOOL), ${got()}`;
+  if (datatype === 'BYTES') return typeof value === 'string' ? undefined : `expected a string (BYTES), ${got()}`;
+  if (typeof value !== 'number') return `expected a number (${datatype}), ${got()}`;
+  const range = INTEGER_RANGES[datatype];
+  if (range && !(Number.isInteger(value) && value >= range[0] && value <= range[1])) {
+    return `expected a whole number from ${range[0]} to ${range[1]} (${datatype}), ${got()}`;
+  }
+  return undefined;
+}
+
+/** The outputs of a classification model; a regression model has `prediction` only. Both answer the id field on request. */
+const PREDICTION = 'prediction';
+const PROBABILITIES = 'probabilities';
+
+/** What a valid request asks for: the rows (each feature an own key, the id field left out), their ids, and the outputs. */
+export interface DecodedRequest {
+  rows: FeatureValues[];
+  ids: unknown[];
+  outputs: readonly string[];
+}
+
+/** Why a request cannot be answered: the failing tensors, elements or fields (the first 100) and how many fail. */
+export interface InvalidRequest {
+  message: string;
+  issues: FieldIssue[];
+  count: number;
+}
+
+/** Issues as a 400 lists them: every one counted, the first MAX_LISTED_ISSUES kept. */
+class IssueList {
+  readonly issues: FieldIssue[] = [];
+  count = 0;
+  add(field: string, message: string): void {
+    this.count++;
+    if (this.issues.length < MAX_LISTED_ISSUES) this.issues.push({ field, message });
+  }
+  invalid(what: string): InvalidRequest {
+    const listed = this.count > this.issues.length ? ` (the first ${this.issues.length} are listed)` : '';
+    return {
+      message: `${what}: ${this.count} problem${this.count === 1 ? '' : 's'}${listed}`,
+      issues: this.issues,
+      count: this.count,
+    };
+  }
+}
+
+/** An input's elements in row-major order: flat already, or nested by row (one level, for [N, F]). */
+function elements(input: RequestInput): unknown[] {
+  return input.shape.length > 1 ? input.data.flat(input.shape.length - 1) : input.data;
+}
+
+export class TensorCodec {
+  private readonly features: readonly Feature[];
+  private readonly byName: ReadonlyMap<string, Feature>;
+  private readonly idField: string;
+  private readonly classification: boolean;
+  /** Every feature is a number or an integer: a single [N, F] tensor is accepted too. */
+  private readonly allNumeric: boolean;
+  private readonly rejectUnknown: boolean;
+  private readonly maxRows: number;
+
+  constructor(
+    private readonly spec: Spec,
+    private readonly schemas: RequestSchemas,
+  ) {
+    const { config } = spec;
+    this.features = spec.features.features;
+    this.byName = new Map(this.features.map((feature) => [feature.name, feature]));
+    this.idField = config.id_field;
+    this.classification = config.task === 'classification';
+    this.allNumeric = this.features.every((feature) => feature.type === 'number' || feature.type === 'integer');
+    this.rejectUnknown = config.server.unknown_fields === 'reject';
+    this.maxRows = config.server.max_batch_rows;
+  }
+
+  /** The outputs an answer can hold, the default ones first: all of those are sent when the request names none. */
+  get outputNames(): { defaults: string[]; all: string[] } {
+    const defaults = this.classification ? [PREDICTION, PROBABILITIES] : [PREDICTION];
+    return { defaults, all: [...defaults, this.idField] };
+  }
+
+  /** The request's rows, validated against features.yaml as /predict validates a row, or why it is invalid. */
+  decode(request: InferenceRequest): { request: DecodedRequest } | { invalid: InvalidRequest } {
+    const issues = new IssueList();
+    const { defaults, all } = this.outputNames;
+    // No outputs named (or an empty list): all of the model's.
+    const outputs = request.outputs?.length ? request.outputs.map((output) => output.name) : defaults;
+    outputs.forEach((name, i) => {
+      if (!all.includes(name)) issues.add(`outputs[${i}].name`, `unknown output ${JSON.stringify(name)}; this model has ${all.join(', ')}`);
+      else if (outputs.indexOf(name) !== i) issues.add(`outputs[${i}].name`, `${name} is asked for twice`);
+    });
+
+    const inputs = new Map<string, RequestInput>();
+    const unknown: RequestInput[] = [];
+    request.inputs.forEach((input, i) => {
+      if (inputs.has(input.name)) issues.add(`inputs[${i}].name`, `a second input named ${JSON.stringify(input.name)}`);
+      else if (this.byName.has(input.name) || input.name === this.idField) inputs.set(input.name, input);
+      else unknown.push(input);
+    });
+    // A single tensor whose name is no feature's, of two dimensions: the [N, F] convention.
+    const matrix =
+      this.allNumeric && unknown.length === 1 && [...inputs.keys()].every((name) => name === this.idField) ? unknown[0] : undefined;
+    if (matrix && matrix.shape.length !== 2) {
+      issues.add(matrix.name, this.unknownInput(matrix.name, `shape [${matrix.shape.join(', ')}]`));
+    } else if (!matrix) {
+      if (this.rejectUnknown) for (const input of unknown) issues.add(input.name, this.unknownInput(input.name));
+      // One issue per missing input, rather than one per row.
+      for (const feature of this.features) {
+        if (feature.required && !inputs.has(feature.name))
+          issues.add(feature.name, `required input is missing (a ${feature.type} feature: shape [N], datatype ${datatypesOf(feature)[0]})`);
+      }
+    }
+    if (issues.count) return { invalid: issues.invalid('The request does not fit the model') };
+
+    const checked = matrix ? [matrix, ...inputs.values()] : [...inputs.values()];
+    const rowCount = this.checkTensors(checked, matrix, issues);
+    if (issues.count) return { invalid: issues.invalid('The tensors do not fit the model') };
+
+    const columns = new Map<string, unknown[]>([...inputs].map(([name, input]) => [name, elements(input)]));
+    const matrixData = matrix && elements(matrix);
+    const width = this.features.length;
+    const rows: FeatureValues[] = [];
+    for (let r = 0; r < rowCount; r++) {
+      const row: Record<string, unknown> = {};
+      // Every feature and the id field are own keys (undefined when left out), so a name such as constructor never
+      // reads Object.prototype's.
+      this.features.forEach((feature, c) => (row[feature.name] = matrixData ? matrixData[r * width + c] : columns.get(feature.name)?.[r]));
+      row[this.idField] = columns.get(this.idField)?.[r];
+      rows.push(row as FeatureValues);
+    }
+    const parsed = this.schemas.batchRequest.safeParse({ rows });
+    if (!parsed.success) {
+      // rows[r].name → the element it came from: name[r] (an input per feature) or matrix[r].name (one tensor).
+      const located = parsed.error.issues.map((issue) => {
+        const [top, r, name, ...rest] = issue.path;
+        if (top !== 'rows' || typeof r !== 'number' || typeof name !== 'string') return issue;
+        return { ...issue, path: matrix && name !== this.idField ? [matrix.name, r, name, ...rest] : [name, r, ...rest] };
+      });
+      const body = matrix ? { [matrix.name]: rows, [this.idField]: columns.get(this.idField) } : Object.fromEntries(columns);
+      const found = fieldIssues({ issues: located }, body);
+      for (const issue of found.issues) issues.add(issue.field, issue.message);
+      issues.count += found.count - found.issues.length;
+      return { invalid: issues.invalid('The request is invalid') };
+    }
+    const valid = parsed.data.rows;
+    return {
+      request: {
+        rows: valid.map((row) => this.featuresOf(row)),
+        ids: valid.map((row) => ownValue(row, this.idField) ?? randomUUID()),
+        outputs,
+      },
+    };
+  }
+
+  /** Checks every tensor's shape, datatype and elements; returns the number of rows they agree on. */
+  private checkTensors(inputs: readonly RequestInput[], matrix: RequestInput | undefined, issues: IssueList): number {
+    const rowCounts = new Set<number>();
+    for (const input of inputs) {
+      const { name, shape, datatype } = input;
+      const expected = input === matrix ? this.features.length : 1;
+      const described = `shape [${shape.join(', ')}]`;
+      if (shape.length === 0 || shape.length > 2 || (shape.length === 2 && shape[1] !== expected)) {
+        const wanted = input === matrix ? `[N, ${expected}] (N rows, a column per feature in features.yaml order)` : '[N] or [N, 1]';
+        issues.add(name, `${described}: expected ${wanted}`);
+        continue;
+      }
+      const allowed: readonly Datatype[] =
+        input === matrix ? NUMBERS : name === this.idField ? ['BYTES'] : datatypesOf(this.byName.get(name)!);
+      if (!allowed.includes(datatype)) {
+        const what = input === matrix ? 'numbers' : name === this.idField ? 'ids' : `a ${this.byName.get(name)!.type} feature`;
+        issues.add(
+          name,
+          `datatype ${datatype} cannot carry ${what}: send ${allowed[0]}${allowed.length > 1 ? ` (or ${allowed.slice(1).join(', ')})` : ''}`,
+        );
+        continue;
+      }
+      const data = elements(input);
+      const size = shape.reduce((product, n) => product * n, 1);
+      if (data.length !== size) {
+        issues.add(name, `${described} holds ${size} values, data has ${data.length}`);
+        continue;
+      }
+      for (let i = 0; i < data.length; i++) {
+        const problem = elementProblem(datatype, data[i]);
+        if (problem) issues.add(input === matrix ? `${name}[${Math.floor(i / expected)}][${i % expected}]` : `${name}[${i}]`, problem);
+      }
+      rowCounts.add(shape[0]!);
+    }
+    if (issues.count) return 0;
+    if (rowCounts.size > 1) issues.add('inputs', `the inputs disagree on the number of rows: ${[...rowCounts].join(', ')}`);
+    const [rowCount = 0] = rowCounts;
+    if (rowCount === 0) issues.add('inputs', 'no rows: the first dimension of the shapes is 0');
+    if (rowCount > this.maxRows) issues.add('inputs', `${rowCount} rows, more than ${this.maxRows} (config.yaml server.max_batch_rows)`);
+    return rowCount;
+  }
+
+  private unknownInput(name: string, why = 'not a feature of features.yaml'): string {
+    const names = this.features.map((feature) => feature.name);
+    const alternative = this.allNumeric ? `, or a single [N, ${names.length}] tensor of them in this order` : '';
+    return `unknown input ${JSON.stringify(name)} (${why}); send one input per feature (${names.join(', ')})${alternative}`;
+  }
+
+  /** The row's features only, each an own key (undefined when left out): what /predict passes to the runtime. */
+  private featuresOf(row: FeatureValues): FeatureValues {
+    const features: FeatureValues = {};
+    for (const { name } of this.features) features[name] = ownValue(row, name);
+    return features;
+  }
+
+  /** The answer's JSON: the outputs asked for, as tensors, for the model that answered. */
+  answerJson(
+    { results, ids, model }: { results: readonly Prediction[]; ids: readonly unknown[]; model: ModelIdentity },
+    { id, outputs, classes }: { id: string; outputs: readonly string[]; classes: readonly string[] },
+  ): string {
+    const tensors = outputs.map((name): Tensor => {
+      const n = results.length;
+      if (name === PROBABILITIES) {
+        const data: number[] = [];
+        for (const { probabilities } of results) for (const label of classes) data.push(probabilities![label]!);
+        return { name, shape: [n, classes.length], datatype: 'FP32', data };
+      }
+      if (name === PREDICTION) {
+        return { name, shape: [n], datatype: this.classification ? 'BYTES' : 'FP64', data: results.map((result) => result.prediction) };
+      }
+      return { name, shape: [n], datatype: 'BYTES', data: ids.map(String) };
+    });
+    return JSON.stringify({ model_name: this.spec.config.name, model_version: model.version, id, outputs: tensors });
+  }
+
+  /** GET /v2/models/{name}: the inputs (a tensor per feature) and the outputs, with the class order of the probabilities. */
+  modelMetadata(model: ModelIdentity, classes: readonly string[]): ModelMetadata {
+    const row = (name: string, datatype: Datatype, parameters?: Record<string, string | boolean>) => ({
+      name,
+      datatype,
+      shape: [-1],
+      ...(parameters ? { parameters } : {}),
+    });
+    return {
+      name: this.spec.config.name,
+      versions: [model.version],
+      platform: 'onnx_onnxv1',
+      inputs: this.features.map((feature) =>
+        row(feature.name, datatypesOf(feature)[0]!, feature.required ? undefined : { optional: true }),
+      ),
+      outputs: this.classification
+        ? [
+            row(PREDICTION, 'BYTES'),
+            // The protocol's parameters hold strings, numbers and booleans: the class list is one JSON string.
+            { name: PROBABILITIES, datatype: 'FP32', shape: [-1, classes.length], parameters: { classes: JSON.stringify(classes) } },
+          ]
+        : [row(PREDICTION, 'FP64')],
+    };
+  }
+}
+
+/** An inference request in the tabular convention: an input per feature with a value in any row (null where a row has none). */
+export function tabularRequest(features: readonly Feature[], rows: readonly FeatureValues[], id?: string): InferenceRequest {
+  const inputs = features
+    .filter((feature) => rows.some((row) => ownValue(row, feature.name) !== undefined))
+    .map((feature) => ({
+      name: feature.name,
+      shape: [rows.length],
+      datatype: datatypesOf(feature)[0]!,
+      data: rows.map((row) => ownValue(row, feature.name) ?? null),
+    }));
+  return { ...(id === undefined ? {} : { id }), inputs };
+}
