@@ -53,6 +53,8 @@ export interface JsonRoute<T> {
   /** Readies the parsed JSON for the schema (see withoutPrototypes), when the route needs it. */
   readonly prepare?: (body: unknown) => unknown;
   answer(body: T, predictor: Predictor, exchange: Exchange): Promise<JsonAnswer>;
+  /** How the route answers while no model is loaded (POST /admin/reload); absent: 503 not_ready. */
+  answerWithoutModel?(body: T, exchange: Exchange): Promise<JsonAnswer>;
 }
 
 /** application/json, with no charset or UTF-8 (JSON's only charset in practice, RFC 8259). */
@@ -130,6 +132,11 @@ export class JsonRouteHandler {
       return;
     }
     const predictor = this.model.predictor;
+    const exchange = exchangeOf(res)!;
+    if (!predictor && route.answerWithoutModel) {
+      this.send(res, route.answerWithoutModel(parsed.data, exchange));
+      return;
+    }
     if (!predictor) {
       const message = this.model.loadError
         ? 'The model could not be loaded; GET /ready says why'
@@ -137,9 +144,12 @@ export class JsonRouteHandler {
       guards.sendError(res, 503, { error: 'not_ready', message });
       return;
     }
-    const exchange = exchangeOf(res)!;
-    route
-      .answer(parsed.data, predictor, exchange)
+    this.send(res, route.answer(parsed.data, predictor, exchange));
+  }
+
+  private send(res: ServerResponse, answering: Promise<JsonAnswer>): void {
+    const { guards } = this;
+    answering
       .then((answer) => {
         if (guards.send(res, answer.status, answer.json)) answer.afterSend?.();
       })

@@ -79,6 +79,7 @@ export class ServiceMetrics {
   /** Regression only. */
   readonly predictionValue?: Histogram;
   readonly feedback: Counter<'outcome'>;
+  readonly modelReloads: Counter<'role' | 'outcome'>;
 
   constructor(sources: MetricSources, predictionBuckets: readonly number[] = defaultPredictionBuckets()) {
     const registers = [this.registry];
@@ -133,6 +134,13 @@ export class ServiceMetrics {
       name: 'ml_feedback_total',
       help: 'Ground-truth labels received at POST /feedback, by outcome (joined, unknown_id, already_labelled, lookup_failed)',
       labelNames: ['outcome'],
+      registers,
+    });
+
+    this.modelReloads = new Counter({
+      name: 'ml_model_reloads_total',
+      help: 'Model changes while serving (hot reload), by role (live, shadow) and outcome: loaded, refused (could not be loaded or checked; the current model stayed), released (freed after its last run)',
+      labelNames: ['role', 'outcome'],
       registers,
     });
 

@@ -9,6 +9,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import swaggerUi from 'swagger-ui-express';
 import { Monitoring, type PredictionLookup } from '../monitoring/index.js';
 import { PredictionLog } from '../predictionLog/index.js';
+import type { ModelLifecycle } from '../runtime/modelLifecycle.js';
 import { type Spec, buildRequestSchemas } from '../contract/index.js';
 import { answerSchemas } from './answerSchemas.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   predictionLookup?: PredictionLookup;
   /** The keys clients must send (apiKeys() in ../contract/environment.ts): with any, every non-public path needs one. */
   apiKeys?: readonly string[];
+  /** The live and shadow models as they change (startServer's): POST /admin/reload, the shadow, the reload metrics. */
+  models?: ModelLifecycle;
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -73,11 +76,12 @@ function buildService({
   predictionLog = PredictionLog.disabled(),
   predictionLookup,
   apiKeys,
+  models,
 }: AppOptions) {
   const { config } = spec;
   const schemas = buildRequestSchemas(spec.features, config);
   const answers = answerSchemas(spec);
-  const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup });
+  const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup, models, onError: (error) => onError(error, 'shadow') });
   const routes = routeTable({
     spec,
     model,
@@ -86,10 +90,12 @@ function buildService({
     monitoring,
     predictionLog,
     predictionLookup,
+    models,
     document: () => openApi,
   });
   const alwaysKeyed = routes.filter((route) => route.alwaysKeyed).map((route) => route.path);
-  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, metrics: monitoring.metrics, onError });
+  const adminPaths = routes.filter((route) => route.admin).map((route) => route.path);
+  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, adminPaths, metrics: monitoring.metrics, onError });
   const feedback = monitoring.feedbackSchemas;
   const openApi = buildOpenApiDocument(
     spec,

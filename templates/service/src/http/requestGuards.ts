@@ -131,6 +131,11 @@ export interface GuardOptions {
    * keys exist, whatever public_paths says.
    */
   alwaysKeyed: readonly string[];
+  /**
+   * Routes that change the service (the route table's admin, e.g. POST /admin/reload): without keys they are served
+   * to loopback callers only, or to none, as server.hot_reload.admin_without_keys says (with keys, as alwaysKeyed).
+   */
+  adminPaths?: readonly string[];
   metrics: ServiceMetrics;
   onError: (error: unknown, requestId: string) => void;
 }
@@ -146,6 +151,8 @@ export class RequestGuards {
   private readonly publicPaths: readonly string[];
   private readonly unauthorizedHint: string;
   private readonly limiter: RateLimiterMemory | undefined;
+  /** The admin paths, while no keys guard them. */
+  private readonly keylessAdmin: readonly string[];
   /** Label objects of the request metrics, reused rather than built per request. */
   private readonly labels = new Map<string, { method: string; route: string; status: string }>();
 
@@ -157,6 +164,7 @@ export class RequestGuards {
     this.unauthorizedHint = `ApiKey header="${server.auth.header}"`;
     if (options.apiKeys?.length) this.keys = new ApiKeys(options.apiKeys);
     else if (server.auth.enabled) throw new EnvironmentError('config.yaml server.auth.enabled is true but no API key is set (API_KEYS)');
+    this.keylessAdmin = this.keys ? [] : (options.adminPaths ?? []);
     this.failedKeys = new FailedKeyAttempts(server.auth.failed_keys.limit, server.auth.failed_keys.window_seconds);
     if (server.rate_limit.enabled) {
       this.limiter = new RateLimiterMemory({ points: server.rate_limit.requests, duration: server.rate_limit.window_seconds });
@@ -191,6 +199,7 @@ export class RequestGuards {
    * path is checked too: a valid one shows /ready's details, a wrong one counts as a failed attempt.
    */
   admit(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): void {
+    if (this.keylessAdmin.length && !this.admitsKeylessAdmin(req, res)) return;
     if (!this.keys && !this.limiter) return next(req, res);
     const url = req.url ?? '/';
     const query = url.indexOf('?');
@@ -245,6 +254,23 @@ export class RequestGuards {
    */
   showsDetails(res: ServerResponse): boolean {
     return !this.keys || exchangeOf(res)?.authenticated === true;
+  }
+
+  /** Without keys, an admin path is for loopback callers (admin_without_keys: loopback) or for none (off); 403 otherwise. */
+  private admitsKeylessAdmin(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = (req.url ?? '/').toLowerCase();
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    if (!this.keylessAdmin.some((admin) => under(path, admin))) return true;
+    const setting = this.options.config.server.hot_reload.admin_without_keys;
+    const address = req.socket.remoteAddress ?? '';
+    if (setting === 'loopback' && /^(127\.|::1$|::ffff:127\.)/.test(address)) return true;
+    const why = setting === 'loopback' ? 'from this machine (loopback) only' : 'not at all (server.hot_reload.admin_without_keys: off)';
+    this.sendError(res, 403, {
+      error: 'forbidden',
+      message: `${req.method} ${path} changes the service: without API keys it is served ${why}; set API_KEYS and send a key`,
+    });
+    return false;
   }
 
   private isPublic(path: string): boolean {
