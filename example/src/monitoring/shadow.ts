@@ -148,9 +148,9 @@ export class ShadowRunner {
 
   /** The live model's time in each call, while a shadow runs: the other side of the latency comparison. */
   modelCall({ predictor, seconds, failed }: ModelCall): void {
-    if (failed) return;
-    const comparison = this.currentComparison();
-    if (!comparison || comparison.live !== predictor || comparison.shadow.modelDir === predictor.modelDir) return;
+    const shadow = this.options.shadow();
+    if (failed || !shadow || shadow.modelDir === predictor.modelDir || predictor !== this.options.live()) return;
+    const comparison = this.comparisonOf(predictor, shadow);
     comparison.liveSeconds.sum += seconds;
     comparison.liveSeconds.count++;
     this.duration.observe({ role: 'live', model_version: comparison.liveIdentity.version }, seconds);

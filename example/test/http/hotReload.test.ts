@@ -12,7 +12,7 @@ import { exampleRow, type Spec } from '../../src/contract/index.js';
 import { setLatest } from '../../src/model/artifacts.js';
 import { startServer, type RunningServer } from '../../src/http/startServer.js';
 import type { ModelEvent } from '../../src/runtime/modelLifecycle.js';
-import { until } from '../support/predictionLoad.js';
+import { eventually, until } from '../support/predictionLoad.js';
 import { writeConfig } from '../support/serviceProcess.js';
 import { withServer } from '../support/serving.js';
 import { modelVersions, sameAnswer, temporaryFolder, type ModelVersions } from '../support/modelVersions.js';
@@ -53,17 +53,6 @@ function reload(url: string, body: unknown, headers: Record<string, string> = {}
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-}
-
-/** Waits until `condition` holds for what `probe` resolves to; fails after `timeoutMs` with the last value. */
-async function eventually<T>(what: string, probe: () => Promise<T>, condition: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (condition(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The value of one series in a /metrics text, or undefined. */

@@ -13,7 +13,7 @@ import { ShadowRunner } from '../../src/monitoring/shadow.js';
 import { PredictionLog } from '../../src/predictionLog/index.js';
 import { Predictions, type PredictionAnswer } from '../../src/runtime/predictions.js';
 import { OnnxPredictor, type Prediction, type Predictor } from '../../src/runtime/predictor.js';
-import { logSettings, until } from '../support/predictionLoad.js';
+import { eventually, logSettings, until } from '../support/predictionLoad.js';
 import { withServer } from '../support/serving.js';
 import { modelVersions, sameAnswer, temporaryFolder, type ModelVersions } from '../support/modelVersions.js';
 
@@ -30,16 +30,6 @@ interface ShadowReport {
   latency_ms: { live: number | null; shadow: number | null };
   shed_requests: number;
   failed_requests: number;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T>, condition: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (condition(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The comparison figures, computed from each model's own predictions of the rows. */
