@@ -118,6 +118,11 @@ class FailedKeyAttempts {
 }
 
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+/** A request URL's path, without its query. */
+const pathOf = (url = '/') => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+};
 
 export interface GuardOptions {
   config: Config;
@@ -201,9 +206,7 @@ export class RequestGuards {
   admit(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): void {
     if (this.keylessAdmin.length && !this.admitsKeylessAdmin(req, res)) return;
     if (!this.keys && !this.limiter) return next(req, res);
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
-    const path = query < 0 ? url : url.slice(0, query);
+    const path = pathOf(req.url);
     const open = this.isPublic(path);
     let client: string | undefined;
     if (this.keys) {
@@ -258,9 +261,7 @@ export class RequestGuards {
 
   /** Without keys, an admin path is for loopback callers (admin_without_keys: loopback) or for none (off); 403 otherwise. */
   private admitsKeylessAdmin(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = (req.url ?? '/').toLowerCase();
-    const query = url.indexOf('?');
-    const path = query < 0 ? url : url.slice(0, query);
+    const path = pathOf(req.url).toLowerCase(); // Express routes /Admin/Reload there too
     if (!this.keylessAdmin.some((admin) => under(path, admin))) return true;
     const setting = this.options.config.server.hot_reload.admin_without_keys;
     const address = req.socket.remoteAddress ?? '';

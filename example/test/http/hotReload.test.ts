@@ -299,6 +299,30 @@ describe('hot reload', () => {
     );
   });
 
+  it('swaps a worker-thread pool (server.inference.worker_threads) the same way, and releases the old one', async () => {
+    const [a, b] = versions.versions;
+    const pooled = withServer(spec, { inference: { ...spec.config.server.inference, worker_threads: 1 } });
+    const { running, events } = await serve(pooled, await versions.freshStore(a));
+    servers.push(running);
+    const answered = async (row: number) => {
+      const { status, body } = await predict(running.url, versions, row);
+      assert.equal(status, 200);
+      return body;
+    };
+    assert.equal((await answered(0)).model!.version, a);
+    assert.equal((await reload(running.url, { version: b })).status, 200);
+    for (let row = 0; row < 5; row++) {
+      const body = await answered(row);
+      assert.equal(body.model!.version, b);
+      assert.ok(sameAnswer(body as never, versions.expected.get(b)![row]!), `row ${row}`);
+    }
+    await until(
+      'the old pool released',
+      () => events,
+      (seen) => seen.some((e) => e.outcome === 'released' && e.version === a),
+    );
+  });
+
   it('a service that started without a usable model serves one as soon as LATEST names one (on_model_error: not_ready)', async () => {
     const [a] = versions.versions;
     const store = await versions.freshStore(a);
