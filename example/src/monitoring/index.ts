@@ -81,6 +81,7 @@ export class Monitoring {
   /** The model the drift window was set up for. */
   private served: { predictor: Predictor; drift: DriftMonitor | { unavailable: string } } | undefined;
   private readonly shadow: ShadowRunner | undefined;
+  private readonly versions = new WeakMap<Predictor, string>();
 
   constructor(private readonly options: MonitoringOptions) {
     const { spec, model, predictionLog = PredictionLog.disabled() } = options;
@@ -132,7 +133,7 @@ export class Monitoring {
   recordModelCall(call: ModelCall): void {
     const { failed, route, batch, rows, seconds } = call;
     if (!failed) {
-      this.metrics.inferenceDuration.observe({ route }, seconds);
+      this.metrics.inferenceDuration.observe({ route, model_version: this.versionOf(call.predictor) }, seconds);
       if (batch) this.metrics.batchSize.observe(rows);
     }
     this.shadow?.modelCall(call);
@@ -143,9 +144,10 @@ export class Monitoring {
     const { predictor, rows, ids, results } = event;
     const { drift } = this.servedModel(predictor);
     const { predictionsByClass, predictionValue } = this.metrics;
+    const model_version = this.versionOf(predictor);
     results.forEach(({ prediction }, i) => {
-      if (predictionsByClass) predictionsByClass.inc({ class: String(prediction) });
-      else predictionValue?.observe(Number(prediction));
+      if (predictionsByClass) predictionsByClass.inc({ class: String(prediction), model_version });
+      else predictionValue?.observe({ model_version }, Number(prediction));
       if (drift instanceof DriftMonitor) drift.observe(rows[i]!);
       this.inputRanges.observe(rows[i]!);
       this.store.add(ids[i], prediction);
@@ -245,6 +247,13 @@ export class Monitoring {
         lookup: this.options.predictionLookup?.description ?? null,
       },
     };
+  }
+
+  /** The model's version, the metrics' model_version label: made once per model (a hot reload brings another). */
+  private versionOf(predictor: Predictor): string {
+    let version = this.versions.get(predictor);
+    if (version === undefined) this.versions.set(predictor, (version = modelIdentity(predictor).version));
+    return version;
   }
 
   /** Sets up the drift window for a newly served model (at start-up, and again for a model swapped in by a reload). */

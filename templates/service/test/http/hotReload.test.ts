@@ -147,6 +147,11 @@ describe('hot reload', () => {
       [`live loaded ${a}`, `live loaded ${b}`, `live released ${a}`],
     );
     assert.equal(await metric(running.url, 'ml_model_reloads_total{role="live",outcome="loaded"}'), 2, 'start-up and the swap');
+    for (const version of [a, b]) {
+      const answered = answers.filter((answer) => answer.body.model!.version === version).length;
+      const series = `ml_inference_duration_seconds_count{route="/predict",model_version="${version}"}`;
+      assert.equal(await metric(running.url, series), answered, `the metrics name the model that answered: ${series}`);
+    }
     const ready = (await (await fetch(`${running.url}/ready`)).json()) as { status: string; model: { version: string } };
     assert.equal(ready.model.version, b);
   });
