@@ -208,11 +208,7 @@ export class ModelLifecycle {
       try {
         const dir = await resolveModelDir(this.options.modelDir, sources.pin);
         const model = this.serve(await loadPredictor(dir, this.options.spec), 'live');
-        if (!model) return;
-        this.liveModel = model;
-        this.options.live.predictor = model;
-        this.options.live.loadError = undefined;
-        this.emit({ role: 'live', outcome: 'loaded', version: basename(dir) });
+        if (model) this.goLive(model);
       } finally {
         if (this.options.spec.config.server.hot_reload.watch) await this.watch();
       }
@@ -265,6 +261,14 @@ export class ModelLifecycle {
     return undefined;
   }
 
+  /** The swap: requests from now on take `model`. */
+  private goLive(model: ServedModel): void {
+    this.liveModel = model;
+    this.options.live.predictor = model;
+    this.options.live.loadError = undefined;
+    this.emit({ role: 'live', outcome: 'loaded', version: basename(model.modelDir) });
+  }
+
   private emit(event: ModelEvent): void {
     for (const listener of this.listeners) listener(event);
   }
@@ -306,12 +310,9 @@ export class ModelLifecycle {
       return this.refused('live', basename(dir), error, current);
     }
     if (!next) return { outcome: 'unchanged', model: current ? modelIdentity(current) : null };
-    this.liveModel = next;
-    this.options.live.predictor = next; // the swap: requests from now on take the new model
-    this.options.live.loadError = undefined;
     const model = modelIdentity(next);
     this.log(`Model ${model.version} now serving${current ? ` (replacing ${basename(current.modelDir)})` : ''}`);
-    this.emit({ role: 'live', outcome: 'loaded', version: model.version });
+    this.goLive(next);
     if (current) this.release(current, 'live');
     return { outcome: 'swapped', model, previous: current ? modelIdentity(current) : null };
   }
