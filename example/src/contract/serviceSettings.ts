@@ -22,6 +22,7 @@ export const PREDICTION_RECORD_KEYS = [
   'probabilities',
   'latency_ms',
   'batch_size',
+  'role',
 ];
 
 // Shared with the environment overrides (FLUENTD_TAG, MONGODB_DB, MONGODB_COLLECTION), which are checked the same way.
@@ -101,6 +102,28 @@ export const hostOrAddress = z
   );
 
 const share = z.number().min(0).max(1);
+
+/** A model's folder in model_bin/ (server.model_version, server.shadow_model_version, POST /admin/reload). */
+export const modelFolderName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected the name of a folder in model_bin/ (letters, digits, . _ -)');
+
+/**
+ * server.hot_reload: the service follows model_bin/LATEST and config.yaml's model_version and shadow_model_version
+ * while it serves (src/runtime/modelLifecycle.ts), and POST /admin/reload does the same on demand.
+ */
+const serverHotReloadSchema = z
+  .strictObject({
+    // Watch model_bin/ and config.yaml's folder; false: only POST /admin/reload (or a restart) changes the model.
+    watch: z.boolean().default(true),
+    // Also read LATEST and config.yaml this often, for file systems whose change events do not arrive (network
+    // volumes, some container mounts); 0: change events only.
+    poll_interval_ms: z.number().int().min(0).max(3_600_000).default(2000),
+    // POST /admin/reload while no API keys are set: from loopback callers only (127.0.0.1, ::1; kubectl
+    // port-forward arrives there), or never. With API keys it always needs one.
+    admin_without_keys: z.enum(['loopback', 'off']).default('loopback'),
+  })
+  .prefault({});
 
 /** server.auth: API keys (from the API_KEYS environment variable or the chart's Secret, never config.yaml). */
 const serverAuthSchema = z
@@ -288,10 +311,14 @@ export const serviceSettings = {
       body_limit_bytes: z.number().int().positive().default(1_048_576),
       max_batch_rows: z.number().int().positive().default(1000),
       // The model_bin/ folder to serve; default: the one model_bin/LATEST names (the newest promoted, see training.promote).
-      model_version: z
-        .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected the name of a folder in model_bin/ (letters, digits, . _ -)')
-        .optional(),
+      // Pinned, it wins over LATEST; either is followed while serving (hot_reload).
+      model_version: modelFolderName.optional(),
+      // A candidate run beside the live model on the same rows, off the request path: its predictions are logged
+      // with role: shadow and compared with the live ones at GET /monitoring and /metrics. It never slows or fails an answer.
+      shadow_model_version: modelFolderName.optional(),
+      // Requests waiting for the shadow model; beyond this they are shed (counted), so the shadow never falls far behind.
+      shadow_queue_size: z.number().int().positive().max(100_000).default(100),
+      hot_reload: serverHotReloadSchema,
       // POST /predict and /predict/batch go to a lean handler before Express's router (same checks and answers,
       // a fraction of the cost); false: Express serves them too.
       fast_path: z.boolean().default(true),

@@ -142,6 +142,31 @@ export function answerSchemas(spec: Spec) {
       .object({ buckets: z.array(z.string()), reference: z.array(share), live: z.array(share) })
       .meta({ description: 'The buckets PSI compares (numeric ranges, or categories, then unknown and missing) and their shares' }),
   });
+  const meanMs = z.number().nullable().meta({ description: 'Mean time in the model per request, in ms; null before the first' });
+  const shadowReport = z
+    .object({
+      model: model.meta({ description: 'The shadow model' }),
+      live_model: model.meta({ description: 'The live model it is compared with' }),
+      status: z.enum(['comparing', 'same_as_live']).meta({ description: 'same_as_live: the shadow is the live model, so it is not run' }),
+      since: z.string().meta({ description: 'When this pair of models began to be compared (the figures count from then)' }),
+      requests: count.meta({ description: 'Requests the shadow ran' }),
+      rows: count,
+      ...(classification
+        ? {
+            agreement: metric.meta({ description: 'Share of rows where both models predict the same class' }),
+            mean_probability_difference: metric.meta({
+              description:
+                'Mean over rows of the total variation between the two probability vectors (½ Σ |p_live − p_shadow|; 0 same, 1 disjoint)',
+            }),
+          }
+        : { mean_absolute_difference: metric.meta({ description: 'Mean |prediction_live − prediction_shadow| over rows' }) }),
+      latency_ms: z.object({ live: meanMs, shadow: meanMs }),
+      queue: z.object({ size: count, capacity: count }).meta({ description: 'Requests waiting for the shadow (server.shadow_queue_size)' }),
+      shed_requests: count.meta({ description: 'Requests not run by the shadow because its queue was full' }),
+      failed_requests: count.meta({ description: 'Requests the shadow model failed on (the live answer was not affected)' }),
+    })
+    .nullable()
+    .meta({ description: 'The shadow model (server.shadow_model_version) against the live one; null when none runs' });
   const monitoringReport = z.object({
     model: model.nullable(),
     drift: z.object({
@@ -163,7 +188,18 @@ export function answerSchemas(spec: Spec) {
     input_ranges: z
       .record(z.string(), z.object({ observed: z.object({ min: z.number(), max: z.number() }), below: count, above: count }))
       .meta({ description: 'Scored values outside the range seen in training, per feature with an observed range' }),
+    shadow: shadowReport,
   });
+
+  const roleResult = z.object({
+    outcome: z.enum(['swapped', 'unchanged', 'stopped', 'refused']),
+    model: model.nullable().meta({ description: 'The model in this role now (null: none)' }),
+    previous: model.nullable().optional().meta({ description: 'The model it replaced (swapped, stopped)' }),
+    error: z.enum(['unknown_version', 'model_refused']).optional().meta({ description: 'Why it was refused' }),
+    version: z.string().optional().meta({ description: 'The version refused' }),
+    message: z.string().optional().meta({ description: 'What is wrong with the version refused' }),
+  });
+  const modelReload = z.object({ live: roleResult, shadow: roleResult });
 
   /** By component name in the OpenAPI document. */
   return {
@@ -179,6 +215,8 @@ export function answerSchemas(spec: Spec) {
     FeedbackBatchResponse: feedbackBatchResponse,
     FeedbackBatchError: feedbackBatchError,
     MonitoringReport: monitoringReport,
+    ModelReload: modelReload,
+    ModelReloadRefused: error.extend(modelReload.shape),
   };
 }
 

@@ -9,6 +9,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler } 
 import swaggerUi from 'swagger-ui-express';
 import { Monitoring, type PredictionLookup } from '../monitoring/index.js';
 import { PredictionLog } from '../predictionLog/index.js';
+import type { ModelLifecycle } from '../runtime/modelLifecycle.js';
 import { type Spec, buildRequestSchemas } from '../contract/index.js';
 import { answerSchemas } from './answerSchemas.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -31,6 +32,8 @@ export interface AppOptions {
   predictionLookup?: PredictionLookup;
   /** The keys clients must send (apiKeys() in ../contract/environment.ts): with any, every non-public path needs one. */
   apiKeys?: readonly string[];
+  /** The live and shadow models as they change (startServer's): POST /admin/reload, the shadow, the reload metrics. */
+  models?: ModelLifecycle;
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -78,11 +81,12 @@ function buildService({
   predictionLog = PredictionLog.disabled(),
   predictionLookup,
   apiKeys,
+  models,
 }: AppOptions) {
   const { config } = spec;
   const schemas = buildRequestSchemas(spec.features, config);
   const answers = answerSchemas(spec);
-  const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup });
+  const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup, models, onError: (error) => onError(error, 'shadow') });
   const predictions = servedPredictions({ spec, monitoring, predictionLog, onError });
   const routes = routeTable({
     spec,
@@ -93,11 +97,13 @@ function buildService({
     monitoring,
     predictionLog,
     predictionLookup,
+    models,
     document: () => openApi,
   });
   const alwaysKeyed = routes.filter((route) => route.alwaysKeyed).map((route) => route.path);
   const alwaysPublic = routes.filter((route) => route.alwaysPublic).map((route) => route.path);
-  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, alwaysPublic, metrics: monitoring.metrics, onError });
+  const adminPaths = routes.filter((route) => route.admin).map((route) => route.path);
+  const guards = new RequestGuards({ config, apiKeys, alwaysKeyed, alwaysPublic, adminPaths, metrics: monitoring.metrics, onError });
   const feedback = monitoring.feedbackSchemas;
   const openApi = buildOpenApiDocument(
     spec,

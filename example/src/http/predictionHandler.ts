@@ -63,6 +63,8 @@ export interface JsonRoute<T> {
   /** Refuses the request before its body is read, e.g. 404 for a model the URL names that is not served here. */
   readonly refuse?: (exchange: Exchange) => { status: number; error: JsonError } | undefined;
   answer(body: T, predictor: Predictor, exchange: Exchange, query: QueryValues): Promise<JsonAnswer>;
+  /** How the route answers while no model is loaded (POST /admin/reload); absent: 503 not_ready. */
+  answerWithoutModel?(body: T, exchange: Exchange): Promise<JsonAnswer>;
 }
 
 /** The URL's query parameters (the last of a repeated one); undefined when it has no query string. */
@@ -164,6 +166,11 @@ export class JsonRouteHandler {
       return;
     }
     const predictor = this.model.predictor;
+    const exchange = exchangeOf(res)!;
+    if (!predictor && route.answerWithoutModel) {
+      this.send(res, route.answerWithoutModel(parsed.data, exchange));
+      return;
+    }
     if (!predictor) {
       const message = this.model.loadError
         ? 'The model could not be loaded; GET /ready says why'
@@ -171,9 +178,12 @@ export class JsonRouteHandler {
       guards.sendError(res, 503, { error: 'not_ready', message });
       return;
     }
-    const exchange = exchangeOf(res)!;
-    route
-      .answer(parsed.data, predictor, exchange, query)
+    this.send(res, route.answer(parsed.data, predictor, exchange, query));
+  }
+
+  private send(res: ServerResponse, answering: Promise<JsonAnswer>): void {
+    const { guards } = this;
+    answering
       .then((answer) => {
         if (guards.send(res, answer.status, answer.json)) answer.afterSend?.();
       })

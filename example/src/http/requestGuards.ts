@@ -121,6 +121,11 @@ class FailedKeyAttempts {
 }
 
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+/** A request URL's path, without its query. */
+const pathOf = (url = '/') => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+};
 
 export interface GuardOptions {
   config: Config;
@@ -136,6 +141,11 @@ export interface GuardOptions {
   alwaysKeyed: readonly string[];
   /** Paths of files that hold no data (the route table's alwaysPublic: the dashboard's): never keyed or rate limited. */
   alwaysPublic: readonly string[];
+  /**
+   * Routes that change the service (the route table's admin, e.g. POST /admin/reload): without keys they are served
+   * to loopback callers only, or to none, as server.hot_reload.admin_without_keys says (with keys, as alwaysKeyed).
+   */
+  adminPaths?: readonly string[];
   metrics: ServiceMetrics;
   onError: (error: unknown, requestId: string) => void;
 }
@@ -151,6 +161,8 @@ export class RequestGuards {
   private readonly publicPaths: readonly string[];
   private readonly unauthorizedHint: string;
   private readonly limiter: RateLimiterMemory | undefined;
+  /** The admin paths, while no keys guard them. */
+  private readonly keylessAdmin: readonly string[];
   /** Label objects of the request metrics, reused rather than built per request. */
   private readonly labels = new Map<string, { method: string; route: string; status: string }>();
 
@@ -162,6 +174,7 @@ export class RequestGuards {
     this.unauthorizedHint = `ApiKey header="${server.auth.header}"`;
     if (options.apiKeys?.length) this.keys = new ApiKeys(options.apiKeys);
     else if (server.auth.enabled) throw new EnvironmentError('config.yaml server.auth.enabled is true but no API key is set (API_KEYS)');
+    this.keylessAdmin = this.keys ? [] : (options.adminPaths ?? []);
     this.failedKeys = new FailedKeyAttempts(server.auth.failed_keys.limit, server.auth.failed_keys.window_seconds);
     if (server.rate_limit.enabled) {
       this.limiter = new RateLimiterMemory({ points: server.rate_limit.requests, duration: server.rate_limit.window_seconds });
@@ -196,10 +209,9 @@ export class RequestGuards {
    * path is checked too: a valid one shows /ready's details, a wrong one counts as a failed attempt.
    */
   admit(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): void {
+    if (this.keylessAdmin.length && !this.admitsKeylessAdmin(req, res)) return;
     if (!this.keys && !this.limiter) return next(req, res);
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
-    const path = query < 0 ? url : url.slice(0, query);
+    const path = pathOf(req.url);
     const open = this.isPublic(path);
     let client: string | undefined;
     if (this.keys) {
@@ -250,6 +262,21 @@ export class RequestGuards {
    */
   showsDetails(res: ServerResponse): boolean {
     return !this.keys || exchangeOf(res)?.authenticated === true;
+  }
+
+  /** Without keys, an admin path is for loopback callers (admin_without_keys: loopback) or for none (off); 403 otherwise. */
+  private admitsKeylessAdmin(req: IncomingMessage, res: ServerResponse): boolean {
+    const path = pathOf(req.url).toLowerCase(); // Express routes /Admin/Reload there too
+    if (!this.keylessAdmin.some((admin) => under(path, admin))) return true;
+    const setting = this.options.config.server.hot_reload.admin_without_keys;
+    const address = req.socket.remoteAddress ?? '';
+    if (setting === 'loopback' && /^(127\.|::1$|::ffff:127\.)/.test(address)) return true;
+    const why = setting === 'loopback' ? 'from this machine (loopback) only' : 'not at all (server.hot_reload.admin_without_keys: off)';
+    this.sendError(res, 403, {
+      error: 'forbidden',
+      message: `${req.method} ${path} changes the service: without API keys it is served ${why}; set API_KEYS and send a key`,
+    });
+    return false;
   }
 
   private isPublic(path: string): boolean {

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { apiKeys, describeApiKeys, EnvironmentError, listenAddress, predictionLogSettings, projectPaths } from '../contract/environment.js';
 import { ModelLoadError } from '../model/artifacts.js';
 import { loadSpec, SpecError } from '../contract/index.js';
-import { onPrimaryShutdown, superviseWorkers, tellPrimary, workerId } from './workerProcesses.js';
+import { onPrimaryReload, onPrimaryShutdown, superviseWorkers, tellPrimary, workerId } from './workerProcesses.js';
 
 async function main(): Promise<void> {
   const paths = projectPaths();
@@ -26,7 +26,14 @@ async function main(): Promise<void> {
   }
   // Imported here: a cluster primary needs none of the server's modules.
   const { startServer } = await import('./startServer.js');
-  const running = await startServer(spec, paths.modelDir, address, { predictionLog, apiKeys: keys });
+  const running = await startServer(spec, paths.modelDir, address, {
+    predictionLog,
+    apiKeys: keys,
+    specPaths: paths, // config.yaml's model_version and shadow_model_version are followed
+    relayReload: (reload) => tellPrimary({ reload }), // with server.workers > 1, every worker does what POST /admin/reload asked
+  });
+  // Refusals are logged by the lifecycle; a reload cut short by the shutdown needs no word.
+  onPrimaryReload((request) => void running.models.reload(request, { relayed: true }).catch(() => {}));
   const worker = workerId();
   if (worker !== undefined) {
     // Which worker answered: for checking that they share the load, and for reading their logs.
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
   });
   try {
     await running.ready;
-    console.log('Model loaded and warmed up: ready');
+    console.log(`Model ${running.models.live?.version} loaded and warmed up: ready`);
     tellPrimary({ serving: true });
   } catch (error) {
     if (stopping) return; // stopped while loading: the shutdown in progress ends the process

@@ -5,8 +5,11 @@
 // gracefully (finishes in-flight requests, flushes its prediction log), and exits once all have exited.
 //
 // Each worker keeps its own /metrics and /monitoring figures: a scrape or a report describes the worker that
-// answered it. In Kubernetes prefer workers: 1 and more replicas (each pod scraped on its own).
+// answered it. In Kubernetes prefer workers: 1 and more replicas (each pod scraped on its own). Each worker follows
+// model_bin/LATEST and config.yaml on its own (hot reload); a POST /admin/reload that reaches one worker is passed on
+// by the primary to the others.
 import cluster, { type Worker } from 'node:cluster';
+import type { ReloadRequest } from '../runtime/modelLifecycle.js';
 
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
@@ -15,12 +18,16 @@ const RESTART_WINDOW_MS = 60_000;
 export interface WorkerMessage {
   /** The worker is serving: its model loaded (or, with on_model_error: not_ready, it serves without one). */
   serving?: true;
+  /** POST /admin/reload reached this worker: the primary passes it on to the others, so that every worker serves alike. */
+  reload?: ReloadRequest;
 }
 
 /** What the primary tells a worker. */
 export interface PrimaryMessage {
   /** Shut down as for this signal (the primary got it). */
   shutdown?: 'SIGTERM' | 'SIGINT';
+  /** Another worker was asked to reload: do the same. */
+  reload?: ReloadRequest;
 }
 
 /** Runs in the primary: forks `count` workers and supervises them until they have all exited, then exits. */
@@ -34,6 +41,10 @@ export function superviseWorkers(count: number, shutdownLimitMs: number): void {
     const worker = cluster.fork();
     worker.on('message', (message: WorkerMessage) => {
       if (message.serving) serving.add(worker);
+      if (message.reload) {
+        for (const other of Object.values(cluster.workers ?? {}))
+          if (other && other !== worker && other.isConnected()) other.send({ reload: message.reload } satisfies PrimaryMessage, () => {});
+      }
     });
   };
   const exitWhenAllGone = () => {
@@ -114,6 +125,14 @@ export function onPrimaryShutdown(stop: (signal: string) => void): void {
   if (!cluster.isWorker) return;
   process.on('message', (message: PrimaryMessage) => {
     if (message?.shutdown) stop(message.shutdown);
+  });
+}
+
+/** Runs in a worker: calls `reload` when another worker got POST /admin/reload (no-op outside cluster mode). */
+export function onPrimaryReload(reload: (request: ReloadRequest) => void): void {
+  if (!cluster.isWorker) return;
+  process.on('message', (message: PrimaryMessage) => {
+    if (message?.reload) reload(message.reload);
   });
 }
 

@@ -72,13 +72,14 @@ export class ServiceMetrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  readonly inferenceDuration: Histogram<'route'>;
+  readonly inferenceDuration: Histogram<'route' | 'model_version'>;
   readonly batchSize: Histogram;
   /** Classification only. */
-  readonly predictionsByClass?: Counter<'class'>;
+  readonly predictionsByClass?: Counter<'class' | 'model_version'>;
   /** Regression only. */
-  readonly predictionValue?: Histogram;
+  readonly predictionValue?: Histogram<'model_version'>;
   readonly feedback: Counter<'outcome'>;
+  readonly modelReloads: Counter<'role' | 'outcome'>;
 
   constructor(sources: MetricSources, predictionBuckets: readonly number[] = defaultPredictionBuckets()) {
     const registers = [this.registry];
@@ -99,8 +100,8 @@ export class ServiceMetrics {
     });
     this.inferenceDuration = new Histogram({
       name: 'ml_inference_duration_seconds',
-      help: 'Time spent in the model (preprocessing and ONNX inference) per request, by route',
-      labelNames: ['route'],
+      help: 'Time spent in the model (preprocessing and ONNX inference) per request, by route and model_version (the model that answered)',
+      labelNames: ['route', 'model_version'],
       buckets: DURATION_BUCKETS,
       registers,
     });
@@ -113,18 +114,21 @@ export class ServiceMetrics {
     if (sources.task === 'classification') {
       this.predictionsByClass = new Counter({
         name: 'ml_predictions_total',
-        help: 'Predictions, by predicted class',
-        labelNames: ['class'],
+        help: 'Predictions, by predicted class and model_version (the model that answered)',
+        labelNames: ['class', 'model_version'],
         registers,
         collect() {
-          // Every class shows from the start, at 0, so rates and shares have a series before its first prediction.
-          for (const name of sources.classes()) this.inc({ class: name }, 0);
+          // Every class of the served model shows from the start, at 0, so rates and shares have a series before its
+          // first prediction.
+          const model_version = sources.model()?.identity.version;
+          if (model_version !== undefined) for (const name of sources.classes()) this.inc({ class: name, model_version }, 0);
         },
       });
     } else {
       this.predictionValue = new Histogram({
         name: 'ml_prediction_value',
-        help: 'Predicted values (config.yaml monitoring.prediction_buckets sets the buckets)',
+        help: 'Predicted values, by model_version (the model that answered; config.yaml monitoring.prediction_buckets sets the buckets)',
+        labelNames: ['model_version'],
         buckets: [...predictionBuckets],
         registers,
       });
@@ -133,6 +137,13 @@ export class ServiceMetrics {
       name: 'ml_feedback_total',
       help: 'Ground-truth labels received at POST /feedback, by outcome (joined, unknown_id, already_labelled, lookup_failed)',
       labelNames: ['outcome'],
+      registers,
+    });
+
+    this.modelReloads = new Counter({
+      name: 'ml_model_reloads_total',
+      help: 'Model changes while serving (hot reload), by role (live, shadow) and outcome: loaded, refused (could not be loaded or checked; the current model stayed), released (freed after its last run)',
+      labelNames: ['role', 'outcome'],
       registers,
     });
 

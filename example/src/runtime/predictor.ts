@@ -44,7 +44,7 @@ export interface Predictor {
   /** The model folder served, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
   readonly modelDir: string;
   predict(rows: readonly FeatureValues[]): Promise<Prediction[]>;
-  /** Releases threads and timers (the pool); absent when there is nothing to release. */
+  /** Releases the model: its onnxruntime session, the pool's threads, the micro-batcher's timer. Not used after. */
   close?(): Promise<void>;
 }
 
@@ -97,9 +97,16 @@ export class OnnxPredictor implements Predictor {
       throw new ModelLoadError(`${dir}/model.onnx cannot be loaded by onnxruntime: ${(error as Error).message}`);
     }
     const { signature, problems } = resolveSignature(session.inputMetadata, session.outputMetadata, metadata, encoder.outputSize);
-    if (!signature) throw refuse('does not fit the project', problems);
+    // A refused model (a hot reload's included) must not keep its native memory.
+    if (!signature) {
+      await session.release();
+      throw refuse('does not fit the project', problems);
+    }
     const predictor = new OnnxPredictor(metadata, dir, session, encoder, signature);
-    await predictor.checkOutputs(exampleRow(spec.features.features));
+    await predictor.checkOutputs(exampleRow(spec.features.features)).catch(async (error: unknown) => {
+      await session.release();
+      throw error;
+    });
     return predictor;
   }
 
@@ -160,6 +167,11 @@ export class OnnxPredictor implements Predictor {
       offset += part.length;
     }
     return { scores, rowCount: rows.length };
+  }
+
+  /** Frees the native session (its memory is outside V8's heap: dropping the object would not free it in time). */
+  async close(): Promise<void> {
+    await this.session.release();
   }
 
   async predict(rows: readonly FeatureValues[]): Promise<Prediction[]> {

@@ -19,8 +19,10 @@ export interface AnsweredPredictions {
   answers?: readonly string[];
   model: ModelIdentity;
   apiVersion: string;
-  /** Milliseconds from the request's arrival to its answer being computed. */
+  /** Milliseconds from the request's arrival to its answer being computed (a shadow's: its own run). */
   latencyMs: number;
+  /** The shadow model's predictions of the same rows (src/monitoring/shadow.ts); absent: the live model's answer. */
+  role?: 'shadow';
 }
 
 /** A row's answer, as /predict sends it and /predict/batch lists it: {id, prediction, probabilities}. */
@@ -66,6 +68,8 @@ export interface PredictionRecord {
   latency_ms: number;
   /** Rows in the request this prediction came from: 1 for POST /predict. */
   batch_size: number;
+  /** "shadow": the shadow model's prediction of the same row, never sent to the client; absent on the live model's records. */
+  role?: 'shadow';
   // Then the row's answer, as the client got it: config.yaml's id_field under its own name (e.g. request_id;
   // crossCheck keeps it off the keys above), prediction and probabilities.
   prediction: string | number;
@@ -104,6 +108,7 @@ export function predictionRecord({ predictions: p, row, recordId, time }: Logged
     latency_ms: roundLatency(p.latencyMs),
     batch_size: p.results.length,
   } as PredictionRecord;
+  if (p.role) record.role = p.role;
   record[p.idField] = p.ids[row];
   record.prediction = result.prediction;
   if (result.probabilities) record.probabilities = result.probabilities;
@@ -140,6 +145,6 @@ export function predictionLine({ predictions: p, row, recordId, time }: LoggedPr
   return (
     `{"record_id":"${recordId}","timestamp":${time.json},${modelJson(p.model, p.apiVersion)},` +
     `"features":${featuresJson(p.featureNames, p.rows[row]!)},"latency_ms":${roundLatency(p.latencyMs)},"batch_size":${p.results.length},` +
-    `${answer.slice(1)}\n`
+    `${p.role ? `"role":"${p.role}",` : ''}${answer.slice(1)}\n`
   );
 }

@@ -364,7 +364,9 @@ for (const { name, fast_path } of SERVING_PATHS)
         ['a', 'b', 'c'],
       );
       const metrics = (await request(logged).get('/metrics').expect(200)).text;
-      assert.match(metrics, /ml_inference_duration_seconds_count\{route="\/v2\/models\/:model_name\/infer"\} 1/);
+      // The model call is counted under the V2 route and the model that answered.
+      const version = JSON.parse(text.trim().split('\n')[0]!).model.version as string;
+      assert.ok(metrics.includes(`ml_inference_duration_seconds_count{route="/v2/models/:model_name/infer",model_version="${version}"} 1`));
       assert.match(metrics, /route="\/v2\/models\/:model_name\/infer",status="200"/);
     });
 

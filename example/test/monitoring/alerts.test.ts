@@ -54,7 +54,7 @@ describe('monitoring: alert rules and dashboard', () => {
       console.log('      skipped: promtool is not installed (Debian: apt-get install prometheus)');
       this.skip();
     }
-    assert.match(tool('promtool', ['check', 'rules', RULES]), /SUCCESS: 5 rules found/);
+    assert.match(tool('promtool', ['check', 'rules', RULES]), /SUCCESS: 6 rules found/);
     assert.match(tool('promtool', ['test', 'rules', 'prometheus-rules.test.yml'], monitoringFile('.')), /SUCCESS/);
   });
 

@@ -29,7 +29,7 @@ describe('wire format', () => {
   );
   /**
    * One request's predictions: any id field, feature names, ids, feature values (each row made as the handler
-   * makes it: the names in order, those without a value left out), results, model identity and latency.
+   * makes it: the names in order, those without a value left out), results, model identity, latency and role.
    */
   const answered: fc.Arbitrary<AnsweredPredictions> = fc
     .record({
@@ -50,6 +50,7 @@ describe('wire format', () => {
       }),
       apiVersion: fc.string(),
       latencyMs: fc.double({ min: 0, max: 1e7, noNaN: true }),
+      role: fc.option(fc.constant('shadow' as const), { nil: undefined }), // a shadow model's records say so
       withAnswers: fc.boolean(),
     })
     .map(({ idField, featureNames, rows, withAnswers, ...rest }) => ({

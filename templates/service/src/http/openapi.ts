@@ -152,6 +152,7 @@ export function buildOpenApiDocument(
       },
       { name: 'Health', description: 'Probes for load balancers and Kubernetes' },
       { name: 'Monitoring', description: 'Prometheus metrics, data drift, and ground truth for live accuracy' },
+      { name: 'Models', description: 'The served model: swapped without a restart, and a shadow beside it' },
     ],
     paths,
     components: {

@@ -11,6 +11,8 @@ import type { PredictionLog, PredictionLogStats } from '../predictionLog/index.j
 import type { AnswerSchemas } from './answerSchemas.js';
 import { modelIdentity } from '../model/modelIdentity.js';
 import { DASHBOARD_PATHS, dashboardFiles } from './dashboard/dashboardFiles.js';
+import type { ModelLifecycle } from '../runtime/modelLifecycle.js';
+import { modelReloadBody } from './modelRoutes.js';
 import type { JsonAnswer, JsonRoute, ModelState } from './predictionHandler.js';
 
 /** A route's answers by status: what each means and the shape of its body (JSON, unless the route answers text). */
@@ -21,7 +23,7 @@ export interface RouteDocs {
   operationId: string;
   summary: string;
   description?: string;
-  tag: 'Predictions' | 'Open Inference Protocol V2' | 'Health' | 'Monitoring';
+  tag: 'Predictions' | 'Open Inference Protocol V2' | 'Health' | 'Monitoring' | 'Models';
 }
 
 /** The route's path parameters ({name} in its path): what each is, and an example value for the document. */
@@ -43,6 +45,11 @@ interface RouteBase {
   alwaysKeyed?: boolean;
   /** The route serves a file that holds no data (the dashboard's): never needs a key, whatever public_paths says. */
   alwaysPublic?: boolean;
+  /**
+   * The route changes the service (POST /admin/reload): as alwaysKeyed with API keys; without keys, served to loopback
+   * callers only (or to none), as server.hot_reload.admin_without_keys says.
+   */
+  admin?: boolean;
 }
 
 /** A GET route's answer: JSON with a status (200 by default), or text of a content type. */
@@ -85,6 +92,8 @@ export interface RouteTableOptions {
   monitoring: Monitoring;
   predictionLog: PredictionLog;
   predictionLookup?: PredictionLookup;
+  /** The live and shadow models, for POST /admin/reload; absent: that route answers 409. */
+  models?: ModelLifecycle;
   /** The OpenAPI document, made from this table. */
   document: () => unknown;
 }
@@ -98,6 +107,7 @@ export function routeTable({
   monitoring,
   predictionLog,
   predictionLookup,
+  models,
   document,
 }: RouteTableOptions): Route[] {
   const { config } = spec;
@@ -201,6 +211,36 @@ export function routeTable({
       docs: { operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', tag: 'Monitoring' },
       responses: { 200: { description: 'Metrics' } },
       answer: async () => ({ text: await monitoring.metricsText(), contentType: monitoring.metricsContentType }),
+    },
+    {
+      method: 'POST',
+      path: '/admin/reload',
+      docs: {
+        operationId: 'reloadModel',
+        summary: 'Serve another model (or shadow one) without a restart',
+        description:
+          'Loads the version named (else the one config.yaml server.model_version or model_bin/LATEST names), checks it against ' +
+          'features.yaml and config.yaml, warms it up and swaps it in: requests in flight finish on the old model, which is then ' +
+          'released. A version that fails is refused and the current model keeps serving. `shadow_version` does the same for ' +
+          'the shadow model (null: none). With API keys it needs one; without, it is served to loopback callers only.',
+        tag: 'Models',
+      },
+      alwaysKeyed: true,
+      admin: true,
+      body: modelReloadBody(models),
+      example: { version: '20250101T120000Z-1a2b3c4d' },
+      fastPath: false,
+      responses: {
+        200: { description: 'Each role swapped, unchanged or stopped; `model` names what serves now', schema: answers.ModelReload },
+        403: { description: 'Without API keys: not from loopback, or server.hot_reload.admin_without_keys is off', schema: answers.Error },
+        404: { description: 'No such version in model_bin/ (error unknown_version)', schema: answers.ModelReloadRefused },
+        409: { description: 'The app has no model lifecycle (built without one)', schema: answers.Error },
+        422: {
+          description:
+            'The version cannot be loaded or does not fit features.yaml / config.yaml (error model_refused): the current model keeps serving',
+          schema: answers.ModelReloadRefused,
+        },
+      },
     },
     {
       method: 'GET',

@@ -8,7 +8,7 @@ import { PredictionLog } from '../predictionLog/index.js';
 import type { Spec } from '../contract/index.js';
 import { apiKeys, type PredictionLogSettings } from '../contract/environment.js';
 import { createRequestListener, type ModelState } from './app.js';
-import { loadPredictor } from '../runtime/loadPredictor.js';
+import { ModelLifecycle, type ReloadRequest } from '../runtime/modelLifecycle.js';
 import { ConnectionGuard, serverOptions } from './connections.js';
 
 export interface RunningServer {
@@ -19,6 +19,8 @@ export interface RunningServer {
   /** Resolves when the model is loaded and warmed up; rejects with a ModelLoadError when it cannot be (/ready then says why). */
   ready: Promise<void>;
   predictionLog: PredictionLog;
+  /** The live and shadow models: hot reload (see ../runtime/modelLifecycle.ts). */
+  models: ModelLifecycle;
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish, then flushes the
    * prediction log (bounded by prediction_log.shutdown_timeout_ms). Resolves with the number of records that
@@ -39,6 +41,13 @@ export interface ServerOptions {
   predictionLog?: PredictionLogSettings;
   /** The keys for config.yaml server.auth; omitted: API_KEYS from the environment (see apiKeys in ../contract/environment.ts). */
   apiKeys?: readonly string[];
+  /** features.yaml and config.yaml on disk, so that changes to server.model_version and shadow_model_version are followed; omitted: not followed. */
+  specPaths?: { features: string; config: string };
+  /** Told of each POST /admin/reload, to pass it on to the other worker processes (server.ts). */
+  relayReload?: (request: ReloadRequest) => void;
+  /** Where the model changes are told (one line each; refusals to `warn`); default: the console. */
+  log?: (line: string) => void;
+  warn?: (line: string) => void;
 }
 
 export async function startServer(
@@ -48,6 +57,8 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const model: ModelState = {};
+  const { specPaths, relayReload, log, warn } = options;
+  const models = new ModelLifecycle({ spec, modelDir, live: model, specPaths, relay: relayReload, log, warn });
   const predictionLog = options.predictionLog ? PredictionLog.create(options.predictionLog) : PredictionLog.disabled();
   // With the MongoDB sink on, POST /feedback finds predictions made before a restart or by another replica there,
   // through the sink's own client.
@@ -58,6 +69,7 @@ export async function startServer(
     predictionLog,
     predictionLookup,
     apiKeys: options.apiKeys ?? apiKeys(spec.config),
+    models,
   });
   let closing = false;
   const server = createServer(serverOptions(spec.config), (req, res) => {
@@ -75,19 +87,16 @@ export async function startServer(
   });
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
-  // In this thread or a worker-thread pool, micro-batched or not, as config.yaml server.inference says.
-  const ready = loadPredictor(modelDir, spec)
-    .then((predictor) => {
-      model.predictor = predictor;
-    })
-    .catch((error: unknown) => {
-      // Any failure here (the project's Preprocessor.fromJSON on a damaged preprocessor.json included) means
-      // no model to serve: a ModelLoadError, so the service says what failed instead of printing a stack trace.
-      const failure =
-        error instanceof ModelLoadError ? error : new ModelLoadError(`Loading the model from ${modelDir} failed: ${String(error)}`);
-      model.loadError = failure.message;
-      throw failure;
-    });
+  // In this thread or a worker-thread pool, micro-batched or not, as config.yaml server.inference says; then
+  // LATEST and config.yaml are followed (hot reload).
+  const ready = models.start().catch((error: unknown) => {
+    // Any failure here (the project's Preprocessor.fromJSON on a damaged preprocessor.json included) means
+    // no model to serve: a ModelLoadError, so the service says what failed instead of printing a stack trace.
+    const failure =
+      error instanceof ModelLoadError ? error : new ModelLoadError(`Loading the model from ${modelDir} failed: ${String(error)}`);
+    model.loadError = failure.message;
+    throw failure;
+  });
   const shutDown = async () => {
     closing = true;
     await new Promise<void>((resolve) => {
@@ -107,11 +116,11 @@ export async function startServer(
       });
     });
     await predictionLookup?.close();
-    await model.predictor?.close?.(); // the worker-thread pool, when there is one
+    await models.close(); // the sessions, and the worker-thread pool when there is one
     return predictionLog.close();
   };
   let closed: Promise<number> | undefined;
   const close = () => (closed ??= shutDown()); // once, however often it is called
   const url = `http://${address.host === '0.0.0.0' ? '127.0.0.1' : address.host}:${port}`;
-  return { server, connections, url, ready, predictionLog, close };
+  return { server, connections, url, ready, predictionLog, models, close };
 }

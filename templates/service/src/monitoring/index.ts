@@ -7,6 +7,7 @@
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import { PredictionLog } from '../predictionLog/index.js';
 import type { ModelCall, PredictionEvent } from '../runtime/predictions.js';
+import type { ModelLifecycle } from '../runtime/modelLifecycle.js';
 import type { Predictor } from '../runtime/predictor.js';
 import type { Spec } from '../contract/index.js';
 import { DriftMonitor, unavailableDrift, type DriftReport, type DriftSettings } from './drift.js';
@@ -26,6 +27,7 @@ import {
 import { InputRangeMonitor, type InputRangeReport } from './inputRange.js';
 import { monitoringThresholds, ServiceMetrics, type Thresholds } from './metrics.js';
 import type { PredictionLookup } from './predictionLookup.js';
+import { ShadowRunner, type ShadowReport } from './shadow.js';
 
 export type { PredictionLookup } from './predictionLookup.js';
 export { MongoPredictionLookup } from './predictionLookup.js';
@@ -38,6 +40,10 @@ export interface MonitoringOptions {
   predictionLog?: PredictionLog;
   /** Where feedback looks for predictions not in memory (the MongoDB prediction log); none: memory only. */
   predictionLookup?: PredictionLookup;
+  /** The live and shadow models as they change (hot reload): reloads are counted, the shadow is run and compared. */
+  models?: ModelLifecycle;
+  /** Told of an unexpected error off the request path (the shadow's loop); default: console.error. */
+  onError?: (error: unknown) => void;
 }
 
 export interface LiveReport {
@@ -58,6 +64,8 @@ export interface MonitoringReport {
   live: LiveReport;
   /** Scored values outside the range seen in training, per feature with an observed range in features.yaml. */
   input_ranges: InputRangeReport;
+  /** The shadow model against the live one; null when none runs. */
+  shadow: ShadowReport | null;
 }
 
 export class Monitoring {
@@ -72,6 +80,8 @@ export class Monitoring {
   private readonly received: Record<FeedbackResult['status'], number> = { joined: 0, unknown_id: 0, already_labelled: 0, lookup_failed: 0 };
   /** The model the drift window was set up for. */
   private served: { predictor: Predictor; drift: DriftMonitor | { unavailable: string } } | undefined;
+  private readonly shadow: ShadowRunner | undefined;
+  private readonly versions = new WeakMap<Predictor, string>();
 
   constructor(private readonly options: MonitoringOptions) {
     const { spec, model, predictionLog = PredictionLog.disabled() } = options;
@@ -99,6 +109,20 @@ export class Monitoring {
       settings.prediction_buckets,
     );
     this.inputRanges = new InputRangeMonitor(spec.features.features, this.metrics.registry);
+    const { models } = options;
+    if (models) {
+      const reloads = this.metrics.modelReloads;
+      models.subscribe(({ role, outcome }) => reloads.inc({ role, outcome }));
+      this.shadow = new ShadowRunner({
+        task: config.task,
+        live: () => model.predictor,
+        shadow: () => models.shadow,
+        queueSize: config.server.shadow_queue_size,
+        predictionLog,
+        registry: this.metrics.registry,
+        onError: options.onError ?? ((error) => console.error(error)),
+      });
+    }
   }
 
   get registry() {
@@ -106,23 +130,29 @@ export class Monitoring {
   }
 
   /** Observes each model call (the runtime times it): its duration by route, and the rows of a batch request. */
-  recordModelCall({ failed, route, batch, rows, seconds }: ModelCall): void {
-    if (failed) return;
-    this.metrics.inferenceDuration.observe({ route }, seconds);
-    if (batch) this.metrics.batchSize.observe(rows);
+  recordModelCall(call: ModelCall): void {
+    const { failed, route, batch, rows, seconds } = call;
+    if (!failed) {
+      this.metrics.inferenceDuration.observe({ route, model_version: this.versionOf(call.predictor) }, seconds);
+      if (batch) this.metrics.batchSize.observe(rows);
+    }
+    this.shadow?.modelCall(call);
   }
 
   /** Observes each answered request: counts its predictions, adds the rows to the drift window, keeps them for feedback. */
-  recordPredictions({ predictor, rows, ids, results }: PredictionEvent): void {
+  recordPredictions(event: PredictionEvent): void {
+    const { predictor, rows, ids, results } = event;
     const { drift } = this.servedModel(predictor);
     const { predictionsByClass, predictionValue } = this.metrics;
+    const model_version = this.versionOf(predictor);
     results.forEach(({ prediction }, i) => {
-      if (predictionsByClass) predictionsByClass.inc({ class: String(prediction) });
-      else predictionValue?.observe(Number(prediction));
+      if (predictionsByClass) predictionsByClass.inc({ class: String(prediction), model_version });
+      else predictionValue?.observe({ model_version }, Number(prediction));
       if (drift instanceof DriftMonitor) drift.observe(rows[i]!);
       this.inputRanges.observe(rows[i]!);
       this.store.add(ids[i], prediction);
     });
+    this.shadow?.prediction(event);
   }
 
   /**
@@ -172,6 +202,7 @@ export class Monitoring {
       drift: this.driftReport(),
       live: this.liveReport(),
       input_ranges: this.inputRanges.report(),
+      shadow: this.shadow?.report(predictor) ?? null,
     };
   }
 
@@ -218,8 +249,17 @@ export class Monitoring {
     };
   }
 
-  /** Sets up the drift window for a newly served model (once; the service loads one model per process). */
+  /** The model's version, the metrics' model_version label: made once per model (a hot reload brings another). */
+  private versionOf(predictor: Predictor): string {
+    let version = this.versions.get(predictor);
+    if (version === undefined) this.versions.set(predictor, (version = modelIdentity(predictor).version));
+    return version;
+  }
+
+  /** Sets up the drift window for a newly served model (at start-up, and again for a model swapped in by a reload). */
   private servedModel(predictor: Predictor): NonNullable<Monitoring['served']> {
+    // A request still answered by the model a reload just replaced counts in the new model's window: same traffic.
+    if (this.served && predictor !== this.options.model.predictor) return this.served;
     if (this.served?.predictor !== predictor) {
       this.served = {
         predictor,

@@ -16,6 +16,7 @@ export interface PredictionLookup {
 interface LoggedPrediction {
   prediction: PredictionValue;
   model?: { uuid?: string };
+  role?: string;
 }
 
 /** Ids looked up at once: one find per id (the id field is indexed by the sink), a few in flight. */
@@ -43,11 +44,11 @@ export class MongoPredictionLookup implements PredictionLookup {
         const records = await collection
           .find<LoggedPrediction>(
             { [this.connection.settings.idField]: id },
-            { sort: { timestamp: -1 }, limit: RECORDS_PER_ID, projection: { prediction: 1, model: 1 } },
+            { sort: { timestamp: -1 }, limit: RECORDS_PER_ID, projection: { prediction: 1, model: 1, role: 1 } },
           )
           .toArray();
-        // Only the served model's predictions measure its accuracy.
-        const record = records.find((candidate) => candidate.model?.uuid === modelUuid);
+        // Only the served model's answers measure its accuracy (not its runs as a shadow, before it was promoted).
+        const record = records.find((candidate) => candidate.model?.uuid === modelUuid && candidate.role !== 'shadow');
         if (record) found.set(idKey(id), record.prediction);
       }
     };

@@ -70,19 +70,22 @@ describe('monitoring: Prometheus metrics', () => {
       .send({ rows: [row(), row(), row()] })
       .expect(200);
     const text = await scrape();
-    assert.equal(value(text, 'ml_inference_duration_seconds_count', { route: '/predict' }), 1);
-    assert.equal(value(text, 'ml_inference_duration_seconds_count', { route: '/predict/batch' }), 1);
+    // Named by the model that answered (its model_bin/ folder): a hot reload may bring another.
+    const model_version = basename(project.versionDir);
+    assert.equal(value(text, 'ml_inference_duration_seconds_count', { route: '/predict', model_version }), 1);
+    assert.equal(value(text, 'ml_inference_duration_seconds_count', { route: '/predict/batch', model_version }), 1);
     assert.equal(value(text, 'ml_batch_size_rows_count'), 1);
     assert.equal(value(text, 'ml_batch_size_rows_sum'), 3);
     if (project.spec.config.task === 'classification') {
       const byClass = samples(text, 'ml_predictions_total');
       assert.deepEqual(byClass.map(({ labels }) => labels.class).sort(), [...project.metadata.classes].sort(), 'every class, from 0');
+      assert.ok(byClass.every(({ labels }) => labels.model_version === model_version));
       assert.equal(
         byClass.reduce((sum, { value }) => sum + value, 0),
         4,
       );
     } else {
-      assert.equal(value(text, 'ml_prediction_value_count'), 4);
+      assert.equal(value(text, 'ml_prediction_value_count', { model_version }), 4);
     }
     assert.deepEqual(samples(text, 'ml_model_info'), [
       {

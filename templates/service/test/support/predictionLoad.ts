@@ -68,6 +68,22 @@ export async function until<T>(what: string, probe: () => T, condition: (value: 
   }
 }
 
+/** Waits until `condition` holds for what `probe` resolves to (e.g. an HTTP answer); fails after `timeoutMs` with the last value. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T>,
+  condition: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (condition(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value)}`);
+    await sleep(50);
+  }
+}
+
 export interface LoadResult {
   /** The ids sent, in the order their answers came back. */
   ids: string[];
