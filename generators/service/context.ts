@@ -33,6 +33,8 @@ export interface ServiceContext {
   exampleRequestJson: string;
   /** The same row as an Open Inference Protocol (V2) request: one input per feature (quoted like exampleRequestJson). */
   exampleInferenceJson: string;
+  /** That request asking for the row's explanation too (parameters.explain). */
+  exampleExplainInferenceJson: string;
   /** When every feature is numeric: the row as a single [1, F] tensor, the other V2 convention; else undefined. */
   exampleMatrixInferenceJson: string | undefined;
   /** One row per feature for the README's Markdown table; every cell is ready to print (pipes escaped). */
@@ -80,7 +82,7 @@ function modelJsonExample({ features, config }: Spec): string {
 }
 
 /** The example row as V2 requests, JSON for a single-quoted shell argument (see exampleRequestJson). */
-function exampleInference({ features }: Spec): Pick<ServiceContext, 'exampleInferenceJson' | 'exampleMatrixInferenceJson'> {
+function exampleInference({ features }: Spec): Pick<ServiceContext, 'exampleInferenceJson' | 'exampleExplainInferenceJson' | 'exampleMatrixInferenceJson'> {
   const quoted = (value: unknown) => JSON.stringify(value).replaceAll("'", '\\u0027');
   const row = exampleRow(features.features);
   const numeric = features.features.every((feature) => feature.type === 'number' || feature.type === 'integer');
@@ -95,8 +97,10 @@ function exampleInference({ features }: Spec): Pick<ServiceContext, 'exampleInfe
       },
     ],
   };
+  const tabular = tabularRequest(features.features, [row], 'req-0001');
   return {
-    exampleInferenceJson: quoted(tabularRequest(features.features, [row], 'req-0001')),
+    exampleInferenceJson: quoted(tabular),
+    exampleExplainInferenceJson: quoted({ ...tabular, parameters: { explain: true } }),
     exampleMatrixInferenceJson: numeric ? quoted(matrix) : undefined,
   };
 }

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
 import type { PredictionLog } from '../predictionLog/index.js';
-import { Explanations, type RowExplainer } from '../runtime/explanations.js';
+import type { Explanations, RowExplainer } from '../runtime/explanations.js';
 import { Predictions, type PredictionRequest } from '../runtime/predictions.js';
 import {
   fieldIssues,
@@ -233,6 +233,8 @@ export interface PredictionRouteOptions {
   spec: Spec;
   schemas: RequestSchemas;
   predictions: Predictions;
+  /** The served models' explainers, shared with the V2 infer routes (loaded on the first request that asks). */
+  explanations: Explanations;
 }
 
 /**
@@ -240,7 +242,7 @@ export interface PredictionRouteOptions {
  * the answer; once it is sent, the runtime publishes the request's prediction event to monitoring and the
  * prediction log (never awaited, never failing the request).
  */
-export function predictionRoutes({ spec, schemas, predictions }: PredictionRouteOptions) {
+export function predictionRoutes({ spec, schemas, predictions, explanations }: PredictionRouteOptions) {
   const { config } = spec;
   const idField = config.id_field;
   const featureNames = spec.features.features.map((feature) => feature.name);
@@ -257,7 +259,6 @@ export function predictionRoutes({ spec, schemas, predictions }: PredictionRoute
     return features;
   };
   const idOf = (row: FeatureValues) => ownValue(row, idField) ?? randomUUID();
-  const explanations = new Explanations(spec);
   const answered = async (request: PredictionRequest, query: QueryValues): Promise<JsonAnswer> => {
     let explainer: RowExplainer | undefined;
     if (query.explain === 'true') {

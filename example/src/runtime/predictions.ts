@@ -5,6 +5,7 @@
 // Subscribers are called in turn, never awaited by the request and never failing it: a subscriber's error is
 // handed to onError with the request's id.
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
+import type { Explanation } from '../model/explanation/explainer.js';
 import type { FeatureValues } from '../contract/index.js';
 import { withExplanations, type RowExplainer } from './explanations.js';
 import type { Prediction, Predictor } from './predictor.js';
@@ -34,7 +35,13 @@ export interface PredictionRequest {
 }
 
 /** An answer written from the request's results (one per row, in order), ids and the model's identity. */
-export type AnswerWriter = (answered: { results: readonly Prediction[]; ids: readonly unknown[]; model: ModelIdentity }) => string;
+export type AnswerWriter = (answered: {
+  results: readonly Prediction[];
+  ids: readonly unknown[];
+  model: ModelIdentity;
+  /** Each row's explanation, when the request asked for them (its explainer). */
+  explanations?: readonly Explanation[];
+}) => string;
 
 /** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
 export interface ModelCall {
@@ -108,7 +115,7 @@ export class Predictions {
     const answers = results.map((result, i) => rowAnswerJson(idField, ids[i], result));
     const sent = explanations ? withExplanations(answers, explanations) : answers;
     const json = writeAnswer
-      ? writeAnswer({ results, ids, model })
+      ? writeAnswer({ results, ids, model, explanations })
       : batch
         ? batchAnswerJson(sent, model, apiVersion)
         : predictAnswerJson(sent[0]!, model, apiVersion);

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { answerSchemas } from '../../src/http/answerSchemas.js';
 import { createRequestListener } from '../../src/http/app.js';
+import { tabularRequest } from '../../src/http/openInference/tensors.js';
 import { EXPLAINER_FILE } from '../../src/model/explanation/explainer.js';
 import { encoderWidth, rawFeatureEncoders } from '../../src/model/preprocessing.js';
 import { DataType, attr, encodeModel, floatTensor, node, tensorValueInfo } from '../../src/onnx/graphBuilder.js';
 import { OnnxPredictor } from '../../src/runtime/predictor.js';
-import { exampleRow, type Spec } from '../../src/contract/index.js';
+import { exampleRow, type FeatureValues, type Spec } from '../../src/contract/index.js';
 import { SERVING_PATHS, withServer } from '../support/serving.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
 
@@ -105,6 +106,48 @@ for (const { name, fast_path } of SERVING_PATHS)
       assert.deepEqual(answerSchemas(spec).BatchPredictResponse.parse(res.body), res.body);
     });
 
+    it('V2 infer with parameters.explain answers the same explanations as tensors, after the outputs asked for', async () => {
+      const rows = [row, { ...row, [spec.config.id_field]: 'second' }];
+      const features = spec.features.features;
+      const names = features.map((feature) => feature.name);
+      const infer = `/v2/models/${spec.config.name}/infer`;
+      const v2 = await request(app)
+        .post(infer)
+        .send({ ...tabularRequest(features, rows as FeatureValues[], 'explained'), parameters: { explain: true } })
+        .expect(200);
+      const batch = await request(app).post('/predict/batch?explain=true').send({ rows }).expect(200);
+      const expected: ExplanationBody[] = batch.body.predictions.map((answer: Body) => answer.explanation!);
+      type Output = { name: string; shape: number[]; datatype: string; parameters?: Record<string, string>; data: number[] };
+      const outputs = new Map<string, Output>(v2.body.outputs.map((output: Output) => [output.name, output]));
+      const contributions = outputs.get('explanation_contributions')!;
+      assert.deepEqual(contributions.shape, [2, names.length]);
+      assert.equal(contributions.datatype, 'FP64');
+      assert.deepEqual(JSON.parse(contributions.parameters!.features!), names);
+      assert.equal(contributions.parameters!.scale, expected[0]!.scale);
+      expected.forEach((explanation, r) => {
+        assert.deepEqual(
+          contributions.data.slice(r * names.length, (r + 1) * names.length),
+          names.map((name) => explanation.contributions[name]),
+        );
+        assert.equal(outputs.get('explanation_base')!.data[r], explanation.base);
+        assert.equal(outputs.get('explanation_output')!.data[r], explanation.output);
+      });
+      // The outputs asked for come first, unchanged; without parameters.explain there are no explanation outputs.
+      const plain = await request(app)
+        .post(infer)
+        .send(tabularRequest(features, rows as FeatureValues[], 'explained'))
+        .expect(200);
+      assert.deepEqual(v2.body.outputs.slice(0, plain.body.outputs.length), plain.body.outputs);
+      assert.equal(plain.body.outputs.length, v2.body.outputs.length - 3);
+
+      const bad = await request(app)
+        .post(infer)
+        .send({ ...tabularRequest(features, rows as FeatureValues[]), parameters: { explain: 'yes' } })
+        .expect(400);
+      assert.equal(bad.body.code, 'validation_failed');
+      assert.match(bad.body.error, /parameters\.explain must be true or false/);
+    });
+
     it('answers without an explanation unless asked, alike with explain=false', async () => {
       const body = { ...row, [spec.config.id_field]: 'same-id' };
       const plain = await request(app).post('/predict').send(body).expect(200);
@@ -176,6 +219,13 @@ for (const { name, fast_path } of SERVING_PATHS)
       assert.equal(res.body.error, 'explanation_unavailable');
       assert.match(res.body.message, /preprocessor\.json/);
       await request(byo).post('/predict').send(row).expect(200);
+      // V2 infer says it in the protocol's error form.
+      const v2 = await request(byo)
+        .post(`/v2/models/${spec.config.name}/infer`)
+        .send({ ...tabularRequest(spec.features.features, [row as FeatureValues]), parameters: { explain: true } })
+        .expect(400);
+      assert.equal(v2.body.code, 'explanation_unavailable');
+      assert.match(v2.body.error, /preprocessor\.json/);
     });
 
     it('answers 400 for a model trained before explanations (no explainer.json), and for a graph it does not know', async () => {

@@ -4,6 +4,7 @@
 // metrics and the prediction log see a V2 request exactly as a /predict/batch one; only the answer is written as
 // tensors. The unversioned infer URL is on the fast path.
 import { exampleRow, type RequestSchemas, type Spec } from '../../contract/index.js';
+import type { Explanations, RowExplainer } from '../../runtime/explanations.js';
 import type { Predictions } from '../../runtime/predictions.js';
 import type { JsonRoute, ModelState } from '../predictionHandler.js';
 import type { JsonError } from '../requestGuards.js';
@@ -23,13 +24,15 @@ export interface OpenInferenceOptions {
   schemas: RequestSchemas;
   /** The runtime /predict answers through. */
   predictions: Predictions;
+  /** The served models' explainers (parameters.explain), shared with /predict?explain=true. */
+  explanations: Explanations;
 }
 
 type Params = Readonly<Record<string, string | undefined>>;
 
 const TAG = 'Open Inference Protocol V2';
 
-export function openInferenceRoutes({ spec, model, schemas, predictions }: OpenInferenceOptions): Route[] {
+export function openInferenceRoutes({ spec, model, schemas, predictions, explanations }: OpenInferenceOptions): Route[] {
   const { name, version } = spec.config;
   const codec = new TensorCodec(spec, schemas);
   const answers = openInferenceAnswers;
@@ -87,6 +90,22 @@ export function openInferenceRoutes({ spec, model, schemas, predictions }: OpenI
         }
         const { rows, ids, outputs } = decoded.request;
         const id = request.id ?? requestId;
+        const explain = request.parameters?.explain;
+        if (explain !== undefined && typeof explain !== 'boolean') {
+          const message = 'parameters.explain must be true or false';
+          const issues = [{ field: 'parameters.explain', message }];
+          return { status: 400, json: JSON.stringify(openInferenceError({ error: 'validation_failed', message, issues, issue_count: 1 })) };
+        }
+        let explainer: RowExplainer | undefined;
+        if (explain) {
+          const found = await explanations.explainerFor(predictor);
+          if ('unavailable' in found)
+            return {
+              status: 400,
+              json: JSON.stringify(openInferenceError({ error: 'explanation_unavailable', message: found.unavailable })),
+            };
+          explainer = found;
+        }
         const { classes } = predictor.metadata;
         const { json, publish } = await predictions.predict({
           predictor,
@@ -96,6 +115,7 @@ export function openInferenceRoutes({ spec, model, schemas, predictions }: OpenI
           route: expressPath(`${path}/infer`),
           requestId,
           startedAt,
+          ...(explainer ? { explainer } : {}),
           writeAnswer: (answered) => codec.answerJson(answered, { id, outputs, classes }),
         });
         return { status: 200, json, afterSend: publish };

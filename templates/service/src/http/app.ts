@@ -13,6 +13,7 @@ import type { ModelLifecycle } from '../runtime/modelLifecycle.js';
 import { type Spec, buildRequestSchemas } from '../contract/index.js';
 import { answerSchemas } from './answerSchemas.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { Explanations } from '../runtime/explanations.js';
 import { openInferenceRoutes } from './openInference/routes.js';
 import { inferenceRequestSchema, openInferenceAnswers } from './openInference/protocol.js';
 import { JsonRouteHandler, predictionRoutes, servedPredictions, type ModelState } from './predictionHandler.js';
@@ -88,12 +89,13 @@ function buildService({
   const answers = answerSchemas(spec);
   const monitoring = new Monitoring({ spec, model, predictionLog, predictionLookup, models, onError: (error) => onError(error, 'shadow') });
   const predictions = servedPredictions({ spec, monitoring, predictionLog, onError });
+  const explanations = new Explanations(spec);
   const routes = routeTable({
     spec,
     model,
     answers,
-    predictions: predictionRoutes({ spec, schemas, predictions }),
-    openInference: openInferenceRoutes({ spec, model, schemas, predictions }),
+    predictions: predictionRoutes({ spec, schemas, predictions, explanations }),
+    openInference: openInferenceRoutes({ spec, model, schemas, predictions, explanations }),
     monitoring,
     predictionLog,
     predictionLookup,

@@ -44,7 +44,15 @@ export type RequestInput = z.output<typeof requestInputSchema>;
 export const inferenceRequestSchema = z
   .object({
     id: z.string().max(200).optional().meta({ description: 'Echoed in the answer (the X-Request-Id when absent)' }),
-    parameters: parameters.optional(),
+    parameters: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({
+        description:
+          "explain: true adds the explanation outputs (explanation_contributions [N, F], every feature's contribution, " +
+          'explanation_base and explanation_output [N], base + Σ contributions = output); others are ignored',
+        examples: [{ explain: true }],
+      }),
     inputs: z.array(requestInputSchema).min(1),
     outputs: z
       .array(z.object({ name: z.string(), parameters: parameters.optional() }))
@@ -68,6 +76,10 @@ const responseOutput = z.object({
   name: z.string(),
   shape: z.array(z.number().int().min(0)),
   datatype: z.enum(DATATYPES),
+  parameters: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .meta({ description: 'The explanation outputs: scale, and features (the columns of explanation_contributions, as JSON)' }),
   data: z.array(z.union([z.string(), z.number()])).meta({ description: 'Row-major, flat' }),
 });
 

@@ -18,6 +18,7 @@ import {
   type RequestSchemas,
   type Spec,
 } from '../../contract/index.js';
+import type { Explanation } from '../../model/explanation/explainer.js';
 import type { ModelIdentity } from '../../model/modelIdentity.js';
 import type { Prediction } from '../../runtime/predictor.js';
 import type { Datatype, InferenceRequest, openInferenceAnswers, RequestInput } from './protocol.js';
@@ -270,7 +271,12 @@ export class TensorCodec {
 
   /** The answer's JSON: the outputs asked for, as tensors, for the model that answered. */
   answerJson(
-    { results, ids, model }: { results: readonly Prediction[]; ids: readonly unknown[]; model: ModelIdentity },
+    {
+      results,
+      ids,
+      model,
+      explanations,
+    }: { results: readonly Prediction[]; ids: readonly unknown[]; model: ModelIdentity; explanations?: readonly Explanation[] },
     { id, outputs, classes }: { id: string; outputs: readonly string[]; classes: readonly string[] },
   ): string {
     const tensors = outputs.map((name): Tensor => {
@@ -285,7 +291,33 @@ export class TensorCodec {
       }
       return { name, shape: [n], datatype: 'BYTES', data: ids.map(String) };
     });
+    if (explanations) tensors.push(...this.explanationTensors(explanations));
     return JSON.stringify({ model_name: this.spec.config.name, model_version: model.version, id, outputs: tensors });
+  }
+
+  /**
+   * parameters.explain: the rows' explanations as three tensors, after the outputs asked for: every feature's
+   * contribution ([N, F], the features in the order parameters.features names), the base and the explained output
+   * ([N]); the scale they add up on (logit, probability or value) and, for classification, the class explained
+   * (the predicted one) are parameters.
+   */
+  private explanationTensors(explanations: readonly Explanation[]): Tensor[] {
+    const names = this.features.map((feature) => feature.name);
+    const n = explanations.length;
+    const contributions: number[] = [];
+    for (const explanation of explanations) for (const name of names) contributions.push(explanation.contributions[name]!);
+    const scale = explanations[0]?.scale ?? (this.classification ? 'logit' : 'value');
+    return [
+      {
+        name: 'explanation_contributions',
+        shape: [n, names.length],
+        datatype: 'FP64',
+        parameters: { features: JSON.stringify(names), scale },
+        data: contributions,
+      },
+      { name: 'explanation_base', shape: [n], datatype: 'FP64', parameters: { scale }, data: explanations.map((e) => e.base) },
+      { name: 'explanation_output', shape: [n], datatype: 'FP64', parameters: { scale }, data: explanations.map((e) => e.output) },
+    ];
   }
 
   /** GET /v2/models/{name}: the inputs (a tensor per feature) and the outputs, with the class order of the probabilities. */

@@ -364,8 +364,39 @@ function renderModels(report) {
   const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
   const others = Object.entries(report).filter(([name, value]) => /shadow|agreement/i.test(name) && value !== null);
   if (isObject(report.models)) others.push(...Object.entries(report.models).filter(([name, value]) => name !== 'live' && isObject(value)));
-  for (const [name, value] of others) cards.push(card(name, isObject(value) ? flatten(value) : [[name, String(value)]]));
+  for (const [name, value] of others) {
+    if (name === 'shadow' && isObject(value) && isObject(value.model)) cards.push(card(name, shadowFields(value)));
+    else cards.push(card(name, isObject(value) ? flatten(value) : [[name, String(value)]]));
+  }
   list.replaceChildren(...cards);
+}
+
+/** The samples' values summed by a key, in the order the keys first appear. */
+function sumBy(samples, keyOf) {
+  const sums = new Map();
+  for (const sample of samples) sums.set(keyOf(sample), (sums.get(keyOf(sample)) ?? 0) + sample.value);
+  return sums;
+}
+
+/** GET /monitoring's shadow: the candidate, how it agrees with the live model, and what it costs. */
+function shadowFields(shadow) {
+  const number = (value, digits = 4) => (typeof value === 'number' ? value.toFixed(digits) : '—');
+  const fields = [
+    ['version', shadow.model?.version ?? '—'],
+    ['status', shadow.status],
+    ['since', shadow.since ?? '—'],
+    ['rows compared', formatCount(shadow.rows ?? 0)],
+  ];
+  if ('agreement' in shadow) fields.push(['agreement', shadow.agreement === null ? '—' : `${(shadow.agreement * 100).toFixed(1)} %`]);
+  if ('mean_probability_difference' in shadow) fields.push(['mean probability difference', number(shadow.mean_probability_difference)]);
+  if ('mean_absolute_difference' in shadow) fields.push(['mean absolute difference', number(shadow.mean_absolute_difference)]);
+  const latency = shadow.latency_ms ?? {};
+  fields.push(
+    ['latency live / shadow', `${number(latency.live, 3)} / ${number(latency.shadow, 3)} ms`],
+    ['queue', shadow.queue ? `${shadow.queue.size} / ${shadow.queue.capacity}` : '—'],
+    ['shed / failed requests', `${formatCount(shadow.shed_requests ?? 0)} / ${formatCount(shadow.failed_requests ?? 0)}`],
+  );
+  return fields;
 }
 
 /** Scalar fields of an object, nested ones named with dots. */
@@ -419,11 +450,15 @@ function renderTraffic(samples) {
 
 /** Classification: predictions per class (ml_predictions_total); regression: the ml_prediction_value histogram. */
 function renderPredictions(samples) {
-  const byClass = samples.filter((sample) => sample.name === 'ml_predictions_total');
+  // Summed over model_version: each model the service has served since it started has series of its own.
+  const byClass = sumBy(
+    samples.filter((sample) => sample.name === 'ml_predictions_total'),
+    (sample) => sample.labels.class,
+  );
   const chart = $('prediction-chart');
-  if (byClass.length) {
-    const classes = byClass.map((sample) => sample.labels.class);
-    const counts = byClass.map((sample) => sample.value);
+  if (byClass.size) {
+    const classes = [...byClass.keys()];
+    const counts = [...byClass.values()];
     const total = counts.reduce((sum, n) => sum + n, 0);
     $('prediction-summary').textContent = `${formatCount(total)} predictions since the service started, by predicted class`;
     chart.replaceChildren(
@@ -435,9 +470,13 @@ function renderPredictions(samples) {
     );
     return;
   }
-  const buckets = samples
-    .filter((sample) => sample.name === 'ml_prediction_value_bucket')
-    .map(({ labels, value }) => ({ le: leOf(labels), count: value }))
+  const buckets = [
+    ...sumBy(
+      samples.filter((sample) => sample.name === 'ml_prediction_value_bucket'),
+      (sample) => leOf(sample.labels),
+    ),
+  ]
+    .map(([le, count]) => ({ le, count }))
     .sort((a, b) => a.le - b.le);
   if (!buckets.length) {
     $('prediction-summary').textContent = 'No prediction metrics yet';
