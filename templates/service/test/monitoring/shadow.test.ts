@@ -9,28 +9,13 @@ import { Registry } from 'prom-client';
 import type { Spec } from '../../src/contract/index.js';
 import { answerSchemas } from '../../src/http/answerSchemas.js';
 import { startServer, type RunningServer } from '../../src/http/startServer.js';
-import { ShadowRunner } from '../../src/monitoring/shadow.js';
+import { ShadowRunner, type ShadowReport } from '../../src/monitoring/shadow.js';
 import { PredictionLog } from '../../src/predictionLog/index.js';
 import { Predictions, type PredictionAnswer } from '../../src/runtime/predictions.js';
 import { OnnxPredictor, type Prediction, type Predictor } from '../../src/runtime/predictor.js';
 import { eventually, logSettings, until } from '../support/predictionLoad.js';
 import { withServer } from '../support/serving.js';
 import { modelVersions, sameAnswer, temporaryFolder, type ModelVersions } from '../support/modelVersions.js';
-
-interface ShadowReport {
-  model: { version: string };
-  live_model: { version: string };
-  status: string;
-  since: string;
-  requests: number;
-  rows: number;
-  agreement?: number | null;
-  mean_probability_difference?: number | null;
-  mean_absolute_difference?: number | null;
-  latency_ms: { live: number | null; shadow: number | null };
-  shed_requests: number;
-  failed_requests: number;
-}
 
 /** The comparison figures, computed from each model's own predictions of the rows. */
 function expectedFigures(live: readonly Prediction[], shadow: readonly Prediction[]) {
