@@ -9,7 +9,7 @@ import { listModelVersions } from '../model/artifacts.js';
 import type { Spec } from '../contract/index.js';
 import { holdoutOf, loadDataset, type Dataset } from './dataset.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
-import { ModelStoreError } from './modelLifecycle.js';
+import { ModelStoreError } from './modelStore.js';
 
 export interface ComparedModel {
   version: string;

@@ -19,7 +19,7 @@ import {
   rollbackLatest,
   type LatestChange,
   type StoreDescription,
-} from '../training/modelLifecycle.js';
+} from '../training/modelStore.js';
 import { HistoryError } from '../training/promotionHistory.js';
 import { figure, formatTable, percent } from './table.js';
 
