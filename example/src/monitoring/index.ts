@@ -112,17 +112,26 @@ export class Monitoring {
     if (batch) this.metrics.batchSize.observe(rows);
   }
 
-  /** Observes each answered request: counts its predictions, adds the rows to the drift window, keeps them for feedback. */
-  recordPredictions({ predictor, rows, ids, results }: PredictionEvent): void {
+  /**
+   * Observes each answered request (after its answer is sent): counts its predictions, adds the rows to the drift
+   * window, keeps them for feedback. A batch's work goes a column at a time, one counter update per class.
+   */
+  recordPredictions({ predictor, rows, ids, predictions }: PredictionEvent): void {
     const { drift } = this.servedModel(predictor);
     const { predictionsByClass, predictionValue } = this.metrics;
-    results.forEach(({ prediction }, i) => {
-      if (predictionsByClass) predictionsByClass.inc({ class: String(prediction) });
-      else predictionValue?.observe(Number(prediction));
-      if (drift instanceof DriftMonitor) drift.observe(rows[i]!);
-      this.inputRanges.observe(rows[i]!);
-      this.store.add(ids[i], prediction);
-    });
+    const count = ids.length;
+    if (predictionsByClass) {
+      // prom-client hashes the labels on every inc(): once per class seen, not once per row.
+      const byClass = new Map<string, number>();
+      for (let i = 0; i < count; i++) {
+        const name = String(predictions[i]);
+        byClass.set(name, (byClass.get(name) ?? 0) + 1);
+      }
+      for (const [name, n] of byClass) predictionsByClass.inc({ class: name }, n);
+    } else if (predictionValue) for (let i = 0; i < count; i++) predictionValue.observe(Number(predictions[i]));
+    if (drift instanceof DriftMonitor) for (let i = 0; i < count; i++) drift.observe(rows[i]!);
+    for (let i = 0; i < count; i++) this.inputRanges.observe(rows[i]!);
+    for (let i = 0; i < count; i++) this.store.add(ids[i], predictions[i]!);
   }
 
   /**

@@ -5,9 +5,10 @@
 // Subscribers are called in turn, never awaited by the request and never failing it: a subscriber's error is
 // handed to onError with the request's id.
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
+import { classIndexAt } from '../model/modelTypes.js';
 import type { FeatureValues } from '../contract/index.js';
-import type { Prediction, Predictor } from './predictor.js';
-import { batchAnswerJson, predictAnswerJson, rowAnswerJson, type AnsweredPredictions } from './wireFormat.js';
+import { predictionsOf, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
+import { batchAnswerJson, outputAnswersJson, predictAnswerJson, rowAnswerJson, type AnsweredPredictions } from './wireFormat.js';
 
 /** What a prediction request asks for: the caller's names for it (route, request id) are carried, not read. */
 export interface PredictionRequest {
@@ -24,6 +25,12 @@ export interface PredictionRequest {
   /** performance.now() when the request arrived: the latency is measured from it. */
   readonly startedAt: number;
 }
+
+/**
+ * A batch of rows as the batch path takes them (Predictions.predictBatch): the request's own rows, validated and
+ * read by feature name only (they may hold the id field), so no row is copied.
+ */
+export type BatchPredictionRequest = Omit<PredictionRequest, 'batch'>;
 
 /** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
 export interface ModelCall {
@@ -45,6 +52,8 @@ export interface PredictionEvent extends AnsweredPredictions {
   readonly batch: boolean;
   readonly requestId: string;
   readonly answers: readonly string[];
+  /** Each row's prediction (its class, or its value): what monitoring counts, without reading `results`. */
+  readonly predictions: ArrayLike<string | number>;
 }
 
 export interface PredictionObserver {
@@ -89,7 +98,7 @@ export class Predictions {
   /** Runs the model on the rows and writes the answer; the event waits for publish(). */
   async predict(request: PredictionRequest): Promise<PredictionAnswer> {
     const { predictor, rows, ids, batch, route, requestId, startedAt } = request;
-    const results = await this.runModel(request);
+    const results = await this.runModel(request, () => predictor.predict(rows));
     const latencyMs = performance.now() - startedAt;
     const { idField, featureNames, apiVersion } = this.options;
     const model = this.identity(predictor);
@@ -106,6 +115,7 @@ export class Predictions {
       rows,
       results,
       answers,
+      predictions: results.map((result) => result.prediction),
       model,
       apiVersion,
       latencyMs,
@@ -113,12 +123,38 @@ export class Predictions {
     return { json, publish: () => this.notify(requestId, (observer) => observer.prediction?.(event)) };
   }
 
-  private async runModel({ predictor, rows, batch, route, requestId }: PredictionRequest): Promise<Prediction[]> {
+  /**
+   * The batch path, columns through: one model run into typed arrays (Predictor.predictOutputs), the answer written
+   * from them (outputAnswersJson), and no object per row; the event's Prediction objects are made only if a
+   * subscriber reads `results` (the fluentd and mongodb log sinks, off the answer's path). The answer is
+   * byte for byte predict()'s, which a predictor without predictOutputs falls back to.
+   */
+  async predictBatch(request: BatchPredictionRequest): Promise<PredictionAnswer> {
+    const { predictor, rows, ids, route, requestId, startedAt } = request;
+    if (!predictor.predictOutputs) return this.predict({ ...request, batch: true });
+    const outputs = await this.runModel({ ...request, batch: true }, () => predictor.predictOutputs!(rows));
+    const latencyMs = performance.now() - startedAt;
+    const { idField, featureNames, apiVersion } = this.options;
+    const model = this.identity(predictor);
+    const { metadata } = predictor;
+    const classes = metadata.task === 'classification' ? metadata.classes : undefined;
+    const answers = outputAnswersJson(idField, ids, outputs, classes);
+    const json = batchAnswerJson(answers, model, apiVersion);
+    const event = outputsEvent(
+      { predictor, route, batch: true, requestId, idField, featureNames, ids, rows, answers, model, apiVersion, latencyMs },
+      outputs,
+      classes,
+    );
+    return { json, publish: () => this.notify(requestId, (observer) => observer.prediction?.(event)) };
+  }
+
+  /** Runs the model (`run`), timing it and telling the observers of the call. */
+  private async runModel<T>({ predictor, rows, batch, route, requestId }: PredictionRequest, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
-    let results: Prediction[] = [];
+    let results: T | undefined;
     let failure: { error: unknown } | undefined;
     try {
-      results = await predictor.predict(rows);
+      results = await run();
     } catch (error) {
       failure = { error };
     }
@@ -126,7 +162,7 @@ export class Predictions {
     const call: ModelCall = { predictor, route, batch, rows: rows.length, seconds, failed: failure !== undefined, error: failure?.error };
     this.notify(requestId, (observer) => observer.modelCall?.(call));
     if (failure) throw failure.error;
-    return results;
+    return results!;
   }
 
   /** Tells every observer, each on its own: one that throws neither stops the others nor fails the request. */
@@ -139,4 +175,32 @@ export class Predictions {
       }
     }
   }
+}
+
+/** The event of a batch answered from the model's outputs: its per-row views of them are made when first read. */
+function outputsEvent(
+  fields: Omit<PredictionEvent, 'results' | 'predictions'>,
+  outputs: ModelOutputs,
+  classes: readonly string[] | undefined,
+): PredictionEvent {
+  let results: Prediction[] | undefined;
+  let predictions: ArrayLike<string | number> | undefined;
+  return {
+    ...fields,
+    get results() {
+      return (results ??= predictionsOf(fields.predictor.metadata, outputs));
+    },
+    get predictions() {
+      if (!predictions) {
+        const { rows, scores } = outputs;
+        if (!classes) predictions = scores.subarray(0, rows);
+        else {
+          const predicted = new Array<string>(rows);
+          for (let r = 0; r < rows; r++) predicted[r] = classes[classIndexAt(scores, r * classes.length, classes.length)]!;
+          predictions = predicted;
+        }
+      }
+      return predictions;
+    },
+  };
 }

@@ -121,6 +121,25 @@ for (const { name, fast_path } of SERVING_PATHS)
       assert.ok(bad.body.issues[0].field.startsWith('rows[1].'));
     });
 
+    it('answers each row of a batch as /predict answers it alone', async () => {
+      const rows = Array.from({ length: 20 }, (_, i) => {
+        const varied: Record<string, unknown> = { ...row, [idField()]: `row-${i}` };
+        for (const feature of project.spec.features.features) {
+          if (feature.type !== 'number') continue;
+          const low = feature.min ?? Number(feature.example ?? 0) - 1;
+          const high = feature.max ?? Number(feature.example ?? 0) + 1;
+          varied[feature.name] = low + ((high - low) * i) / 19;
+        }
+        return varied;
+      });
+      const batch = await request(app).post('/predict/batch').send({ rows }).expect(200);
+      assert.equal(batch.body.predictions.length, rows.length);
+      for (const [i, single] of rows.entries()) {
+        const { model: _model, api_version: _version, ...alone } = (await request(app).post('/predict').send(single).expect(200)).body;
+        assert.deepEqual(batch.body.predictions[i], alone);
+      }
+    });
+
     it('names a required feature sent as null', async () => {
       const required = project.spec.features.features.find((f) => f.required)!;
       const res = await request(app)
