@@ -203,7 +203,15 @@ export function predictionRoutes({ spec, schemas, monitoring, predictionLog, onE
     prepare,
     answer: (body, predictor, { requestId, startedAt }) =>
       answered(
-        predictions.predict({ predictor, rows: [featuresOf(body)], ids: [idOf(body)], batch: false, route: '/predict', requestId, startedAt }),
+        predictions.predict({
+          predictor,
+          rows: [featuresOf(body)],
+          ids: [idOf(body)],
+          batch: false,
+          route: '/predict',
+          requestId,
+          startedAt,
+        }),
       ),
   };
 

@@ -8,7 +8,14 @@ import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import { classIndexAt } from '../model/modelTypes.js';
 import type { FeatureValues } from '../contract/index.js';
 import { predictionsOf, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
-import { batchAnswerJson, outputAnswersJson, predictAnswerJson, rowAnswerJson, type AnsweredPredictions } from './wireFormat.js';
+import {
+  batchAnswerJson,
+  outputAnswersJson,
+  outputBatchAnswerJson,
+  predictAnswerJson,
+  rowAnswerJson,
+  type AnsweredPredictions,
+} from './wireFormat.js';
 
 /** What a prediction request asks for: the caller's names for it (route, request id) are carried, not read. */
 export interface PredictionRequest {
@@ -125,9 +132,9 @@ export class Predictions {
 
   /**
    * The batch path, columns through: one model run into typed arrays (Predictor.predictOutputs), the answer written
-   * from them (outputAnswersJson), and no object per row; the event's Prediction objects are made only if a
-   * subscriber reads `results` (the fluentd and mongodb log sinks, off the answer's path). The answer is
-   * byte for byte predict()'s, which a predictor without predictOutputs falls back to.
+   * from them in one piece (outputBatchAnswerJson), and no object per row; the event's per-row answers and
+   * Prediction objects are made only if a subscriber reads them (the prediction log, off the answer's path). The
+   * answer is byte for byte predict()'s, which a predictor without predictOutputs falls back to.
    */
   async predictBatch(request: BatchPredictionRequest): Promise<PredictionAnswer> {
     const { predictor, rows, ids, route, requestId, startedAt } = request;
@@ -138,10 +145,9 @@ export class Predictions {
     const model = this.identity(predictor);
     const { metadata } = predictor;
     const classes = metadata.task === 'classification' ? metadata.classes : undefined;
-    const answers = outputAnswersJson(idField, ids, outputs, classes);
-    const json = batchAnswerJson(answers, model, apiVersion);
+    const json = outputBatchAnswerJson(idField, ids, outputs, classes, model, apiVersion);
     const event = outputsEvent(
-      { predictor, route, batch: true, requestId, idField, featureNames, ids, rows, answers, model, apiVersion, latencyMs },
+      { predictor, route, batch: true, requestId, idField, featureNames, ids, rows, model, apiVersion, latencyMs },
       outputs,
       classes,
     );
@@ -179,16 +185,20 @@ export class Predictions {
 
 /** The event of a batch answered from the model's outputs: its per-row views of them are made when first read. */
 function outputsEvent(
-  fields: Omit<PredictionEvent, 'results' | 'predictions'>,
+  fields: Omit<PredictionEvent, 'results' | 'answers' | 'predictions'>,
   outputs: ModelOutputs,
   classes: readonly string[] | undefined,
 ): PredictionEvent {
   let results: Prediction[] | undefined;
+  let answers: string[] | undefined;
   let predictions: ArrayLike<string | number> | undefined;
   return {
     ...fields,
     get results() {
       return (results ??= predictionsOf(fields.predictor.metadata, outputs));
+    },
+    get answers() {
+      return (answers ??= outputAnswersJson(fields.idField, fields.ids, outputs, classes));
     },
     get predictions() {
       if (!predictions) {

@@ -60,7 +60,10 @@ describe('batch check by columns', () => {
   });
   const names = columnFeatures.features.map((feature) => feature.name);
   const schemasFor = (unknownFields: 'reject' | 'strip') =>
-    buildRequestSchemas(columnFeatures, configFileSchema.parse({ ...configFile, server: { max_batch_rows: 4, unknown_fields: unknownFields } }));
+    buildRequestSchemas(
+      columnFeatures,
+      configFileSchema.parse({ ...configFile, server: { max_batch_rows: 4, unknown_fields: unknownFields } }),
+    );
 
   /** Values near each rule's edges, of every JSON type, and some JSON cannot hold (NaN, ±Infinity: 1e999 parses so). */
   const anyValue = fc.oneof(
@@ -84,7 +87,9 @@ describe('batch check by columns', () => {
     request_id: fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.integer(), fc.constantFrom('', 'x'.repeat(201), 1.5, null)),
   };
   /** A row that is mostly valid: each key valid, any value, or left out; sometimes an unknown key. */
-  const values = Object.fromEntries(Object.entries(validValue).map(([name, valid]) => [name, fc.oneof({ weight: 30, arbitrary: valid }, anyValue)]));
+  const values = Object.fromEntries(
+    Object.entries(validValue).map(([name, valid]) => [name, fc.oneof({ weight: 30, arbitrary: valid }, anyValue)]),
+  );
   const row = fc
     .tuple(
       fc.oneof(
@@ -122,7 +127,8 @@ describe('batch check by columns', () => {
           accepted++;
           assert.equal(checked.rows.length, parsed.data.rows.length);
           checked.rows.forEach((checkedRow, r) => {
-            for (const name of [...names, 'request_id']) assert.deepEqual(checkedRow[name], parsed.data.rows[r]![name], `rows[${r}].${name}`);
+            for (const name of [...names, 'request_id'])
+              assert.deepEqual(checkedRow[name], parsed.data.rows[r]![name], `rows[${r}].${name}`);
           });
         }),
         { numRuns: 3000 },

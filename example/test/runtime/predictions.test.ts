@@ -107,17 +107,28 @@ describe('runtime predictions', () => {
     const answer = await byColumns.predictions.predictBatch(asked);
     assert.equal(answer.json, expected.json);
     // A predictor that gives no outputs (a test double, a custom wrapper) is answered by predict(), alike.
-    const rowsOnly: Predictor = { metadata: predictor.metadata, modelDir: predictor.modelDir, predict: (batch) => predictor.predict(batch) };
+    const rowsOnly: Predictor = {
+      metadata: predictor.metadata,
+      modelDir: predictor.modelDir,
+      predict: (batch) => predictor.predict(batch),
+    };
     assert.equal((await observed().predictions.predictBatch({ ...asked, predictor: rowsOnly })).json, expected.json);
 
     expected.publish();
     answer.publish();
     const [want] = byRows.events;
     const [got] = byColumns.events;
-    assert.deepEqual(byColumns.calls.map((call) => ({ ...call, seconds: 0 })), byRows.calls.map((call) => ({ ...call, seconds: 0 })));
-    for (const key of ['ids', 'rows', 'answers', 'results', 'model', 'batch', 'route'] as const) assert.deepEqual(got![key], want![key], key);
+    assert.deepEqual(
+      byColumns.calls.map((call) => ({ ...call, seconds: 0 })),
+      byRows.calls.map((call) => ({ ...call, seconds: 0 })),
+    );
+    for (const key of ['ids', 'rows', 'answers', 'results', 'model', 'batch', 'route'] as const)
+      assert.deepEqual(got![key], want![key], key);
     assert.deepEqual(Array.from(got!.predictions), Array.from(want!.predictions));
-    assert.deepEqual(Array.from(want!.predictions), want!.results.map((result) => result.prediction));
+    assert.deepEqual(
+      Array.from(want!.predictions),
+      want!.results.map((result) => result.prediction),
+    );
   });
 
   it('reports a failed model call to the observers and fails the request with its error, publishing nothing', async () => {

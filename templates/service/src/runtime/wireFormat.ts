@@ -59,6 +59,28 @@ function classParts(classes: readonly string[]): ClassParts {
   return parts;
 }
 
+/** Writes row answers from a model's outputs as parts of text: rowAnswerJson's text for row r, in pieces. */
+function outputRowWriter(idField: string, ids: readonly unknown[], { scores }: ModelOutputs, classes: readonly string[] | undefined) {
+  const idKey = `{${JSON.stringify(idField)}:`;
+  const parts = classes && classParts(classes);
+  const width = classes ? classes.length : 1;
+  return (out: string[], r: number): void => {
+    const id = ids[r];
+    out.push(id === undefined ? '{' : `${idKey}${JSON.stringify(id)},`);
+    if (!parts) {
+      out.push(`"prediction":${numberJson(scores[r]!)}}`);
+      return;
+    }
+    const start = r * width;
+    out.push(parts.heads[classIndexAt(scores, start, width)]!);
+    for (let k = 0; k < parts.keys.length; k++) {
+      const key = parts.keys[k]!;
+      out.push(k ? ',' : '', key.json, numberJson(scores[start + key.index]!));
+    }
+    out.push('}}');
+  };
+}
+
 /**
  * Each row's answer written from the model's outputs: exactly rowAnswerJson(idField, ids[r], prediction) of the
  * Prediction that predictionsOf (predictor.ts) would make for row r, without making it. `classes`: the model's,
@@ -67,29 +89,40 @@ function classParts(classes: readonly string[]): ClassParts {
 export function outputAnswersJson(
   idField: string,
   ids: readonly unknown[],
-  { rows, scores }: ModelOutputs,
+  outputs: ModelOutputs,
   classes: readonly string[] | undefined,
 ): string[] {
-  const idKey = `{${JSON.stringify(idField)}:`;
-  const answers = new Array<string>(rows);
-  const parts = classes && classParts(classes);
-  const width = classes ? classes.length : 1;
-  for (let r = 0; r < rows; r++) {
-    const id = ids[r];
-    let json = id === undefined ? '{' : `${idKey}${JSON.stringify(id)},`;
-    if (!parts) json += `"prediction":${numberJson(scores[r]!)}}`;
-    else {
-      const start = r * width;
-      json += parts.heads[classIndexAt(scores, start, width)]!;
-      for (let k = 0; k < parts.keys.length; k++) {
-        const key = parts.keys[k]!;
-        json += `${k ? ',' : ''}${key.json}${numberJson(scores[start + key.index]!)}`;
-      }
-      json += '}}';
-    }
-    answers[r] = json;
+  const write = outputRowWriter(idField, ids, outputs, classes);
+  const answers = new Array<string>(outputs.rows);
+  const parts: string[] = [];
+  for (let r = 0; r < outputs.rows; r++) {
+    parts.length = 0;
+    write(parts, r);
+    answers[r] = parts.join('');
   }
   return answers;
+}
+
+/**
+ * POST /predict/batch's answer written from the model's outputs: batchAnswerJson(outputAnswersJson(…), …), made
+ * in one piece (one join of the parts) without a string per row that would live as long as the request.
+ */
+export function outputBatchAnswerJson(
+  idField: string,
+  ids: readonly unknown[],
+  outputs: ModelOutputs,
+  classes: readonly string[] | undefined,
+  model: ModelIdentity,
+  apiVersion: string,
+): string {
+  const write = outputRowWriter(idField, ids, outputs, classes);
+  const parts = ['{"predictions":['];
+  for (let r = 0; r < outputs.rows; r++) {
+    if (r) parts.push(',');
+    write(parts, r);
+  }
+  parts.push(`],${modelJson(model, apiVersion)}}`);
+  return parts.join('');
 }
 
 /** `"model":{…},"api_version":"…"`, made once per model: the end of every answer and part of every log line. */
