@@ -161,7 +161,8 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
       const v2Url = `${baseUrl}/v2/models/${spec.name}/infer`;
       const probe = await post(v2Url, JSON.stringify(v2Body(spec, bodies.get(ROW_COUNTS[0]!)!.slice(0, 1))));
       const v2 = probe.status === 200;
-      if (!v2 && round === 1) measured.notes.push(`${spec.label}: POST /v2/models/${spec.name}/infer answered ${probe.status}: V2 infer not measured`);
+      if (!v2 && round === 1)
+        measured.notes.push(`${spec.label}: POST /v2/models/${spec.name}/infer answered ${probe.status}: V2 infer not measured`);
       for (const [rows, body] of bodies) {
         const bodyText = JSON.stringify({ rows: body });
         const answer = await post(`${baseUrl}/predict/batch`, bodyText);
@@ -169,7 +170,12 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
         if (round === 1) floors.set(rows, floorMs(bodyText, answer.text));
         const script = wrkScript(scripts, `${spec.name}-batch-${rows}`, { rows: body });
         await runWrk(`${baseUrl}/predict/batch`, script, CONNECTIONS, 1, child.pid!); // warm-up
-        record(measured.loads, `${spec.label} ${OURS}`, rows, batchLoad(await runWrk(`${baseUrl}/predict/batch`, script, CONNECTIONS, SECONDS, child.pid!), rows));
+        record(
+          measured.loads,
+          `${spec.label} ${OURS}`,
+          rows,
+          batchLoad(await runWrk(`${baseUrl}/predict/batch`, script, CONNECTIONS, SECONDS, child.pid!), rows),
+        );
         if (!v2) continue;
         const tensors = v2Body(spec, body);
         const v2Answer = await post(v2Url, JSON.stringify(tensors));
@@ -177,7 +183,12 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
         if (round === 1) v2Floors.set(rows, floorMs(JSON.stringify(tensors), v2Answer.text));
         const v2Script = wrkScript(scripts, `${spec.name}-v2-${rows}`, tensors);
         await runWrk(v2Url, v2Script, CONNECTIONS, 1, child.pid!);
-        record(measured.loads, `${spec.label} ${V2}`, rows, batchLoad(await runWrk(v2Url, v2Script, CONNECTIONS, SECONDS, child.pid!), rows));
+        record(
+          measured.loads,
+          `${spec.label} ${V2}`,
+          rows,
+          batchLoad(await runWrk(v2Url, v2Script, CONNECTIONS, SECONDS, child.pid!), rows),
+        );
       }
       if (v2) measured.floors.set(`${spec.label} ${V2}`, v2Floors);
     } finally {
@@ -188,7 +199,12 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
       for (const [rows, body] of bodies) {
         const script = wrkScript(scripts, `${spec.name}-peer-${rows}`, { rows: body });
         await runWrk(`${python.baseUrl}/predict/batch`, script, CONNECTIONS, 1, python.child.pid!);
-        record(measured.loads, `${spec.label} ${PEER}`, rows, batchLoad(await runWrk(`${python.baseUrl}/predict/batch`, script, CONNECTIONS, SECONDS, python.child.pid!), rows));
+        record(
+          measured.loads,
+          `${spec.label} ${PEER}`,
+          rows,
+          batchLoad(await runWrk(`${python.baseUrl}/predict/batch`, script, CONNECTIONS, SECONDS, python.child.pid!), rows),
+        );
       }
     } finally {
       await stop(python.child);
@@ -258,7 +274,9 @@ export async function batchSection(scripts: string, iris?: string): Promise<void
       non2xx: loads.reduce((sum, load) => sum + load.non2xx, 0),
     };
   };
-  console.log(`\n${'spec / server'.padEnd(60)}${'rows'.padStart(6)}${'rows/s'.padStart(12)}${'ms/batch'.padStart(10)}${'p50 ms'.padStart(9)}`);
+  console.log(
+    `\n${'spec / server'.padEnd(60)}${'rows'.padStart(6)}${'rows/s'.padStart(12)}${'ms/batch'.padStart(10)}${'p50 ms'.padStart(9)}`,
+  );
   for (const spec of specs) {
     for (const server of [OURS, V2, PEER]) {
       const label = `${spec.label} ${server}`;
@@ -274,7 +292,9 @@ export async function batchSection(scripts: string, iris?: string): Promise<void
       const floors = measured.floors.get(label);
       for (const rows of floors ? ROW_COUNTS : []) {
         const ms = floors!.get(rows)!;
-        console.log(`${`${label}: floor (JSON.parse + JSON.stringify)`.padEnd(60)}${String(rows).padStart(6)}${fmt((rows / ms) * 1000).padStart(12)}${fmt(ms, 2).padStart(10)}`);
+        console.log(
+          `${`${label}: floor (JSON.parse + JSON.stringify)`.padEnd(60)}${String(rows).padStart(6)}${fmt((rows / ms) * 1000).padStart(12)}${fmt(ms, 2).padStart(10)}`,
+        );
       }
     }
   }

@@ -68,10 +68,14 @@ export function generatedProject(name: string, data: string, target: string): st
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'ignore' });
   const args = ['--name', name, '--task', 'classification', '--data', data, '--target', target];
-  execFileSync('node', [join(ROOT, 'dist/bin/ml-microservice.js'), ...args, '--output', dir, '--skip-install', '--force', '--no-interactive'], {
-    cwd: ROOT,
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'node',
+    [join(ROOT, 'dist/bin/ml-microservice.js'), ...args, '--output', dir, '--skip-install', '--force', '--no-interactive'],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+    },
+  );
   return trainAndBuild(dir);
 }
 
