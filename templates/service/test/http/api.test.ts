@@ -121,7 +121,7 @@ for (const { name, fast_path } of SERVING_PATHS)
       assert.ok(bad.body.issues[0].field.startsWith('rows[1].'));
     });
 
-    it('answers each row of a batch as /predict answers it alone', async () => {
+    it('answers each row of a batch as /predict answers it alone, optional features left out or null too', async () => {
       const rows = Array.from({ length: 20 }, (_, i) => {
         const varied: Record<string, unknown> = { ...row, [idField()]: `row-${i}` };
         for (const feature of project.spec.features.features) {
@@ -129,6 +129,12 @@ for (const { name, fast_path } of SERVING_PATHS)
           const low = feature.min ?? Number(feature.example ?? 0) - 1;
           const high = feature.max ?? Number(feature.example ?? 0) + 1;
           varied[feature.name] = low + ((high - low) * i) / 19;
+        }
+        // Optional features left out, or sent as null, in some rows: filled in (default or imputed) as for one row.
+        for (const feature of project.spec.features.features) {
+          if (feature.required) continue;
+          if (i % 3 === 1) delete varied[feature.name];
+          if (i % 3 === 2) varied[feature.name] = null;
         }
         return varied;
       });
