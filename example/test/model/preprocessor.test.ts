@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { encodeRows, fitBoolean, fitNumeric, fitOneHot, rawFeatureEncoders, UnknownCategoryError } from '../../src/model/preprocessing.js';
+import {
+  encodeRows,
+  encodeRowsInto,
+  fitBoolean,
+  fitNumeric,
+  fitOneHot,
+  rawFeatureEncoders,
+  UnknownCategoryError,
+} from '../../src/model/preprocessing.js';
 import { Preprocessor } from '../../src/model/preprocessor.js';
 import type { FeatureValues, Feature } from '../../src/contract/index.js';
 import { trainedProject } from '../support/trainedModel.js';
@@ -58,6 +66,23 @@ describe('Preprocessor', () => {
       preprocessor.transformInto(rows, out);
       assert.deepEqual(Array.from(out), Array.from(out instanceof Float32Array ? Float32Array.from(expected) : expected));
     }
+    // Encoders that refuse an unknown category go row by row, so that the same first bad value is reported.
+    const { encoders } = rawFeatureEncoders([
+      { name: 'size', type: 'number', required: true },
+      { name: 'color', type: 'category', values: ['red', 'blue'], required: true },
+    ]);
+    const known = [
+      { size: 2, color: 'blue' },
+      { size: 5, color: 'red' },
+    ];
+    const written = new Float64Array(6);
+    encodeRowsInto(encoders, known, written);
+    assert.deepEqual(Array.from(written), encodeRows(encoders, known).flat());
+    const unknown = [
+      { size: 1, color: 'green' },
+      { size: 2, color: 'purple' },
+    ];
+    assert.throws(() => encodeRowsInto(encoders, unknown, new Float64Array(6)), /unknown value "green"/);
   });
 });
 
