@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { exampleRow, type FeatureValues } from '../../src/contract/index.js';
 import { modelIdentity } from '../../src/model/modelIdentity.js';
 import { Predictions, type ModelCall, type PredictionEvent, type PredictionRequest } from '../../src/runtime/predictions.js';
-import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
+import { Preprocessor } from '../../src/model/preprocessor.js';
+import { ModelLoadError, OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
 
 describe('runtime predictions', () => {
@@ -129,6 +130,24 @@ describe('runtime predictions', () => {
       Array.from(want!.predictions),
       want!.results.map((result) => result.prediction),
     );
+  });
+
+  it("refuses a model whose preprocessor's transformInto() does not write what its transform() gives", async () => {
+    const original = Preprocessor.prototype.transformInto;
+    // A project that changed transform() and forgot transformInto(): here, transformInto() is off by one.
+    Preprocessor.prototype.transformInto = function (rows, out) {
+      original.call(this, rows, out);
+      out[0] = out[0]! + 1;
+    };
+    try {
+      await assert.rejects(
+        OnnxPredictor.load(project.modelDir, project.spec),
+        (error: unknown) =>
+          error instanceof ModelLoadError && /transformInto\(\) does not write what transform\(\) gives/.test(error.message),
+      );
+    } finally {
+      Preprocessor.prototype.transformInto = original;
+    }
   });
 
   it('reports a failed model call to the observers and fails the request with its error, publishing nothing', async () => {
