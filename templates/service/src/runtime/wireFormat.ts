@@ -59,25 +59,25 @@ function classParts(classes: readonly string[]): ClassParts {
   return parts;
 }
 
-/** Writes row answers from a model's outputs as parts of text: rowAnswerJson's text for row r, in pieces. */
+/**
+ * Row r's answer from a model's outputs, rowAnswerJson's text. Made by concatenation: V8 joins the pieces as a
+ * rope and copies them once, when the answer is written out (about half the time of collecting them in an array).
+ */
 function outputRowWriter(idField: string, ids: readonly unknown[], { scores }: ModelOutputs, classes: readonly string[] | undefined) {
   const idKey = `{${JSON.stringify(idField)}:`;
   const parts = classes && classParts(classes);
   const width = classes ? classes.length : 1;
-  return (out: string[], r: number): void => {
+  return (r: number): string => {
     const id = ids[r];
-    out.push(id === undefined ? '{' : `${idKey}${JSON.stringify(id)},`);
-    if (!parts) {
-      out.push(`"prediction":${numberJson(scores[r]!)}}`);
-      return;
-    }
+    const head = id === undefined ? '{' : idKey + JSON.stringify(id) + ',';
+    if (!parts) return head + '"prediction":' + numberJson(scores[r]!) + '}';
     const start = r * width;
-    out.push(parts.heads[classIndexAt(scores, start, width)]!);
+    let json = head + parts.heads[classIndexAt(scores, start, width)]!;
     for (let k = 0; k < parts.keys.length; k++) {
       const key = parts.keys[k]!;
-      out.push(k ? ',' : '', key.json, numberJson(scores[start + key.index]!));
+      json += (k ? ',' : '') + key.json + numberJson(scores[start + key.index]!);
     }
-    out.push('}}');
+    return json + '}}';
   };
 }
 
@@ -92,20 +92,13 @@ export function outputAnswersJson(
   outputs: ModelOutputs,
   classes: readonly string[] | undefined,
 ): string[] {
-  const write = outputRowWriter(idField, ids, outputs, classes);
-  const answers = new Array<string>(outputs.rows);
-  const parts: string[] = [];
-  for (let r = 0; r < outputs.rows; r++) {
-    parts.length = 0;
-    write(parts, r);
-    answers[r] = parts.join('');
-  }
-  return answers;
+  const row = outputRowWriter(idField, ids, outputs, classes);
+  return Array.from({ length: outputs.rows }, (_, r) => row(r));
 }
 
 /**
- * POST /predict/batch's answer written from the model's outputs: batchAnswerJson(outputAnswersJson(…), …), made
- * in one piece (one join of the parts) without a string per row that would live as long as the request.
+ * POST /predict/batch's answer written from the model's outputs: batchAnswerJson(outputAnswersJson(…), …), in one
+ * piece, without an array of rows' answers kept for the length of the request.
  */
 export function outputBatchAnswerJson(
   idField: string,
@@ -115,14 +108,10 @@ export function outputBatchAnswerJson(
   model: ModelIdentity,
   apiVersion: string,
 ): string {
-  const write = outputRowWriter(idField, ids, outputs, classes);
-  const parts = ['{"predictions":['];
-  for (let r = 0; r < outputs.rows; r++) {
-    if (r) parts.push(',');
-    write(parts, r);
-  }
-  parts.push(`],${modelJson(model, apiVersion)}}`);
-  return parts.join('');
+  const row = outputRowWriter(idField, ids, outputs, classes);
+  let json = '{"predictions":[';
+  for (let r = 0; r < outputs.rows; r++) json += (r ? ',' : '') + row(r);
+  return json + '],' + modelJson(model, apiVersion) + '}';
 }
 
 /** `"model":{…},"api_version":"…"`, made once per model: the end of every answer and part of every log line. */
