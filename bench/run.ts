@@ -17,11 +17,15 @@
 //   BENCH_SECONDS (default 5) per load; BENCH_CONNECTIONS (default "1,16,64"); BENCH_ROUNDS (default 3);
 //   BENCH_LOG_ROUNDS (default 12) and BENCH_LOG_SECONDS (default 2): the logging cost's paired rounds;
 //   BENCH_PROJECT: a generated iris project to measure instead of the committed example/ (it is trained and built).
+//   BENCH_ONLY=batch: only the batch section (bench/batch.ts: /predict/batch and V2 infer against the FastAPI
+//   peer's batch endpoint and the JSON floor, and single-row /predict with the stdout log against the ceiling);
+//   BENCH_BATCH_CONNECTIONS (default 1): its connections.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { batchSection } from './batch.js';
 import {
   fmt,
   median,
@@ -304,6 +308,16 @@ function combine(rounds: Measured[]): Measured {
 async function main(): Promise<void> {
   requireTools();
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  if (process.env.BENCH_ONLY === 'batch') {
+    const scripts = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+    try {
+      await batchSection(scripts);
+    } finally {
+      rmSync(scripts, { recursive: true, force: true });
+    }
+    return;
+  }
+  if (process.env.BENCH_ONLY) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: the only section that runs alone is batch`);
   console.log(
     `Load: wrk -t1, ${SECONDS} s per level after a 1 s warm-up, POST /predict with one iris row, loopback; ` +
       `median of ${ROUNDS} round(s)\n`,
@@ -429,6 +443,8 @@ async function main(): Promise<void> {
     console.log('\nPOST /predict/batch (4 connections)');
     for (const [rows, perSecond] of ours.batch!) console.log(`  ${String(rows).padStart(5)} rows per request: ${fmt(perSecond)} rows/s`);
     console.log(`  peak RSS after the batch loads too: ${fmt(ours.batchRssMb!, 1)} MB`);
+
+    await batchSection(scripts, project);
   } finally {
     rmSync(project, { recursive: true, force: true });
     rmSync(scripts, { recursive: true, force: true });

@@ -57,6 +57,29 @@ export function prepareProject(): string {
   const source = process.env.BENCH_PROJECT || join(ROOT, 'example');
   const dir = mkdtempSync(join(tmpdir(), 'bench-iris-'));
   cpSync(source, dir, { recursive: true, filter: (path) => !/[\\/](node_modules|dist|model_bin)$/.test(path) });
+  return trainAndBuild(dir);
+}
+
+/**
+ * A project generated from a CSV by this repository's generator (`--data FILE --target COLUMN`, as a user would),
+ * in a temporary folder, trained and built. Builds the generator first (dist/bin).
+ */
+export function generatedProject(name: string, data: string, target: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'ignore' });
+  const args = ['--name', name, '--task', 'classification', '--data', data, '--target', target];
+  execFileSync(
+    'node',
+    [join(ROOT, 'dist/bin/ml-microservice.js'), ...args, '--output', dir, '--skip-install', '--force', '--no-interactive'],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+    },
+  );
+  return trainAndBuild(dir);
+}
+
+function trainAndBuild(dir: string): string {
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   execFileSync('npm', ['run', 'train', '--silent'], { cwd: dir, stdio: 'ignore' });
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'ignore' });

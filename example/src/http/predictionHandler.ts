@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
 import type { PredictionLog } from '../predictionLog/index.js';
 import type { Explanations, RowExplainer } from '../runtime/explanations.js';
-import { Predictions, type PredictionRequest } from '../runtime/predictions.js';
+import { Predictions, type PredictionAnswer } from '../runtime/predictions.js';
 import {
   fieldIssues,
   type Spec,
@@ -62,6 +62,11 @@ export interface JsonRoute<T> {
   readonly invalidStatus?: number;
   /** Refuses the request before its body is read, e.g. 404 for a model the URL names that is not served here. */
   readonly refuse?: (exchange: Exchange) => { status: number; error: JsonError } | undefined;
+  /**
+   * A quicker check that accepts a valid body (returning what the schema would) without running the schema, or
+   * returns undefined: then the schema decides, and words the 422. It must never accept what the schema refuses.
+   */
+  readonly accept?: (body: unknown) => T | undefined;
   answer(body: T, predictor: Predictor, exchange: Exchange, query: QueryValues): Promise<JsonAnswer>;
   /** How the route answers while no model is loaded (POST /admin/reload); absent: 503 not_ready. */
   answerWithoutModel?(body: T, exchange: Exchange): Promise<JsonAnswer>;
@@ -160,15 +165,20 @@ export class JsonRouteHandler {
       guards.sendError(res, 400, { error: 'malformed_json', message });
       return;
     }
-    const parsed = route.schema.safeParse(route.prepare ? route.prepare(body) : body);
-    if (!parsed.success) {
-      guards.sendError(res, route.invalidStatus ?? 422, validationFailed(parsed.error, body));
-      return;
+    const prepared = route.prepare ? route.prepare(body) : body;
+    let valid = route.accept?.(prepared);
+    if (valid === undefined) {
+      const parsed = route.schema.safeParse(prepared);
+      if (!parsed.success) {
+        guards.sendError(res, route.invalidStatus ?? 422, validationFailed(parsed.error, body));
+        return;
+      }
+      valid = parsed.data;
     }
     const predictor = this.model.predictor;
     const exchange = exchangeOf(res)!;
     if (!predictor && route.answerWithoutModel) {
-      this.send(res, route.answerWithoutModel(parsed.data, exchange));
+      this.send(res, route.answerWithoutModel(valid, exchange));
       return;
     }
     if (!predictor) {
@@ -178,7 +188,7 @@ export class JsonRouteHandler {
       guards.sendError(res, 503, { error: 'not_ready', message });
       return;
     }
-    this.send(res, route.answer(parsed.data, predictor, exchange, query));
+    this.send(res, route.answer(valid, predictor, exchange, query));
   }
 
   private send(res: ServerResponse, answering: Promise<JsonAnswer>): void {
@@ -259,15 +269,19 @@ export function predictionRoutes({ spec, schemas, predictions, explanations }: P
     return features;
   };
   const idOf = (row: FeatureValues) => ownValue(row, idField) ?? randomUUID();
-  const answered = async (request: PredictionRequest, query: QueryValues): Promise<JsonAnswer> => {
-    let explainer: RowExplainer | undefined;
-    if (query.explain === 'true') {
-      const found = await explanations.explainerFor(request.predictor);
-      if ('unavailable' in found)
-        return { status: 400, json: JSON.stringify({ error: 'explanation_unavailable', message: found.unavailable }) };
-      explainer = found;
-    }
-    const { json, publish } = await predictions.predict(explainer ? { ...request, explainer } : request);
+  /** ?explain=true: the served model's explainer, or the 400 saying why it has none. */
+  const explainerFor = async (
+    predictor: Predictor,
+    query: QueryValues,
+  ): Promise<{ explainer?: RowExplainer } | { refused: JsonAnswer }> => {
+    if (query.explain !== 'true') return {};
+    const found = await explanations.explainerFor(predictor);
+    if ('unavailable' in found)
+      return { refused: { status: 400, json: JSON.stringify({ error: 'explanation_unavailable', message: found.unavailable }) } };
+    return { explainer: found };
+  };
+  const answered = async (answer: Promise<PredictionAnswer>): Promise<JsonAnswer> => {
+    const { json, publish } = await answer;
     return { status: 200, json, afterSend: publish };
   };
 
@@ -275,19 +289,68 @@ export function predictionRoutes({ spec, schemas, predictions, explanations }: P
     schema: schemas.predictRequest,
     prepare,
     query: explainQuery,
-    answer: (body, predictor, { requestId, startedAt }, query) =>
-      answered({ predictor, rows: [featuresOf(body)], ids: [idOf(body)], batch: false, route: '/predict', requestId, startedAt }, query),
+    answer: async (body, predictor, { requestId, startedAt }, query) => {
+      const explained = await explainerFor(predictor, query);
+      if ('refused' in explained) return explained.refused;
+      return answered(
+        predictions.predict({
+          predictor,
+          rows: [featuresOf(body)],
+          ids: [idOf(body)],
+          batch: false,
+          route: '/predict',
+          requestId,
+          startedAt,
+          ...explained,
+        }),
+      );
+    },
   };
 
+  /**
+   * For a spec with a name inherited from Object.prototype: every feature an own key of its row (undefined when
+   * left out) and no prototype, so that reading it by name (here, in a worker thread after structured cloning, in
+   * monitoring) never reaches Object.prototype's member.
+   */
+  const ownFeatures = (rows: FeatureValues[]) => {
+    for (const row of rows) {
+      for (const name of featureNames) if (!Object.hasOwn(row, name)) row[name] = undefined;
+      if (Object.getPrototypeOf(row) !== null) Object.setPrototypeOf(row, null);
+    }
+  };
+
+  // The batch's rows go to the runtime as JSON.parse made them (validated by columns, defaults filled in place):
+  // the model's input and every reader take a feature by name, so no row is copied.
   const predictBatch: JsonRoute<{ rows: FeatureValues[] }> = {
     schema: schemas.batchRequest,
     prepare,
+    accept: schemas.acceptBatch,
     query: explainQuery,
-    answer: ({ rows }, predictor, { requestId, startedAt }, query) =>
-      answered(
-        { predictor, rows: rows.map(featuresOf), ids: rows.map(idOf), batch: true, route: '/predict/batch', requestId, startedAt },
-        query,
-      ),
+    answer: async ({ rows }, predictor, { requestId, startedAt }, query) => {
+      const explained = await explainerFor(predictor, query);
+      if ('refused' in explained) return explained.refused;
+      const route = '/predict/batch';
+      // Explained: the rows as the explainer reads them (features only), through predict().
+      if (explained.explainer) {
+        const { explainer } = explained;
+        return answered(
+          predictions.predict({
+            predictor,
+            rows: rows.map(featuresOf),
+            ids: rows.map(idOf),
+            batch: true,
+            route,
+            requestId,
+            startedAt,
+            explainer,
+          }),
+        );
+      }
+      if (prepare) ownFeatures(rows);
+      const ids = new Array<unknown>(rows.length);
+      for (let r = 0; r < rows.length; r++) ids[r] = rows[r]![idField] ?? randomUUID();
+      return answered(predictions.predictBatch({ predictor, rows, ids, route, requestId, startedAt }));
+    },
   };
 
   return { '/predict': predict, '/predict/batch': predictBatch };

@@ -6,6 +6,11 @@
 //   new Preprocessor(features)   the features of features.yaml, in order
 //   fit(rows)                    learn the state from the training rows only (never from holdout rows)
 //   transform(rows)              one number[] per row, each of length outputSize, every value finite
+//   transformInto(rows, out)     optional, for serving: the same numbers as transform(), written straight into
+//                                the model's input (row r at out[r * outputSize …]) without an array per row;
+//                                its rows are the request's own and may hold the id field: read features by name.
+//                                If you change transform(), change it alike or delete it (the service then
+//                                uses transform()); the service refuses a model whose two disagree.
 //   outputSize, outputColumns    the width of a transformed row and its column names (saved in model.json)
 //   columnFeatures               the features.yaml feature each output column comes from (explanations add the
 //                                columns' contributions up per feature; without it the service cannot explain)
@@ -15,6 +20,7 @@
 import type { FeatureValues, Feature } from '../contract/index.js';
 import {
   encodeRows,
+  encodeRowsInto,
   encoderColumns,
   encoderWidth,
   fitDefaultEncoder,
@@ -68,6 +74,10 @@ export class Preprocessor {
 
   transform(rows: readonly FeatureValues[]): number[][] {
     return encodeRows(this.encoders, rows);
+  }
+
+  transformInto(rows: readonly FeatureValues[], out: Float32Array | Float64Array): void {
+    encodeRowsInto(this.encoders, rows, out);
   }
 
   toJSON(): PreprocessorState {

@@ -11,33 +11,41 @@ export type RequestId = string | number;
 /** Ids are compared as text, so a label sent for 42 joins the prediction made for "42" and back. */
 export const idKey = (id: unknown): string => (typeof id === 'string' ? id : String(id));
 
-/** The last `capacity` predictions by id; the oldest goes first when a new one comes. */
+/**
+ * The last `capacity` predictions by id; the oldest goes first when a new one comes. A ring of slots (key and
+ * prediction side by side) with a map from key to slot: adding a prediction makes no object.
+ */
 export class PredictionStore {
-  private readonly predictions = new Map<string, { prediction: PredictionValue; slot: number }>();
+  private readonly slots = new Map<string, number>();
   /** Keys in arrival order, as a ring: the oldest is evicted in O(1) (Map.keys().next() slows down after deletes). */
-  private readonly order: (string | undefined)[];
+  private readonly keys: (string | undefined)[];
+  private readonly predictions: (PredictionValue | undefined)[];
   private next = 0;
 
   constructor(readonly capacity: number) {
-    this.order = new Array<string | undefined>(capacity);
+    this.keys = new Array<string | undefined>(capacity);
+    this.predictions = new Array<PredictionValue | undefined>(capacity);
   }
 
   add(id: unknown, prediction: PredictionValue): void {
     const key = idKey(id);
-    const evicted = this.order[this.next];
+    const slot = this.next;
+    const evicted = this.keys[slot];
     // The slot's key is gone unless it was stored again later (a reused id counts as the newest).
-    if (evicted !== undefined && this.predictions.get(evicted)?.slot === this.next) this.predictions.delete(evicted);
-    this.predictions.set(key, { prediction, slot: this.next });
-    this.order[this.next] = key;
-    this.next = (this.next + 1) % this.capacity;
+    if (evicted !== undefined && this.slots.get(evicted) === slot) this.slots.delete(evicted);
+    this.slots.set(key, slot);
+    this.keys[slot] = key;
+    this.predictions[slot] = prediction;
+    this.next = (slot + 1) % this.capacity;
   }
 
   get(id: unknown): PredictionValue | undefined {
-    return this.predictions.get(idKey(id))?.prediction;
+    const slot = this.slots.get(idKey(id));
+    return slot === undefined ? undefined : this.predictions[slot];
   }
 
   get size(): number {
-    return this.predictions.size;
+    return this.slots.size;
   }
 }
 

@@ -17,7 +17,9 @@ export default async function answer(task: InferenceTask): Promise<InferenceAnsw
   if ('loadError' in loaded) return { loadError: loaded.loadError };
   if (task.kind === 'describe') return { metadata: loaded.predictor.metadata, modelDir: loaded.predictor.modelDir };
   try {
-    return { predictions: await loaded.predictor.predict(task.rows as FeatureValues[]) };
+    const rows = task.rows as FeatureValues[];
+    if (task.kind === 'outputs') return { outputs: await loaded.predictor.predictOutputs(rows) };
+    return { predictions: await loaded.predictor.predict(rows) };
   } catch (error) {
     if (error instanceof InputRangeError) return { inputRangeError: error.message }; // a 422, not a 500
     throw error;

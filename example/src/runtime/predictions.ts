@@ -6,10 +6,18 @@
 // handed to onError with the request's id.
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import type { Explanation } from '../model/explanation/explainer.js';
+import { classIndexAt } from '../model/modelTypes.js';
 import type { FeatureValues } from '../contract/index.js';
 import { withExplanations, type RowExplainer } from './explanations.js';
-import type { Prediction, Predictor } from './predictor.js';
-import { batchAnswerJson, predictAnswerJson, rowAnswerJson, type AnsweredPredictions } from './wireFormat.js';
+import { predictionsOf, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
+import {
+  batchAnswerJson,
+  outputAnswersJson,
+  outputBatchAnswerJson,
+  predictAnswerJson,
+  rowAnswerJson,
+  type AnsweredPredictions,
+} from './wireFormat.js';
 
 /** What a prediction request asks for: the caller's names for it (route, request id) are carried, not read. */
 export interface PredictionRequest {
@@ -43,6 +51,12 @@ export type AnswerWriter = (answered: {
   explanations?: readonly Explanation[];
 }) => string;
 
+/**
+ * A batch of rows as the batch path takes them (Predictions.predictBatch): the request's own rows, validated and
+ * read by feature name only (they may hold the id field), so no row is copied.
+ */
+export type BatchPredictionRequest = Omit<PredictionRequest, 'batch'>;
+
 /** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
 export interface ModelCall {
   readonly predictor: Predictor;
@@ -63,6 +77,8 @@ export interface PredictionEvent extends AnsweredPredictions {
   readonly batch: boolean;
   readonly requestId: string;
   readonly answers: readonly string[];
+  /** Each row's prediction (its class, or its value): what monitoring counts, without reading `results`. */
+  readonly predictions: ArrayLike<string | number>;
 }
 
 export interface PredictionObserver {
@@ -107,7 +123,7 @@ export class Predictions {
   /** Runs the model on the rows and writes the answer; the event waits for publish(). */
   async predict(request: PredictionRequest): Promise<PredictionAnswer> {
     const { predictor, rows, ids, batch, route, requestId, startedAt, explainer, writeAnswer } = request;
-    const results = await this.runModel(request);
+    const results = await this.runModel(request, () => predictor.predict(rows));
     const explanations = explainer?.explain(rows, results);
     const latencyMs = performance.now() - startedAt;
     const { idField, featureNames, apiVersion } = this.options;
@@ -130,6 +146,7 @@ export class Predictions {
       rows,
       results,
       answers,
+      predictions: results.map((result) => result.prediction),
       model,
       apiVersion,
       latencyMs,
@@ -137,12 +154,37 @@ export class Predictions {
     return { json, publish: () => this.notify(requestId, (observer) => observer.prediction?.(event)) };
   }
 
-  private async runModel({ predictor, rows, batch, route, requestId }: PredictionRequest): Promise<Prediction[]> {
+  /**
+   * The batch path, columns through: one model run into typed arrays (Predictor.predictOutputs), the answer written
+   * from them in one piece (outputBatchAnswerJson), and no object per row; the event's per-row answers and
+   * Prediction objects are made only if a subscriber reads them (the prediction log, off the answer's path). The
+   * answer is byte for byte predict()'s, which a predictor without predictOutputs falls back to.
+   */
+  async predictBatch(request: BatchPredictionRequest): Promise<PredictionAnswer> {
+    const { predictor, rows, ids, route, requestId, startedAt } = request;
+    if (!predictor.predictOutputs) return this.predict({ ...request, batch: true });
+    const outputs = await this.runModel({ ...request, batch: true }, () => predictor.predictOutputs!(rows));
+    const latencyMs = performance.now() - startedAt;
+    const { idField, featureNames, apiVersion } = this.options;
+    const model = this.identity(predictor);
+    const { metadata } = predictor;
+    const classes = metadata.task === 'classification' ? metadata.classes : undefined;
+    const json = outputBatchAnswerJson(idField, ids, outputs, classes, model, apiVersion);
+    const event = outputsEvent(
+      { predictor, route, batch: true, requestId, idField, featureNames, ids, rows, model, apiVersion, latencyMs },
+      outputs,
+      classes,
+    );
+    return { json, publish: () => this.notify(requestId, (observer) => observer.prediction?.(event)) };
+  }
+
+  /** Runs the model (`run`), timing it and telling the observers of the call. */
+  private async runModel<T>({ predictor, rows, batch, route, requestId }: PredictionRequest, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
-    let results: Prediction[] = [];
+    let results: T | undefined;
     let failure: { error: unknown } | undefined;
     try {
-      results = await predictor.predict(rows);
+      results = await run();
     } catch (error) {
       failure = { error };
     }
@@ -150,7 +192,7 @@ export class Predictions {
     const call: ModelCall = { predictor, route, batch, rows: rows.length, seconds, failed: failure !== undefined, error: failure?.error };
     this.notify(requestId, (observer) => observer.modelCall?.(call));
     if (failure) throw failure.error;
-    return results;
+    return results!;
   }
 
   /** Tells every observer, each on its own: one that throws neither stops the others nor fails the request. */
@@ -163,4 +205,36 @@ export class Predictions {
       }
     }
   }
+}
+
+/** The event of a batch answered from the model's outputs: its per-row views of them are made when first read. */
+function outputsEvent(
+  fields: Omit<PredictionEvent, 'results' | 'answers' | 'predictions'>,
+  outputs: ModelOutputs,
+  classes: readonly string[] | undefined,
+): PredictionEvent {
+  let results: Prediction[] | undefined;
+  let answers: string[] | undefined;
+  let predictions: ArrayLike<string | number> | undefined;
+  return {
+    ...fields,
+    get results() {
+      return (results ??= predictionsOf(fields.predictor.metadata, outputs));
+    },
+    get answers() {
+      return (answers ??= outputAnswersJson(fields.idField, fields.ids, outputs, classes));
+    },
+    get predictions() {
+      if (!predictions) {
+        const { rows, scores } = outputs;
+        if (!classes) predictions = scores.subarray(0, rows);
+        else {
+          const predicted = new Array<string>(rows);
+          for (let r = 0; r < rows; r++) predicted[r] = classes[classIndexAt(scores, r * classes.length, classes.length)]!;
+          predictions = predicted;
+        }
+      }
+      return predictions;
+    },
+  };
 }

@@ -121,6 +121,31 @@ for (const { name, fast_path } of SERVING_PATHS)
       assert.ok(bad.body.issues[0].field.startsWith('rows[1].'));
     });
 
+    it('answers each row of a batch as /predict answers it alone, optional features left out or null too', async () => {
+      const rows = Array.from({ length: 20 }, (_, i) => {
+        const varied: Record<string, unknown> = { ...row, [idField()]: `row-${i}` };
+        for (const feature of project.spec.features.features) {
+          if (feature.type !== 'number') continue;
+          const low = feature.min ?? Number(feature.example ?? 0) - 1;
+          const high = feature.max ?? Number(feature.example ?? 0) + 1;
+          varied[feature.name] = low + ((high - low) * i) / 19;
+        }
+        // Optional features left out, or sent as null, in some rows: filled in (default or imputed) as for one row.
+        for (const feature of project.spec.features.features) {
+          if (feature.required) continue;
+          if (i % 3 === 1) delete varied[feature.name];
+          if (i % 3 === 2) varied[feature.name] = null;
+        }
+        return varied;
+      });
+      const batch = await request(app).post('/predict/batch').send({ rows }).expect(200);
+      assert.equal(batch.body.predictions.length, rows.length);
+      for (const [i, single] of rows.entries()) {
+        const { model: _model, api_version: _version, ...alone } = (await request(app).post('/predict').send(single).expect(200)).body;
+        assert.deepEqual(batch.body.predictions[i], alone);
+      }
+    });
+
     it('names a required feature sent as null', async () => {
       const required = project.spec.features.features.find((f) => f.required)!;
       const res = await request(app)

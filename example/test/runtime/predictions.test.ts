@@ -2,10 +2,11 @@
 // publishes one prediction event per answered request; an observer that throws fails neither the request nor the
 // other observers.
 import assert from 'node:assert/strict';
-import { exampleRow } from '../../src/contract/index.js';
+import { exampleRow, type FeatureValues } from '../../src/contract/index.js';
 import { modelIdentity } from '../../src/model/modelIdentity.js';
 import { Predictions, type ModelCall, type PredictionEvent, type PredictionRequest } from '../../src/runtime/predictions.js';
-import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
+import { Preprocessor } from '../../src/model/preprocessor.js';
+import { ModelLoadError, OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
 
 describe('runtime predictions', () => {
@@ -88,6 +89,65 @@ describe('runtime predictions', () => {
         ['observer failed', 'request-1'],
       ],
     );
+  });
+
+  it('answers a batch from the model outputs byte for byte as predict() does, and publishes the same event', async () => {
+    const { config, features } = project.spec;
+    const idField = config.id_field;
+    // Rows as the batch path gets them: the request's own, the id field among the features.
+    const rows = Array.from({ length: 50 }, (_, i) => {
+      const row: Record<string, unknown> = { [idField]: `r-${i}`, ...exampleRow(features.features) };
+      for (const feature of features.features) if (feature.type === 'number') row[feature.name] = (feature.min ?? 0) + i / 7;
+      return row as FeatureValues;
+    });
+    const ids = rows.map((row) => row[idField]);
+    const asked = { predictor, rows, ids, route: '/predict/batch', requestId: 'request-1', startedAt: performance.now() };
+    const byRows = observed();
+    const byColumns = observed();
+    const expected = await byRows.predictions.predict({ ...asked, batch: true });
+    const answer = await byColumns.predictions.predictBatch(asked);
+    assert.equal(answer.json, expected.json);
+    // A predictor that gives no outputs (a test double, a custom wrapper) is answered by predict(), alike.
+    const rowsOnly: Predictor = {
+      metadata: predictor.metadata,
+      modelDir: predictor.modelDir,
+      predict: (batch) => predictor.predict(batch),
+    };
+    assert.equal((await observed().predictions.predictBatch({ ...asked, predictor: rowsOnly })).json, expected.json);
+
+    expected.publish();
+    answer.publish();
+    const [want] = byRows.events;
+    const [got] = byColumns.events;
+    assert.deepEqual(
+      byColumns.calls.map((call) => ({ ...call, seconds: 0 })),
+      byRows.calls.map((call) => ({ ...call, seconds: 0 })),
+    );
+    for (const key of ['ids', 'rows', 'answers', 'results', 'model', 'batch', 'route'] as const)
+      assert.deepEqual(got![key], want![key], key);
+    assert.deepEqual(Array.from(got!.predictions), Array.from(want!.predictions));
+    assert.deepEqual(
+      Array.from(want!.predictions),
+      want!.results.map((result) => result.prediction),
+    );
+  });
+
+  it("refuses a model whose preprocessor's transformInto() does not write what its transform() gives", async () => {
+    const original = Preprocessor.prototype.transformInto;
+    // A project that changed transform() and forgot transformInto(): here, transformInto() is off by one.
+    Preprocessor.prototype.transformInto = function (rows, out) {
+      original.call(this, rows, out);
+      out[0] = out[0]! + 1;
+    };
+    try {
+      await assert.rejects(
+        OnnxPredictor.load(project.modelDir, project.spec),
+        (error: unknown) =>
+          error instanceof ModelLoadError && /transformInto\(\) does not write what transform\(\) gives/.test(error.message),
+      );
+    } finally {
+      Preprocessor.prototype.transformInto = original;
+    }
   });
 
   it('reports a failed model call to the observers and fails the request with its error, publishing nothing', async () => {

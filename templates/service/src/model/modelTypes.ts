@@ -34,7 +34,12 @@ export const ONNX_PREDICTION = 'prediction';
 
 /** The index of the largest value, the first one on a tie (as ONNX ArgMax does): the predicted class. */
 export function classIndex(probabilities: ArrayLike<number>): number {
+  return classIndexAt(probabilities, 0, probabilities.length);
+}
+
+/** classIndex of the `count` values from `start` (one row of a rows × classes output), counted from `start`. */
+export function classIndexAt(scores: ArrayLike<number>, start: number, count: number): number {
   let best = 0;
-  for (let c = 1; c < probabilities.length; c++) if (probabilities[c]! > probabilities[best]!) best = c;
+  for (let c = 1; c < count; c++) if (scores[start + c]! > scores[start + best]!) best = c;
   return best;
 }

@@ -141,7 +141,12 @@ export function encoderColumns(encoder: ColumnEncoder): string[] {
 }
 
 /** Writes the encoder's columns for one value into `out` starting at `offset`. */
-export function encode(encoder: ColumnEncoder, value: FeatureValue | undefined | null, out: number[] | Float32Array, offset: number): void {
+export function encode(
+  encoder: ColumnEncoder,
+  value: FeatureValue | undefined | null,
+  out: number[] | Float32Array | Float64Array,
+  offset: number,
+): void {
   switch (encoder.kind) {
     case 'numeric':
       out[offset] = ((isPresent(value) ? Number(value) : encoder.fill) - encoder.offset) / encoder.scale;
@@ -175,6 +180,50 @@ export function encodeRows(encoders: readonly ColumnEncoder[], rows: readonly Re
     }
     return out;
   });
+}
+
+/**
+ * Encodes rows straight into the model's input tensor: row r's columns at out[r * width …], the same numbers as
+ * encodeRows and encode (a Float32Array rounds them as assigning encodeRows' numbers to it would), with no array
+ * per row.
+ * Rows are read by feature name only, so they may hold other keys (the id field).
+ */
+export function encodeRowsInto(
+  encoders: readonly ColumnEncoder[],
+  rows: readonly Readonly<Record<string, FeatureValue | undefined>>[],
+  out: Float32Array | Float64Array,
+): void {
+  const widths = encoders.map(encoderWidth);
+  const width = widths.reduce((sum, w) => sum + w, 0);
+  if (encoders.some((encoder) => encoder.kind === 'one-hot' && encoder.unknown === 'error')) {
+    // Row by row, as encodeRows, so that the first unknown category reported is the same.
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      let offset = r * width;
+      for (let e = 0; e < encoders.length; e++) {
+        const encoder = encoders[e]!;
+        encode(encoder, row[encoder.feature], out, offset);
+        offset += widths[e]!;
+      }
+    }
+    return;
+  }
+  // Column by column: one feature read from every row (rows from one JSON body share their shape, so the read is
+  // fast), and a number's arithmetic without a call per value.
+  let offset = 0;
+  for (let e = 0; e < encoders.length; e++) {
+    const encoder = encoders[e]!;
+    const name = encoder.feature;
+    if (encoder.kind === 'numeric') {
+      const { fill, scale } = encoder;
+      const shift = encoder.offset;
+      for (let r = 0, at = offset; r < rows.length; r++, at += width) {
+        const value = rows[r]![name];
+        out[at] = ((value === undefined || value === null ? fill : Number(value)) - shift) / scale;
+      }
+    } else for (let r = 0, at = offset; r < rows.length; r++, at += width) encode(encoder, rows[r]![name], out, at);
+    offset += widths[e]!;
+  }
 }
 
 /**

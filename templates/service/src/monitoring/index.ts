@@ -139,19 +139,28 @@ export class Monitoring {
     this.shadow?.modelCall(call);
   }
 
-  /** Observes each answered request: counts its predictions, adds the rows to the drift window, keeps them for feedback. */
+  /**
+   * Observes each answered request (after its answer is sent): counts its predictions, adds the rows to the drift
+   * window, keeps them for feedback. A batch's work goes a column at a time, one counter update per class.
+   */
   recordPredictions(event: PredictionEvent): void {
-    const { predictor, rows, ids, results } = event;
+    const { predictor, rows, ids, predictions } = event;
     const { drift } = this.servedModel(predictor);
     const { predictionsByClass, predictionValue } = this.metrics;
     const model_version = this.versionOf(predictor);
-    results.forEach(({ prediction }, i) => {
-      if (predictionsByClass) predictionsByClass.inc({ class: String(prediction), model_version });
-      else predictionValue?.observe({ model_version }, Number(prediction));
-      if (drift instanceof DriftMonitor) drift.observe(rows[i]!);
-      this.inputRanges.observe(rows[i]!);
-      this.store.add(ids[i], prediction);
-    });
+    const count = ids.length;
+    if (predictionsByClass) {
+      // prom-client hashes the labels on every inc(): once per class seen, not once per row.
+      const byClass = new Map<string, number>();
+      for (let i = 0; i < count; i++) {
+        const name = String(predictions[i]);
+        byClass.set(name, (byClass.get(name) ?? 0) + 1);
+      }
+      for (const [name, n] of byClass) predictionsByClass.inc({ class: name, model_version }, n);
+    } else if (predictionValue) for (let i = 0; i < count; i++) predictionValue.observe({ model_version }, Number(predictions[i]));
+    if (drift instanceof DriftMonitor) for (let i = 0; i < count; i++) drift.observe(rows[i]!);
+    for (let i = 0; i < count; i++) this.inputRanges.observe(rows[i]!);
+    for (let i = 0; i < count; i++) this.store.add(ids[i], predictions[i]!);
     this.shadow?.prediction(event);
   }
 

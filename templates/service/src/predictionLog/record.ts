@@ -27,5 +27,7 @@ const nextRecordId = () => recordIdPrefix + (recordCount++).toString(16).padStar
 /** The rows of one request, each with its record id, all with one time: every sink logs the same. */
 export function loggedPredictions(predictions: AnsweredPredictions): LoggedPrediction[] {
   const time = now();
-  return predictions.results.map((_, row) => ({ predictions, row, recordId: nextRecordId(), time }));
+  const logged = new Array<LoggedPrediction>(predictions.ids.length);
+  for (let row = 0; row < logged.length; row++) logged[row] = { predictions, row, recordId: nextRecordId(), time };
+  return logged;
 }

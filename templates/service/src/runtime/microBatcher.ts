@@ -8,7 +8,7 @@
 //   costs far more than a request, at the price of that much added latency.
 // Batch requests (more than one row) are already batched and go straight through.
 import type { FeatureValues } from '../contract/index.js';
-import type { Prediction, Predictor } from './predictor.js';
+import type { ModelOutputs, Prediction, Predictor } from './predictor.js';
 
 export interface MicroBatchSettings {
   /** How long the first row of a batch waits for others; 0: only the rows that arrive in the same event-loop turn. */
@@ -29,11 +29,15 @@ export class MicroBatcher implements Predictor {
   /** Runs started and not yet settled. */
   private inFlight = 0;
 
+  /** The batch path (Predictor.predictOutputs): a batch request is batched already and goes straight to the model. */
+  readonly predictOutputs?: (rows: readonly FeatureValues[]) => Promise<ModelOutputs>;
+
   constructor(
     private readonly inner: Predictor,
     private readonly settings: MicroBatchSettings,
   ) {
     if (!(settings.maxRows >= 1) || !(settings.maxWaitMs >= 0)) throw new Error('micro-batching needs max_rows >= 1 and max_wait_ms >= 0');
+    if (inner.predictOutputs) this.predictOutputs = (rows) => inner.predictOutputs!(rows);
   }
 
   get metadata(): Predictor['metadata'] {

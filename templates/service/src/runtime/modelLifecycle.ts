@@ -16,7 +16,7 @@ import { formatProblem, loadSpec, SpecError, type FeatureValues, type Spec } fro
 import { LATEST_FILE, listModelVersions, METADATA_FILE, ModelLoadError, readLatest, resolveModelDir } from '../model/artifacts.js';
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import { loadPredictor } from './loadPredictor.js';
-import type { Prediction, Predictor } from './predictor.js';
+import type { ModelOutputs, Prediction, Predictor } from './predictor.js';
 
 export type ModelRole = 'live' | 'shadow';
 
@@ -112,7 +112,12 @@ class ServedModel implements Predictor {
   private released = false;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly inner: Predictor) {}
+  /** The batch path (Predictor.predictOutputs), counted like predict(); absent when the inner model has none. */
+  readonly predictOutputs?: (rows: readonly FeatureValues[]) => Promise<ModelOutputs>;
+
+  constructor(private readonly inner: Predictor) {
+    if (inner.predictOutputs) this.predictOutputs = (rows) => this.counted(() => inner.predictOutputs!(rows));
+  }
 
   get metadata(): Predictor['metadata'] {
     return this.inner.metadata;
@@ -123,13 +128,17 @@ class ServedModel implements Predictor {
   }
 
   predict(rows: readonly FeatureValues[]): Promise<Prediction[]> {
+    return this.counted(() => this.inner.predict(rows));
+  }
+
+  private counted<T>(start: () => Promise<T>): Promise<T> {
     // Cannot happen on the request path: a request calls predict in the same turn of the event loop as it takes
     // the model, and close() waits past that turn.
     if (this.released) return Promise.reject(new Error(`the model ${this.modelDir} was released after a reload`));
     this.running++;
-    let run: Promise<Prediction[]>;
+    let run: Promise<T>;
     try {
-      run = this.inner.predict(rows);
+      run = start();
     } catch (error) {
       run = Promise.reject(error);
     }

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { featureDifferences, ModelLoadError, readArtifacts, resolveModelDir, type ServedMetadata } from '../model/artifacts.js';
 import { classIndex } from '../model/modelTypes.js';
 import { probabilityProblem, resolveSignature, softmax, type ModelSignature } from '../model/onnxSignature.js';
-import { encodeRows, encoderWidth, rawFeatureEncoders } from '../model/preprocessing.js';
+import { encodeRows, encodeRowsInto, encoderWidth, rawFeatureEncoders } from '../model/preprocessing.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import { type Spec, exampleRow, type FeatureValues } from '../contract/index.js';
 
@@ -18,10 +18,67 @@ export interface Prediction {
   probabilities?: Record<string, number>;
 }
 
+/**
+ * A model run's outputs for a batch of rows, as typed arrays: what the batch answer is written from
+ * (wireFormat.ts outputAnswersJson) and what predictionsOf makes Prediction objects of.
+ */
+export interface ModelOutputs {
+  readonly rows: number;
+  /**
+   * Classification: each row's probability per class (metadata.classes' order), rows × classes, row-major (a
+   * model giving logits has had its softmax taken). Regression: each row's value.
+   */
+  readonly scores: Float32Array | Float64Array;
+}
+
+/** The Prediction objects for a model's outputs: the class and probability per class, or the value. */
+export function predictionsOf(metadata: Pick<ServedMetadata, 'task' | 'classes'>, { rows, scores }: ModelOutputs): Prediction[] {
+  const predictions = new Array<Prediction>(rows);
+  if (metadata.task === 'regression') {
+    for (let r = 0; r < rows; r++) predictions[r] = { prediction: scores[r]! };
+    return predictions;
+  }
+  const classes = metadata.classes;
+  for (let r = 0; r < rows; r++) {
+    const row = scores.subarray(r * classes.length, (r + 1) * classes.length);
+    const byClass: Record<string, number> = {};
+    classes.forEach((name, c) => (byClass[name] = row[c]!));
+    predictions[r] = { prediction: classes[classIndex(row)]!, probabilities: byClass };
+  }
+  return predictions;
+}
+
 /** Rows → the model's input matrix: the project's Preprocessor, or the fixed encoding of a model without one. */
 interface RowEncoder {
   readonly outputSize: number;
   transform(rows: readonly FeatureValues[]): number[][];
+  /** transform()'s numbers written straight into the input tensor; rows may hold other keys than the features. */
+  transformInto?(rows: readonly FeatureValues[], out: Float32Array | Float64Array): void;
+}
+
+/** Where transformInto() and transform() disagree on these rows, if anywhere (a row transform() refuses is skipped). */
+function encodingDisagreement(encoder: RowEncoder, rows: readonly FeatureValues[]): string | undefined {
+  const width = encoder.outputSize;
+  for (const row of rows) {
+    let values: number[];
+    try {
+      values = encoder.transform([row])[0]!;
+    } catch {
+      continue;
+    }
+    const written = new Float64Array(width);
+    try {
+      encoder.transformInto!([row], written);
+    } catch (error) {
+      return `${JSON.stringify(row)}: transform() encodes it, transformInto() throws ${(error as Error).message}`;
+    }
+    if (values.length !== width) return `transform() gave ${values.length} values for a row, outputSize is ${width}`;
+    for (let c = 0; c < width; c++) {
+      if (!Object.is(values[c], written[c]))
+        return `column ${c} of ${JSON.stringify(row)}: transform() gives ${values[c]}, transformInto() ${written[c]}`;
+    }
+  }
+  return undefined;
 }
 
 /** Every way the saved model disagrees with the spec; empty when it matches. */
@@ -44,6 +101,11 @@ export interface Predictor {
   /** The model folder served, e.g. model_bin/20250101T120000Z-1a2b3c4d. */
   readonly modelDir: string;
   predict(rows: readonly FeatureValues[]): Promise<Prediction[]>;
+  /**
+   * The batch path: the model's outputs as typed arrays, without a Prediction per row (see ModelOutputs). Rows
+   * are read by feature name only. Absent in a predictor that cannot give them: callers then use predict().
+   */
+  predictOutputs?(rows: readonly FeatureValues[]): Promise<ModelOutputs>;
   /** Releases the model: its onnxruntime session, the pool's threads, the micro-batcher's timer. Not used after. */
   close?(): Promise<void>;
 }
@@ -63,6 +125,8 @@ export class OnnxPredictor implements Predictor {
     private readonly session: ort.InferenceSession,
     private readonly encoder: RowEncoder,
     private readonly signature: ModelSignature,
+    /** The features' names: transform() is given rows of these keys only. */
+    private readonly featureNames: readonly string[],
   ) {}
 
   /** Loads the model from `modelDir`: one model's folder, or the store holding version folders. */
@@ -79,7 +143,21 @@ export class OnnxPredictor implements Predictor {
       // A model trained elsewhere, without preprocessor.json, takes the features as they are (see rawFeatureEncoders).
       const { encoders, problems } = rawFeatureEncoders(spec.features.features);
       if (problems.length) throw refuse('has no preprocessor.json, so it would take the features as they are, which cannot work', problems);
-      encoder = { outputSize: encoders.reduce((n, e) => n + encoderWidth(e), 0), transform: (rows) => encodeRows(encoders, rows) };
+      encoder = {
+        outputSize: encoders.reduce((n, e) => n + encoderWidth(e), 0),
+        transform: (rows) => encodeRows(encoders, rows),
+        transformInto: (rows, out) => encodeRowsInto(encoders, rows, out),
+      };
+    }
+    if (encoder.transformInto) {
+      // A project's transformInto() must write what its transform() gives (see src/model/preprocessor.ts): checked
+      // on the example row and on a row with every optional feature left out.
+      const example = exampleRow(spec.features.features);
+      const sparse: FeatureValues = { ...example };
+      for (const feature of spec.features.features) if (!feature.required) sparse[feature.name] = feature.default;
+      const disagreement = encodingDisagreement(encoder, [example, sparse]);
+      if (disagreement)
+        throw refuse('cannot be served: src/model/preprocessor.ts transformInto() does not write what transform() gives', [disagreement]);
     }
 
     let session: ort.InferenceSession;
@@ -102,7 +180,8 @@ export class OnnxPredictor implements Predictor {
       await session.release();
       throw refuse('does not fit the project', problems);
     }
-    const predictor = new OnnxPredictor(metadata, dir, session, encoder, signature);
+    const featureNames = spec.features.features.map((feature) => feature.name);
+    const predictor = new OnnxPredictor(metadata, dir, session, encoder, signature, featureNames);
     await predictor.checkOutputs(exampleRow(spec.features.features)).catch(async (error: unknown) => {
       await session.release();
       throw error;
@@ -128,24 +207,41 @@ export class OnnxPredictor implements Predictor {
       throw new ModelLoadError(`The ONNX model in ${this.modelDir} does not fit the project:\n  ${problems.join('\n  ')}`);
   }
 
-  private async run(rows: readonly FeatureValues[]): Promise<{ scores: Float32Array | Float64Array; rowCount: number }> {
-    const matrix = this.encoder.transform(rows);
-    const width = this.encoder.outputSize;
-    const { input, output } = this.signature;
-    // The rows go straight into the tensor's buffer, checked on the way (no flat() copy in between).
-    const data = input.type === 'float64' ? new Float64Array(matrix.length * width) : new Float32Array(matrix.length * width);
+  /** The rows encoded into the model's input tensor: by transformInto() when the encoder has it, else transform(). */
+  private encode(rows: readonly FeatureValues[], data: Float32Array | Float64Array, width: number): void {
+    if (this.encoder.transformInto) {
+      this.encoder.transformInto(rows, data);
+      return;
+    }
+    // transform() is promised rows of the features only (src/model/preprocessor.ts); a batch's rows may hold the id field.
+    const features = rows.map((row) => {
+      const values: FeatureValues = {};
+      for (const name of this.featureNames) values[name] = row[name];
+      return values;
+    });
+    const matrix = this.encoder.transform(features);
+    if (matrix.length !== rows.length) throw new Error(`the preprocessor produced ${matrix.length} rows for ${rows.length}`);
     for (let r = 0; r < matrix.length; r++) {
       const values = matrix[r]!;
       if (values.length !== width) throw new Error(`the preprocessor produced ${values.length} values (expected ${width}) for row ${r}`);
-      for (let c = 0; c < width; c++) {
-        const value = values[c]!;
-        // NaN would come out as NaN probabilities and class 0: a preprocessor bug, never a valid answer.
-        if (Number.isNaN(value)) throw new Error(`the preprocessor produced ${value} in column ${c} for row ${r}`);
-        data[r * width + c] = value;
-        // ±Infinity (after scaling, or in a float32 tensor) comes from a request value too large to compute with.
-        if (!Number.isFinite(data[r * width + c]!))
-          throw new InputRangeError(`row ${r} holds a number too large for the model; bound it with min/max in features.yaml`);
-      }
+      data.set(values, r * width);
+    }
+  }
+
+  private async run(rows: readonly FeatureValues[]): Promise<{ scores: Float32Array | Float64Array; rowCount: number }> {
+    const width = this.encoder.outputSize;
+    const { input, output } = this.signature;
+    // The rows go straight into the tensor's buffer, then are checked there.
+    const data = input.type === 'float64' ? new Float64Array(rows.length * width) : new Float32Array(rows.length * width);
+    this.encode(rows, data, width);
+    for (let i = 0; i < data.length; i++) {
+      const value = data[i]!;
+      if (Number.isFinite(value)) continue;
+      // NaN would come out as NaN probabilities and class 0: a preprocessor bug, never a valid answer.
+      const [r, c] = [Math.floor(i / width), i % width];
+      if (Number.isNaN(value)) throw new Error(`the preprocessor produced ${value} in column ${c} for row ${r}`);
+      // ±Infinity (after scaling, or in a float32 tensor) comes from a request value too large to compute with.
+      throw new InputRangeError(`row ${r} holds a number too large for the model; bound it with min/max in features.yaml`);
     }
     const feed = (start: number, count: number) =>
       this.session.run(
@@ -174,17 +270,17 @@ export class OnnxPredictor implements Predictor {
     await this.session.release();
   }
 
-  async predict(rows: readonly FeatureValues[]): Promise<Prediction[]> {
+  async predictOutputs(rows: readonly FeatureValues[]): Promise<ModelOutputs> {
     const { scores } = await this.run(rows);
-    if (this.metadata.task === 'regression') return rows.map((_, i) => ({ prediction: scores[i]! }));
-    const classes = this.metadata.classes;
-    return rows.map((_, i) => {
-      const row = scores.subarray(i * classes.length, (i + 1) * classes.length);
-      const probabilities = this.signature.output.scores === 'logits' ? softmax(row) : Array.from(row);
-      const byClass: Record<string, number> = {};
-      classes.forEach((name, c) => (byClass[name] = probabilities[c]!));
-      return { prediction: classes[classIndex(probabilities)]!, probabilities: byClass };
-    });
+    if (this.metadata.task === 'regression' || this.signature.output.scores !== 'logits') return { rows: rows.length, scores };
+    const classes = this.metadata.classes.length;
+    const probabilities = new Float64Array(rows.length * classes);
+    for (let r = 0; r < rows.length; r++) probabilities.set(softmax(scores.subarray(r * classes, (r + 1) * classes)), r * classes);
+    return { rows: rows.length, scores: probabilities };
+  }
+
+  async predict(rows: readonly FeatureValues[]): Promise<Prediction[]> {
+    return predictionsOf(this.metadata, await this.predictOutputs(rows));
   }
 }
 

@@ -5,14 +5,17 @@
 // it stands for (the property tests in test/runtime/wireFormat.test.ts hold them to it). A prediction's own work is
 // small, so the work per record is most of what logging costs (figures: the generator repository's BENCHMARKS.md).
 import type { ModelIdentity } from '../model/modelIdentity.js';
-import type { Prediction } from './predictor.js';
+import { classIndexAt } from '../model/modelTypes.js';
+import type { ModelOutputs, Prediction } from './predictor.js';
 
 /** The predictions of one answered request: what its answer and its log records are written from. */
 export interface AnsweredPredictions {
   idField: string;
-  /** The features' names in order: each row holds these keys (those with a value), in this order, and no others. */
+  /** The features' names in order: rows are read by these names only. */
   featureNames: readonly string[];
+  /** One per row: how many rows were answered. */
   ids: readonly unknown[];
+  /** The validated rows, read by feature name (a batch's rows are the request's own and may hold the id field too). */
   rows: readonly Record<string, unknown>[];
   results: readonly Prediction[];
   /** Each row's answer as JSON, when already made (else it is made here): see rowAnswerJson. */
@@ -30,6 +33,87 @@ export function rowAnswerJson(idField: string, id: unknown, result: Prediction):
   const resultJson = JSON.stringify(result);
   // JSON.stringify({ [idField]: id, ...result }) without building that object (a computed key is a slow path in V8).
   return id === undefined ? resultJson : `{${JSON.stringify(idField)}:${JSON.stringify(id)},${resultJson.slice(1)}`;
+}
+
+/** A number as JSON.stringify writes it (null for NaN and ±Infinity, as a model's output could hold). */
+const numberJson = (value: number) => (Number.isFinite(value) ? `${value}` : 'null');
+
+/** The parts of a classification answer made once per list of classes. */
+interface ClassParts {
+  /** Per class: `"prediction":"<class>","probabilities":{`. */
+  heads: string[];
+  /** The probabilities' keys (`"<class>":`) in the order JSON.stringify writes an object built class by class, with their class index. */
+  keys: { json: string; index: number }[];
+}
+const classPartsCache = new WeakMap<readonly string[], ClassParts>();
+function classParts(classes: readonly string[]): ClassParts {
+  let parts = classPartsCache.get(classes);
+  if (!parts) {
+    // An object's integer-like keys ("0", "1") come first in JSON, ascending: take the order from such an object.
+    const byName: Record<string, number> = {};
+    classes.forEach((name, c) => (byName[name] = c));
+    parts = {
+      heads: classes.map((name) => `"prediction":${JSON.stringify(name)},"probabilities":{`),
+      keys: Object.keys(byName).map((name) => ({ json: `${JSON.stringify(name)}:`, index: byName[name]! })),
+    };
+    classPartsCache.set(classes, parts);
+  }
+  return parts;
+}
+
+/**
+ * Row r's answer from a model's outputs, rowAnswerJson's text. Made by concatenation: V8 joins the pieces as a
+ * rope and copies them once, when the answer is written out (about half the time of collecting them in an array).
+ */
+function outputRowWriter(idField: string, ids: readonly unknown[], { scores }: ModelOutputs, classes: readonly string[] | undefined) {
+  const idKey = `{${JSON.stringify(idField)}:`;
+  const parts = classes && classParts(classes);
+  const width = classes ? classes.length : 1;
+  return (r: number): string => {
+    const id = ids[r];
+    const head = id === undefined ? '{' : idKey + JSON.stringify(id) + ',';
+    if (!parts) return head + '"prediction":' + numberJson(scores[r]!) + '}';
+    const start = r * width;
+    let json = head + parts.heads[classIndexAt(scores, start, width)]!;
+    for (let k = 0; k < parts.keys.length; k++) {
+      const key = parts.keys[k]!;
+      json += (k ? ',' : '') + key.json + numberJson(scores[start + key.index]!);
+    }
+    return json + '}}';
+  };
+}
+
+/**
+ * Each row's answer written from the model's outputs: exactly rowAnswerJson(idField, ids[r], prediction) of the
+ * Prediction that predictionsOf (predictor.ts) would make for row r, without making it. `classes`: the model's,
+ * for classification; undefined for regression.
+ */
+export function outputAnswersJson(
+  idField: string,
+  ids: readonly unknown[],
+  outputs: ModelOutputs,
+  classes: readonly string[] | undefined,
+): string[] {
+  const row = outputRowWriter(idField, ids, outputs, classes);
+  return Array.from({ length: outputs.rows }, (_, r) => row(r));
+}
+
+/**
+ * POST /predict/batch's answer written from the model's outputs: batchAnswerJson(outputAnswersJson(…), …), in one
+ * piece, without an array of rows' answers kept for the length of the request.
+ */
+export function outputBatchAnswerJson(
+  idField: string,
+  ids: readonly unknown[],
+  outputs: ModelOutputs,
+  classes: readonly string[] | undefined,
+  model: ModelIdentity,
+  apiVersion: string,
+): string {
+  const row = outputRowWriter(idField, ids, outputs, classes);
+  let json = '{"predictions":[';
+  for (let r = 0; r < outputs.rows; r++) json += (r ? ',' : '') + row(r);
+  return json + '],' + modelJson(model, apiVersion) + '}';
 }
 
 /** `"model":{…},"api_version":"…"`, made once per model: the end of every answer and part of every log line. */
@@ -96,6 +180,13 @@ export interface LoggedPrediction {
 
 const roundLatency = (ms: number) => Math.round(ms * 1000) / 1000;
 
+/** A row's features alone, every feature a key in order (undefined when missing): a batch's rows may hold the id field. */
+function featuresOf(featureNames: readonly string[], row: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const features: Record<string, unknown> = {};
+  for (const name of featureNames) features[name] = row[name];
+  return features;
+}
+
 export function predictionRecord({ predictions: p, row, recordId, time }: LoggedPrediction): PredictionRecord {
   const result = p.results[row]!;
   // The answer's keys are added after the literal, in this order: a computed key or a spread in it is a slow path in V8.
@@ -104,9 +195,9 @@ export function predictionRecord({ predictions: p, row, recordId, time }: Logged
     timestamp: time.iso,
     model: p.model,
     api_version: p.apiVersion,
-    features: p.rows[row]!,
+    features: featuresOf(p.featureNames, p.rows[row]!),
     latency_ms: roundLatency(p.latencyMs),
-    batch_size: p.results.length,
+    batch_size: p.ids.length,
   } as PredictionRecord;
   if (p.role) record.role = p.role;
   record[p.idField] = p.ids[row];
@@ -144,7 +235,7 @@ export function predictionLine({ predictions: p, row, recordId, time }: LoggedPr
   // The answer's opening brace gives way to the record's own keys.
   return (
     `{"record_id":"${recordId}","timestamp":${time.json},${modelJson(p.model, p.apiVersion)},` +
-    `"features":${featuresJson(p.featureNames, p.rows[row]!)},"latency_ms":${roundLatency(p.latencyMs)},"batch_size":${p.results.length},` +
+    `"features":${featuresJson(p.featureNames, p.rows[row]!)},"latency_ms":${roundLatency(p.latencyMs)},"batch_size":${p.ids.length},` +
     `${p.role ? `"role":"${p.role}",` : ''}${answer.slice(1)}\n`
   );
 }

@@ -157,6 +157,11 @@ describe('scaling out', () => {
       const single = await Promise.all(rows.slice(0, 8).map((row) => pool!.predict([row])));
       const expected = await Promise.all(rows.slice(0, 8).map((row) => predictor.predict([row])));
       single.forEach((answer, i) => assertSamePredictions(answer, expected[i]!));
+      // The batch path's typed outputs cross the thread boundary as they are.
+      const outputs = await pool.predictOutputs(rows);
+      const local = await predictor.predictOutputs!(rows);
+      assert.equal(outputs.rows, local.rows);
+      assert.deepEqual(Array.from(outputs.scores), Array.from(local.scores));
     });
 
     it('answers a row too large for the model as this thread does: an InputRangeError (a 422) or the same prediction', async function () {

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { encodeRows, fitBoolean, fitNumeric, fitOneHot, rawFeatureEncoders, UnknownCategoryError } from '../../src/model/preprocessing.js';
+import {
+  encodeRows,
+  encodeRowsInto,
+  fitBoolean,
+  fitNumeric,
+  fitOneHot,
+  rawFeatureEncoders,
+  UnknownCategoryError,
+} from '../../src/model/preprocessing.js';
 import { Preprocessor } from '../../src/model/preprocessor.js';
 import type { FeatureValues, Feature } from '../../src/contract/index.js';
 import { trainedProject } from '../support/trainedModel.js';
@@ -33,6 +41,48 @@ describe('Preprocessor', () => {
     assert.deepEqual(preprocessor.transform([{ size: 3, color: 'blue', flag: false }]), [[1, 0, 1, 0]]);
     // Missing category → most frequent in training; missing boolean → its default.
     assert.deepEqual(preprocessor.transform([{ size: 2 }]), [[0, 1, 0, 1]]);
+  });
+
+  it('writes straight into the model input (transformInto) exactly the numbers transform() gives', () => {
+    const preprocessor = new Preprocessor([
+      { name: 'size', type: 'number', required: false },
+      { name: 'color', type: 'category', values: ['red', 'blue', 'green'], required: false },
+      { name: 'flag', type: 'boolean', required: false, default: true },
+    ]);
+    preprocessor.fit([
+      { size: 1.1, color: 'red', flag: false },
+      { size: 3.7, color: 'blue', flag: true },
+      { size: undefined, color: undefined, flag: true },
+    ]);
+    // Rows as a batch brings them: the id field among the features, some values missing, one unknown category.
+    const rows: FeatureValues[] = [
+      { request_id: 'a', size: 2.3, color: 'green', flag: false },
+      { request_id: 'b', color: 'purple' },
+      { size: 1e-9, flag: true },
+      { size: 123456.789, color: 'blue' },
+    ];
+    const expected = preprocessor.transform(rows).flat();
+    for (const out of [new Float64Array(expected.length), new Float32Array(expected.length)]) {
+      preprocessor.transformInto(rows, out);
+      assert.deepEqual(Array.from(out), Array.from(out instanceof Float32Array ? Float32Array.from(expected) : expected));
+    }
+    // Encoders that refuse an unknown category go row by row, so that the same first bad value is reported.
+    const { encoders } = rawFeatureEncoders([
+      { name: 'size', type: 'number', required: true },
+      { name: 'color', type: 'category', values: ['red', 'blue'], required: true },
+    ]);
+    const known = [
+      { size: 2, color: 'blue' },
+      { size: 5, color: 'red' },
+    ];
+    const written = new Float64Array(6);
+    encodeRowsInto(encoders, known, written);
+    assert.deepEqual(Array.from(written), encodeRows(encoders, known).flat());
+    const unknown = [
+      { size: 1, color: 'green' },
+      { size: 2, color: 'purple' },
+    ];
+    assert.throws(() => encodeRowsInto(encoders, unknown, new Float64Array(6)), /unknown value "green"/);
   });
 });
 

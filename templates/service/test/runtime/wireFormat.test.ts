@@ -4,8 +4,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PREDICTION_RECORD_KEYS } from '../../src/contract/index.js';
 import { loggedPredictions } from '../../src/predictionLog/record.js';
+import { predictionsOf } from '../../src/runtime/predictor.js';
 import {
   batchAnswerJson,
+  outputAnswersJson,
+  outputBatchAnswerJson,
   predictAnswerJson,
   predictionLine,
   predictionRecord,
@@ -74,6 +77,48 @@ describe('wire format', () => {
       fc.property(identifier, fc.oneof(fc.string(), fc.integer()), result, (idField, id, row) => {
         assert.equal(rowAnswerJson(idField, id, row), JSON.stringify({ [idField]: id, ...row }));
       }),
+    );
+  });
+
+  it("writes a batch's answers from the model's outputs as rowAnswerJson writes each row's Prediction", () => {
+    const score = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(NaN, Infinity, -0, 1e-7, 0.1 + 0.2));
+    const outputs = fc.oneof(
+      // Classification: any class names, integer-like ones too (JSON puts those first), scores as float32 or float64.
+      fc.record({
+        classes: fc.uniqueArray(fc.oneof(fc.string(), fc.nat({ max: 20 }).map(String)), { minLength: 1, maxLength: 5 }),
+        float32: fc.boolean(),
+        rows: fc.nat({ max: 6 }),
+        seed: fc.array(score, { minLength: 30, maxLength: 30 }),
+      }),
+      fc.record({
+        classes: fc.constant(undefined),
+        float32: fc.boolean(),
+        rows: fc.nat({ max: 6 }),
+        seed: fc.array(score, { minLength: 6, maxLength: 6 }),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        identifier,
+        outputs,
+        fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(undefined)), { minLength: 6, maxLength: 6 }),
+        fc.record({ uuid: fc.uuid(), version: fc.string(), created_at: fc.constant('2026-01-01T00:00:00.000Z') }),
+        fc.string(),
+        (idField, { classes, float32, rows, seed }, ids, model, apiVersion) => {
+          const width = classes ? classes.length : 1;
+          const values = seed.slice(0, rows * width);
+          const scores = float32 ? Float32Array.from(values) : Float64Array.from(values);
+          const metadata = classes ? { task: 'classification' as const, classes } : { task: 'regression' as const, classes: [] };
+          const expected = predictionsOf(metadata, { rows, scores }).map((prediction, r) => rowAnswerJson(idField, ids[r], prediction));
+          // (rowAnswerJson is JSON.stringify's text, as the test above holds.)
+          assert.deepEqual(outputAnswersJson(idField, ids, { rows, scores }, classes), expected);
+          assert.equal(
+            outputBatchAnswerJson(idField, ids, { rows, scores }, classes, model, apiVersion),
+            batchAnswerJson(expected, model, apiVersion),
+          );
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
