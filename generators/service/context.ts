@@ -82,7 +82,9 @@ function modelJsonExample({ features, config }: Spec): string {
 }
 
 /** The example row as V2 requests, JSON for a single-quoted shell argument (see exampleRequestJson). */
-function exampleInference({ features }: Spec): Pick<ServiceContext, 'exampleInferenceJson' | 'exampleExplainInferenceJson' | 'exampleMatrixInferenceJson'> {
+function exampleInference({
+  features,
+}: Spec): Pick<ServiceContext, 'exampleInferenceJson' | 'exampleExplainInferenceJson' | 'exampleMatrixInferenceJson'> {
   const quoted = (value: unknown) => JSON.stringify(value).replaceAll("'", '\\u0027');
   const row = exampleRow(features.features);
   const numeric = features.features.every((feature) => feature.type === 'number' || feature.type === 'integer');
