@@ -155,29 +155,35 @@ describe('image: the production Dockerfile built with buildah and run with podma
     await podman(['run', '--detach', '--name', name, '--publish', `127.0.0.1:${port}:8000`, ...runOptions, reference]);
     const base = `http://127.0.0.1:${port}`;
     await waitForStatus(`${base}/ready`, 200, 60_000);
+    try {
+      const { features } = parse(readFileSync(join(project, 'features.yaml'), 'utf8')) as {
+        features: { name: string; example: unknown }[];
+      };
+      const example = Object.fromEntries(features.map((feature) => [feature.name, feature.example]));
+      const answer = await fetch(`${base}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...example, request_id: 'r-1' }),
+      });
+      const body = (await answer.json()) as { prediction?: string; probabilities?: Record<string, number>; request_id?: string };
+      assert.equal(answer.status, 200, JSON.stringify(body));
+      assert.ok(['setosa', 'versicolor', 'virginica'].includes(body.prediction!), JSON.stringify(body));
+      assert.equal(body.request_id, 'r-1');
 
-    const { features } = parse(readFileSync(join(project, 'features.yaml'), 'utf8')) as { features: { name: string; example: unknown }[] };
-    const example = Object.fromEntries(features.map((feature) => [feature.name, feature.example]));
-    const answer = await fetch(`${base}/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...example, request_id: 'r-1' }),
-    });
-    const body = (await answer.json()) as { prediction?: string; probabilities?: Record<string, number>; request_id?: string };
-    assert.equal(answer.status, 200, JSON.stringify(body));
-    assert.ok(['setosa', 'versicolor', 'virginica'].includes(body.prediction!), JSON.stringify(body));
-    assert.equal(body.request_id, 'r-1');
-
-    // The image's own HEALTHCHECK command, run inside the container by podman.
-    await podman(['healthcheck', 'run', name]);
-    // The pod's view: the image's non-root user, node as PID 1, nothing writable but the chart's mounts.
-    assert.equal((await podman(['exec', name, 'id', '-u'])).stdout.trim(), '1000');
-    assert.match((await podman(['exec', name, 'cat', '/proc/1/cmdline'])).stdout, /^node\0dist\/http\/server\.js/);
-    await assert.rejects(podman(['exec', name, 'touch', '/app/written']), /Read-only file system/);
-    await podman(['exec', name, 'touch', '/tmp/written', '/app/logs/written']);
-    assert.match((await podman(['exec', name, 'grep', '^CapEff', '/proc/1/status'])).stdout, /CapEff:\s+0+$/m);
-    assert.match((await podman(['exec', name, 'grep', '^NoNewPrivs', '/proc/1/status'])).stdout, /NoNewPrivs:\s+1$/m);
-
+      // The image's own HEALTHCHECK command, run inside the container by podman.
+      await podman(['healthcheck', 'run', name]);
+      // The pod's view: the image's non-root user, node as PID 1, nothing writable but the chart's mounts.
+      assert.equal((await podman(['exec', name, 'id', '-u'])).stdout.trim(), '1000');
+      assert.match((await podman(['exec', name, 'cat', '/proc/1/cmdline'])).stdout, /^node\0dist\/http\/server\.js/);
+      await assert.rejects(podman(['exec', name, 'touch', '/app/written']), /Read-only file system/);
+      await podman(['exec', name, 'touch', '/tmp/written', '/app/logs/written']);
+      assert.match((await podman(['exec', name, 'grep', '^CapEff', '/proc/1/status'])).stdout, /CapEff:\s+0+$/m);
+      assert.match((await podman(['exec', name, 'grep', '^NoNewPrivs', '/proc/1/status'])).stdout, /NoNewPrivs:\s+1$/m);
+    } catch (error) {
+      // What the service printed says why a check failed (a container that stopped, say).
+      const logs = await podman(['logs', name]).then(({ stdout, stderr }) => stdout + stderr, String);
+      throw new Error(`${(error as Error).message}\n--- the container's log:\n${logs}`, { cause: error });
+    }
     await podman(['stop', '--time', '20', name]);
     const state = JSON.parse((await podman(['inspect', name, '--format', '{{json .State}}'])).stdout) as {
       ExitCode: number;
