@@ -116,6 +116,22 @@ export class InputRangeError extends Error {
   readonly status = 422;
 }
 
+/**
+ * The model's scores when every one is a finite number. An overflow (±Infinity, or NaN from Infinity − Infinity)
+ * comes from request values the model cannot compute with, though each fits its input: a 422 like a value too
+ * large for the input, never a 200 whose prediction JSON writes as null.
+ */
+function finiteScores(scores: Float32Array | Float64Array, rowCount: number): { scores: Float32Array | Float64Array; rowCount: number } {
+  const width = scores.length / rowCount;
+  for (let i = 0; i < scores.length; i++) {
+    if (!Number.isFinite(scores[i]!))
+      throw new InputRangeError(
+        `row ${Math.floor(i / width)} holds numbers too large for the model (its output overflows); bound them with min/max in features.yaml`,
+      );
+  }
+  return { scores, rowCount };
+}
+
 /** The model run in this thread by onnxruntime-node. */
 export class OnnxPredictor implements Predictor {
   private constructor(
@@ -250,19 +266,19 @@ export class OnnxPredictor implements Predictor {
       );
     if (!input.fixedBatch) {
       const results = await feed(0, rows.length);
-      return { scores: results[output.name]!.data as Float32Array | Float64Array, rowCount: rows.length };
+      return finiteScores(results[output.name]!.data as Float32Array | Float64Array, rows.length);
     }
     // A model exported with batch size 1 takes one row per run.
     const parts: (Float32Array | Float64Array)[] = [];
     for (let r = 0; r < rows.length; r++) parts.push((await feed(r, 1))[output.name]!.data as Float32Array | Float64Array);
-    if (parts.length === 1) return { scores: parts[0]!, rowCount: rows.length };
+    if (parts.length === 1) return finiteScores(parts[0]!, rows.length);
     const scores = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
     let offset = 0;
     for (const part of parts) {
       scores.set(part, offset);
       offset += part.length;
     }
-    return { scores, rowCount: rows.length };
+    return finiteScores(scores, rows.length);
   }
 
   /** Frees the native session (its memory is outside V8's heap: dropping the object would not free it in time). */

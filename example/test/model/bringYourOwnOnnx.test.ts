@@ -20,7 +20,7 @@ import {
   type NodeProto,
   type ValueInfoProto,
 } from '../../src/onnx/graphBuilder.js';
-import { ModelLoadError, OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
+import { InputRangeError, ModelLoadError, OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import { parseSpec, type Spec, type FeatureValues } from '../../src/contract/index.js';
 
 const FEATURES_YAML = `
@@ -183,6 +183,29 @@ describe('bring your own ONNX model', () => {
       const predictions = await predictor.predict(ROWS);
       encoded(ROWS).forEach((x, i) => assert.ok(Math.abs((predictions[i]!.prediction as number) - logitsOf(x)[0]!) < 1e-5, `row ${i}`));
     }
+  });
+
+  it('refuses a row whose output overflows (a 422 InputRangeError), never answering a prediction of null', async () => {
+    // float32 all through: a length of 1e10 fits the input, times a weight of 1e30 it is past float32's range.
+    const onnx = model(
+      {
+        input: tensorValueInfo('input', DataType.FLOAT, ['N', WIDTH]),
+        outputs: [tensorValueInfo('prediction', DataType.FLOAT, ['N', 1])],
+        nodes: [gemm('input', 'prediction')],
+      },
+      [[1e30, 0, 0, 0, 0]],
+      [0],
+    );
+    const predictor = await OnnxPredictor.load(dropIn(onnx, regressorJson()), spec('regression'));
+    await assert.rejects(predictor.predict([ROWS[0]!, { ...ROWS[1]!, length: 1e10 }]), (error: Error) => {
+      assert.ok(error instanceof InputRangeError, String(error));
+      assert.equal(error.status, 422);
+      assert.match(error.message, /^row 1 holds numbers too large for the model \(its output overflows\)/);
+      return true;
+    });
+    await assert.rejects(predictor.predictOutputs([{ ...ROWS[1]!, length: 1e10 }]), InputRangeError);
+    const [fine] = await predictor.predict([ROWS[0]!]);
+    assert.ok(Number.isFinite(fine!.prediction), 'a row the model can compute with is answered');
   });
 
   const refused = async (dir: string, pattern: RegExp, task: 'classification' | 'regression' = 'classification') =>
