@@ -10,14 +10,15 @@ import { OnnxPredictor } from '../../src/runtime/predictor.js';
 import { exampleRow } from '../../src/contract/index.js';
 import { modelVersions } from '../support/modelVersions.js';
 
-// The warm-up must outlast the allocators' growth to their working size: with a 30-feature random forest, RSS still
-// grew 15 MB over 200 swaps after 100 warm-up swaps, and as much over 600 (so no leak: it stops), but under 1 MB
-// after 300.
-const WARM_UP = 300;
+// The allocators grow to their working size once: with a 30-feature random forest, RSS grew 15 MB over 200 swaps
+// after 100 warm-up swaps and as much over 600 (so it stops: no leak), under 1 MB after 300 on a quiet machine,
+// yet 10-14 MB after 300 in a busy CI run. So three windows are measured (test/support/reloadMemory.ts) and the
+// quietest must stay far below what kept sessions would cost.
+const WARM_UP = 100;
 const RELOADS = 200;
 
 describe('model lifecycle', () => {
-  it(`keeps the memory flat over ${RELOADS} reloads: replaced sessions are released`, async () => {
+  it(`keeps the memory flat over windows of ${RELOADS} reloads: replaced sessions are released`, async () => {
     const versions = await modelVersions();
     const store = await versions.freshStore();
     const [a, b] = versions.versions;
@@ -26,13 +27,14 @@ describe('model lifecycle', () => {
       ['--expose-gc', '--import', 'tsx', 'test/support/reloadMemory.ts', store, a, b, String(WARM_UP), String(RELOADS)],
       { maxBuffer: 1 << 20 },
     );
-    const { growth, perSession } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { growth: number; perSession: number };
-    const leaked = RELOADS * perSession; // what the reloads would cost if every replaced model were kept
+    const { growths, perSession } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { growths: number[]; perSession: number };
+    const leaked = RELOADS * perSession; // what a window's reloads would cost if every replaced model were kept
     const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
     assert.ok(perSession > 0, `a kept session costs memory (${mb(perSession)}), or this test could not see a leak`);
+    // A leak grows every window; the allocators' growth to their working size shows in one at most.
     assert.ok(
-      growth < leaked / 4,
-      `the resident memory grew ${mb(growth)} over ${RELOADS} reloads; keeping every replaced session would cost about ${mb(leaked)}`,
+      Math.min(...growths) < leaked / 4,
+      `the resident memory grew ${growths.map(mb).join(', ')} over windows of ${RELOADS} reloads; keeping every replaced session would cost about ${mb(leaked)} a window`,
     );
   });
 
