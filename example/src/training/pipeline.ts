@@ -15,7 +15,8 @@ import { classIndex, type TrainedModel } from '../model/modelTypes.js';
 import { Preprocessor } from '../model/preprocessor.js';
 import { referenceStatistics } from '../model/referenceStatistics.js';
 import { trainModel } from '../model/train.js';
-import type { FeatureValues, Spec } from '../contract/index.js';
+import type { Spec } from '../contract/index.js';
+import type { Prediction } from '../runtime/predictor.js';
 import type { Metrics } from '../model/evaluation.js';
 import { holdoutOf, loadDataset, trainingPartOf } from './dataset.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
@@ -145,6 +146,10 @@ export async function runTraining({
     { makeLatest: false },
   );
   const previousLatest = await readLatest(modelDir);
+  // The LATEST before this run, run once on the holdout rows (when needed): the promotion compares with it, the
+  // report shows it beside the new model.
+  let latestRun: Promise<Prediction[]> | undefined;
+  const latestPredictions = () => (latestRun ??= servedPredictions(join(modelDir, previousLatest!), spec, holdout.rows));
   const promotion = await decidePromotion({
     spec,
     modelDir,
@@ -152,6 +157,7 @@ export async function runTraining({
     gatePassed: qualityGate.passed,
     holdoutRows: holdout.rows,
     holdoutLabels: holdout.labels,
+    ...(previousLatest === undefined ? {} : { latestPredictions }),
   });
 
   step('Writing the training report …');
@@ -165,10 +171,7 @@ export async function runTraining({
       trainRows: training.rows,
       holdoutRows: holdout.rows,
       outcome,
-      latest:
-        previousLatest === undefined
-          ? undefined
-          : await latestOnHoldout(spec, join(modelDir, previousLatest), previousLatest, holdout.rows, classes),
+      latest: previousLatest === undefined ? undefined : await latestOnHoldout(spec, previousLatest, latestPredictions, classes),
       promotion,
       // The mean absolute contribution per feature over the holdout rows, or why this model cannot be explained.
       importance: importance ?? { unavailable: explained.unavailable ?? 'this model cannot be explained' },
@@ -183,13 +186,12 @@ export async function runTraining({
 /** The model LATEST named before this run, run by onnxruntime (as the service runs it) on this run's holdout rows. */
 async function latestOnHoldout(
   spec: Spec,
-  dir: string,
   version: string,
-  rows: readonly FeatureValues[],
+  latestPredictions: () => Promise<Prediction[]>,
   classes: readonly string[],
 ): Promise<LatestOnHoldout> {
   try {
-    const predictions = await servedPredictions(dir, spec, rows);
+    const predictions = await latestPredictions();
     if (spec.config.task === 'classification')
       return { version, probabilities: predictions.map((p) => classes.map((name) => p.probabilities?.[name] ?? 0)) };
     return { version, predictions: predictions.map((p) => Number(p.prediction)) };

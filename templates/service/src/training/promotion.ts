@@ -40,9 +40,13 @@ export async function servedHoldoutScore(
   rows: readonly FeatureValues[],
   labels: readonly unknown[],
 ): Promise<number> {
-  const predictions = await servedPredictions(dir, spec, rows);
+  return holdoutScore(spec, await servedPredictions(dir, spec, rows), labels);
+}
+
+/** Predictions' accuracy or R² against the holdout labels (class names or target values). */
+function holdoutScore(spec: Spec, predictions: readonly Prediction[], labels: readonly unknown[]): number {
   if (spec.config.task === 'classification') {
-    return predictions.filter((p, i) => String(p.prediction) === String(labels[i])).length / rows.length;
+    return predictions.filter((p, i) => String(p.prediction) === String(labels[i])).length / labels.length;
   }
   return regressionMetrics(
     labels.map(Number),
@@ -63,6 +67,8 @@ export async function decidePromotion(options: {
   gatePassed: boolean;
   holdoutRows: readonly FeatureValues[];
   holdoutLabels: readonly unknown[];
+  /** The current LATEST's predictions of the holdout rows, when the caller runs it anyway (the report shows them). */
+  latestPredictions?: () => Promise<Prediction[]>;
 }): Promise<PromotionDecision> {
   const { spec, modelDir, versionDir, holdoutRows, holdoutLabels } = options;
   const metric = comparedMetric(spec.config.task);
@@ -74,7 +80,10 @@ export async function decidePromotion(options: {
   }
   let currentScore: number;
   try {
-    currentScore = await servedHoldoutScore(join(modelDir, current), spec, holdoutRows, holdoutLabels);
+    const predictions = options.latestPredictions
+      ? await options.latestPredictions()
+      : await servedPredictions(join(modelDir, current), spec, holdoutRows);
+    currentScore = holdoutScore(spec, predictions, holdoutLabels);
   } catch (error) {
     return {
       promote: true,
