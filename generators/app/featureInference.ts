@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { Document } from 'yaml';
-import { configFileSchema, type FeatureType, type Task } from '../contract.js';
+import { booleanFromText, configFileSchema, type FeatureType, type Task } from '../contract.js';
 
 export interface CsvTable {
   /** How the file is named in messages. */
@@ -22,7 +22,6 @@ export const MAX_CATEGORY_FRACTION = 0.5;
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
-const BOOLEAN = /^(?:true|false)$/i;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -88,7 +87,8 @@ export interface DraftFeature {
 
 export function inferFeatureType(values: readonly string[], rowCount: number): FeatureType {
   if (values.length === 0) return 'string';
-  if (values.every((v) => BOOLEAN.test(v))) return 'boolean';
+  // yes/no, y/n, true/false; a 0/1 column stays an integer (see booleanFromText).
+  if (values.every((v) => booleanFromText(v) !== undefined)) return 'boolean';
   if (values.every((v) => INTEGER.test(v))) return 'integer';
   if (values.every((v) => NUMBER.test(v))) return 'number';
   const distinct = new Set(values).size;
@@ -98,7 +98,7 @@ export function inferFeatureType(values: readonly string[], rowCount: number): F
 
 function typed(type: FeatureType, value: string): number | boolean | string {
   if (type === 'number' || type === 'integer') return Number(value);
-  if (type === 'boolean') return value.toLowerCase() === 'true';
+  if (type === 'boolean') return booleanFromText(value)!;
   return value;
 }
 

@@ -5,7 +5,7 @@ import { parseSpec } from '../../generators/contract.js';
 import { buildServiceContext } from '../../generators/service/context.js';
 import { pinnedVersions } from '../../generators/service/projectPackage.js';
 import { listTemplateFiles } from '../../generators/service/templateFiles.js';
-import { inferFeatureType } from '../../generators/app/featureInference.js';
+import { inferFeatureType, inferFeatures } from '../../generators/app/featureInference.js';
 import { IRIS_CONFIG, IRIS_FEATURES, read, runGenerator, tempDir, writeFiles } from './support.js';
 
 describe('template file mapping', () => {
@@ -134,6 +134,11 @@ describe('feature type inference', () => {
     [['1', '2', '-3'], 3, 'integer'],
     [['1', '2.5', '1e3'], 3, 'number'],
     [['true', 'False', 'TRUE'], 3, 'boolean'],
+    [['yes', 'No', 'YES', 'no'], 4, 'boolean'],
+    [['Y', 'n', 'y', 'N'], 4, 'boolean'],
+    [['yes', 'n', 'True'], 3, 'boolean'],
+    [['0', '1', '1', '0'], 4, 'integer'], // a count or a code as often as a flag: left an integer
+    [['yes', 'no', 'maybe', 'yes', 'no', 'no', 'yes'], 7, 'category'],
     [['a', 'b', 'a', 'a', 'b'], 5, 'category'],
     [['a', 'b', 'c', 'd'], 4, 'string'],
     [Array.from({ length: 100 }, (_, i) => `v${i % 21}`), 100, 'string'],
@@ -145,4 +150,22 @@ describe('feature type inference', () => {
       assert.equal(inferFeatureType(values, rows), type);
     });
   }
+
+  it('drafts a yes/no column as a boolean whose example is true or false', () => {
+    const header = ['Owns Home?', 'Smoker', 'label'];
+    const rows = [
+      ['Yes', 'N', 'a'],
+      ['no', 'y', 'b'],
+      ['YES', '', 'a'],
+    ];
+    const features = inferFeatures({ label: 'd.csv', header, names: ['owns_home', 'smoker', 'label'], rows }, ['label']);
+    assert.deepEqual(
+      features.map(({ name, column, type, example, required }) => ({ name, column, type, example, required })),
+      [
+        { name: 'owns_home', column: 'Owns Home?', type: 'boolean', example: true, required: undefined },
+        { name: 'smoker', column: 'Smoker', type: 'boolean', example: false, required: false },
+      ],
+    );
+    assert.match(features[0]!.description!, /true or false/);
+  });
 });

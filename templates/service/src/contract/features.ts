@@ -70,6 +70,18 @@ export const featureSchema = z
     }
   });
 
+/**
+ * The boolean a data file's cell spells (true/false, yes/no, y/n, any case), else undefined. Inferring features.yaml
+ * from a CSV takes a column of these for a boolean. Not 1/0: a column of 0s and 1s is as often a count or a code
+ * as a flag, so inference leaves it an integer (a feature declared boolean reads 1/0 too: data/rows.ts).
+ */
+export function booleanFromText(text: string): boolean | undefined {
+  const lower = text.trim().toLowerCase();
+  if (lower === 'true' || lower === 'yes' || lower === 'y') return true;
+  if (lower === 'false' || lower === 'no' || lower === 'n') return false;
+  return undefined;
+}
+
 /** Why `value` is not a valid value of `feature`, or undefined when it is (or is absent). */
 export function valueProblem(feature: Pick<Feature, 'type' | 'min' | 'max' | 'values'>, value: unknown): string | undefined {
   if (value === undefined) return undefined;

@@ -2,7 +2,7 @@
 // the spec before training (the pipeline does this, whatever loadData() returns).
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { type FeatureValue, type FeatureValues, valueProblem, type Config, type Feature } from '../contract/index.js';
+import { booleanFromText, type FeatureValue, type FeatureValues, valueProblem, type Config, type Feature } from '../contract/index.js';
 
 /** A training row: the features plus the target column (a class name or a number). */
 export type TrainingRow = FeatureValues & Record<string, FeatureValue | undefined>;
@@ -27,12 +27,10 @@ export function parseCell(type: Feature['type'] | 'target-number' | 'target-clas
       const value = Number(trimmed);
       return Number.isNaN(value) ? trimmed : value; // left as text so validation can name it
     }
-    case 'boolean': {
-      const lower = trimmed.toLowerCase();
-      if (['true', '1', 'yes'].includes(lower)) return true;
-      if (['false', '0', 'no'].includes(lower)) return false;
-      return trimmed;
-    }
+    case 'boolean':
+      // true/false, yes/no, y/n in any case, and 1/0: features.yaml declaring the column boolean settles what 1/0 means.
+      // Anything else is left as text so validation can name it.
+      return booleanFromText(trimmed) ?? (trimmed === '1' ? true : trimmed === '0' ? false : trimmed);
     default:
       return trimmed;
   }

@@ -40,6 +40,17 @@ describe('readCsvRows and validateRows', () => {
     validateRows(rows, features, config);
   });
 
+  it('reads a boolean column spelt true/false, yes/no, y/n (any case) or 1/0 as booleans', async () => {
+    const cells = ['true', 'FALSE', 'Yes', 'no', 'Y', 'n', '1', '0'];
+    writeFileSync(join(dir, 'd.csv'), `age,active,churned\n${cells.map((cell) => `30,${cell},yes`).join('\n')}\n`);
+    const rows = await readCsvRows(join(dir, 'd.csv'), features, config);
+    assert.deepEqual(
+      rows.map((row) => row.active),
+      [true, false, true, false, true, false, true, false],
+    );
+    validateRows(rows, features, config);
+  });
+
   it('names the row and field of every bad value', async () => {
     writeFileSync(join(dir, 'd.csv'), 'age,plan,active,churned\n30,gold,true,yes\nold,pro,maybe,\n');
     const rows = await readCsvRows(join(dir, 'd.csv'), features, config);
