@@ -43,7 +43,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const paths = projectPaths();
   const spec = loadSpec(paths.features, paths.config);
   const predictor = await OnnxPredictor.load(paths.modelDir, spec);
-  const { csv, scored, refused } = await scoreCsv(text, input, spec, predictor);
+  // Released once scored, even on an error: its native session's memory is outside V8's heap.
+  const { csv, scored, refused } = await scoreCsv(text, input, spec, predictor).finally(() => predictor.close());
   for (const problem of refused) console.error(formatProblem(input, problem));
   if (output === '-') process.stdout.write(csv);
   else await writeFile(output, csv);

@@ -102,15 +102,20 @@ async function main(argv: readonly string[]): Promise<void> {
       `${store}/ has no model "${version ?? model}" (${available.length ? `available: ${available.join(', ')}` : 'it holds no model; train one with `npm run train`'})`,
     );
   const predictor = await OnnxPredictor.load(join(store, version), spec);
-  const isMongodb = /^mongodb(\+srv)?:\/\//.test(from);
-  const read = isMongodb ? await readPredictionLogMongodb(from, spec, limit) : await readPredictionLogFile(from, spec, limit);
-  const labels = labelsPath === undefined ? undefined : await readLabels(labelsPath, spec);
-  const report = {
-    // The URL may hold credentials: the report names the collection instead.
-    source: 'collection' in read ? `MongoDB ${read.collection}` : from,
-    model: version,
-    ...(await replay(read, predictor, spec, labels)),
-  };
+  let report;
+  try {
+    const isMongodb = /^mongodb(\+srv)?:\/\//.test(from);
+    const read = isMongodb ? await readPredictionLogMongodb(from, spec, limit) : await readPredictionLogFile(from, spec, limit);
+    const labels = labelsPath === undefined ? undefined : await readLabels(labelsPath, spec);
+    report = {
+      // The URL may hold credentials: the report names the collection instead.
+      source: 'collection' in read ? `MongoDB ${read.collection}` : from,
+      model: version,
+      ...(await replay(read, predictor, spec, labels)),
+    };
+  } finally {
+    await predictor.close(); // its native session's memory is outside V8's heap
+  }
   console.log(json ? JSON.stringify(report, null, 2) : reportText(report, spec));
 }
 

@@ -43,9 +43,13 @@ async function scoredOnHoldout(storeDir: string, version: string, spec: Spec, da
   let recorded: unknown;
   try {
     const predictor = await OnnxPredictor.load(dir, spec);
-    predictions = (await predictor.predict(holdout.rows)).map((p) => p.prediction);
-    // model.json's fields beyond those the service reads are kept on its metadata.
-    recorded = (predictor.metadata as { data?: { holdout_sha256?: unknown } }).data?.holdout_sha256;
+    try {
+      predictions = (await predictor.predict(holdout.rows)).map((p) => p.prediction);
+      // model.json's fields beyond those the service reads are kept on its metadata.
+      recorded = (predictor.metadata as { data?: { holdout_sha256?: unknown } }).data?.holdout_sha256;
+    } finally {
+      await predictor.close(); // its native session: outside V8's heap
+    }
   } catch (error) {
     throw new ModelStoreError(`${version} cannot be run on the holdout rows:\n  ${(error as Error).message.split('\n').join('\n  ')}`);
   }

@@ -124,7 +124,8 @@ async function checkServable(storeDir: string, version: string, spec: Spec): Pro
   // Imported here: listing the store needs no onnxruntime.
   const { OnnxPredictor } = await import('../runtime/predictor.js');
   try {
-    await OnnxPredictor.load(join(storeDir, version), spec);
+    // Loaded only to see that it loads: released at once (its native session is outside V8's heap).
+    await (await OnnxPredictor.load(join(storeDir, version), spec)).close();
   } catch (error) {
     throw new ModelStoreError(
       `${version} cannot be served, so LATEST is unchanged:\n  ${(error as Error).message.split('\n').join('\n  ')}`,

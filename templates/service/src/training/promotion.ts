@@ -30,7 +30,11 @@ export async function servedPredictions(dir: string, spec: Spec, rows: readonly 
   // Imported here: onnxruntime is needed only when there is a model to compare with.
   const { OnnxPredictor } = await import('../runtime/predictor.js');
   const predictor = await OnnxPredictor.load(dir, spec);
-  return predictor.predict(rows);
+  try {
+    return await predictor.predict(rows);
+  } finally {
+    await predictor.close(); // the native session's memory is outside V8's heap: release it, not leave it to GC
+  }
 }
 
 /** A model folder's accuracy or R² on the holdout rows (labels: class names or target values), run as the service runs it. */
