@@ -117,8 +117,11 @@ export interface RequestSchemas {
   acceptBatch: (body: unknown) => { rows: FeatureValues[] } | undefined;
 }
 
-/** Whether a present value passes the feature's checks in the request schema (featureValueSchema). */
-function valueCheck(feature: Feature): (value: unknown) => boolean {
+/**
+ * Whether a present (not null, not undefined) value passes the feature's checks in the request schema
+ * (featureValueSchema): the rule the checks by columns apply (batchColumnCheck, the V2 tensors).
+ */
+export function featureValueCheck(feature: Feature): (value: unknown) => boolean {
   const { min = -Infinity, max = Infinity } = feature;
   switch (feature.type) {
     case 'number':
@@ -141,7 +144,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** requestIdSchema's check. */
-const isRequestId = (id: unknown) =>
+export const isRequestId = (id: unknown): boolean =>
   (typeof id === 'string' && id.length >= 1 && id.length <= 200) || (typeof id === 'number' && Number.isSafeInteger(id));
 
 /**
@@ -164,7 +167,7 @@ export function batchColumnCheck(featuresFile: FeaturesFile, config: Config): (b
     name: feature.name,
     required: feature.required,
     absent: feature.default,
-    valid: valueCheck(feature),
+    valid: featureValueCheck(feature),
   }));
   return (body) => {
     if (!isPlainObject(body)) return undefined;

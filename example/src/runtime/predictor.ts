@@ -48,6 +48,24 @@ export function predictionsOf(metadata: Pick<ServedMetadata, 'task' | 'classes'>
   return predictions;
 }
 
+/**
+ * predictionsOf's inverse: the outputs of a predictor that gives Prediction objects only (Predictor.predictOutputs
+ * absent), so that the batch path has one way through.
+ */
+export function outputsOf(metadata: Pick<ServedMetadata, 'task' | 'classes'>, predictions: readonly Prediction[]): ModelOutputs {
+  const rows = predictions.length;
+  if (metadata.task === 'regression') return { rows, scores: Float64Array.from(predictions, ({ prediction }) => Number(prediction)) };
+  const { classes } = metadata;
+  const scores = new Float64Array(rows * classes.length);
+  predictions.forEach(({ prediction, probabilities }, r) =>
+    // A prediction without probabilities is certain of its class (the answer then names it, as predict()'s does).
+    classes.forEach(
+      (name, c) => (scores[r * classes.length + c] = probabilities ? (probabilities[name] ?? NaN) : Number(name === prediction)),
+    ),
+  );
+  return { rows, scores };
+}
+
 /** Rows → the model's input matrix: the project's Preprocessor, or the fixed encoding of a model without one. */
 interface RowEncoder {
   readonly outputSize: number;

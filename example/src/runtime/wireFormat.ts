@@ -36,7 +36,7 @@ export function rowAnswerJson(idField: string, id: unknown, result: Prediction):
 }
 
 /** A number as JSON.stringify writes it (null for NaN and ±Infinity, as a model's output could hold). */
-const numberJson = (value: number) => (Number.isFinite(value) ? `${value}` : 'null');
+export const numberJson = (value: number) => (Number.isFinite(value) ? `${value}` : 'null');
 
 /** The parts of a classification answer made once per list of classes. */
 interface ClassParts {

@@ -10,6 +10,7 @@ import type { JsonRoute, ModelState } from '../predictionHandler.js';
 import type { JsonError } from '../requestGuards.js';
 import { expressPath, type GetAnswer, type Route } from '../routes.js';
 import {
+  acceptInferenceRequest,
   inferenceRequestSchema,
   OPEN_INFERENCE_PREFIX,
   openInferenceAnswers,
@@ -74,6 +75,7 @@ export function openInferenceRoutes({ spec, model, schemas, predictions, explana
     const operation = (id: string) => `${id}${versioned ? 'Version' : ''}`;
     const infer: JsonRoute<InferenceRequest> = {
       schema: inferenceRequestSchema,
+      accept: acceptInferenceRequest,
       invalidStatus: 400,
       refuse: ({ params }) => {
         const error = notServed(params);
@@ -107,17 +109,16 @@ export function openInferenceRoutes({ spec, model, schemas, predictions, explana
           explainer = found;
         }
         const { classes } = predictor.metadata;
-        const { json, publish } = await predictions.predict({
-          predictor,
-          rows,
-          ids,
-          batch: true,
-          route: expressPath(`${path}/infer`),
-          requestId,
-          startedAt,
-          ...(explainer ? { explainer } : {}),
-          writeAnswer: (answered) => codec.answerJson(answered, { id, outputs, classes }),
-        });
+        const asked = { predictor, rows, ids, route: expressPath(`${path}/infer`), requestId, startedAt };
+        // Explained: row by row, as /predict?explain=true; else the batch path, the answer written from the outputs.
+        const { json, publish } = explainer
+          ? await predictions.predict({
+              ...asked,
+              batch: true,
+              explainer,
+              writeAnswer: (answered) => codec.answerJson(answered, { id, outputs, classes }),
+            })
+          : await predictions.predictBatch({ ...asked, writeOutputs: (answered) => codec.outputsJson(answered, { id, outputs, classes }) });
         return { status: 200, json, afterSend: publish };
       },
     };

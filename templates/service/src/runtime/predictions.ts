@@ -9,7 +9,7 @@ import type { Explanation } from '../model/explanation/explainer.js';
 import { classIndexAt } from '../model/modelTypes.js';
 import type { FeatureValues } from '../contract/index.js';
 import { withExplanations, type RowExplainer } from './explanations.js';
-import { predictionsOf, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
+import { outputsOf, predictionsOf, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
 import {
   batchAnswerJson,
   outputAnswersJson,
@@ -55,7 +55,13 @@ export type AnswerWriter = (answered: {
  * A batch of rows as the batch path takes them (Predictions.predictBatch): the request's own rows, validated and
  * read by feature name only (they may hold the id field), so no row is copied.
  */
-export type BatchPredictionRequest = Omit<PredictionRequest, 'batch'>;
+export type BatchPredictionRequest = Omit<PredictionRequest, 'batch' | 'explainer' | 'writeAnswer'> & {
+  /** Writes the answer from the model's outputs in a protocol of the caller's (V2 tensors); absent: /predict/batch's JSON. */
+  readonly writeOutputs?: OutputsWriter;
+};
+
+/** An answer written from the model's outputs (typed arrays), the rows' ids and the model's identity. */
+export type OutputsWriter = (answered: { outputs: ModelOutputs; ids: readonly unknown[]; model: ModelIdentity }) => string;
 
 /** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
 export interface ModelCall {
@@ -158,18 +164,21 @@ export class Predictions {
    * The batch path, columns through: one model run into typed arrays (Predictor.predictOutputs), the answer written
    * from them in one piece (outputBatchAnswerJson), and no object per row; the event's per-row answers and
    * Prediction objects are made only if a subscriber reads them (the prediction log, off the answer's path). The
-   * answer is byte for byte predict()'s, which a predictor without predictOutputs falls back to.
+   * answer is byte for byte predict()'s. A predictor without predictOutputs has its predictions made outputs.
    */
   async predictBatch(request: BatchPredictionRequest): Promise<PredictionAnswer> {
-    const { predictor, rows, ids, route, requestId, startedAt } = request;
-    if (!predictor.predictOutputs) return this.predict({ ...request, batch: true });
-    const outputs = await this.runModel({ ...request, batch: true }, () => predictor.predictOutputs!(rows));
+    const { predictor, rows, ids, route, requestId, startedAt, writeOutputs } = request;
+    const { metadata } = predictor;
+    const outputs = await this.runModel({ ...request, batch: true }, async () =>
+      predictor.predictOutputs ? predictor.predictOutputs(rows) : outputsOf(metadata, await predictor.predict(rows)),
+    );
     const latencyMs = performance.now() - startedAt;
     const { idField, featureNames, apiVersion } = this.options;
     const model = this.identity(predictor);
-    const { metadata } = predictor;
     const classes = metadata.task === 'classification' ? metadata.classes : undefined;
-    const json = outputBatchAnswerJson(idField, ids, outputs, classes, model, apiVersion);
+    const json = writeOutputs
+      ? writeOutputs({ outputs, ids, model })
+      : outputBatchAnswerJson(idField, ids, outputs, classes, model, apiVersion);
     const event = outputsEvent(
       { predictor, route, batch: true, requestId, idField, featureNames, ids, rows, model, apiVersion, latencyMs },
       outputs,
@@ -179,7 +188,10 @@ export class Predictions {
   }
 
   /** Runs the model (`run`), timing it and telling the observers of the call. */
-  private async runModel<T>({ predictor, rows, batch, route, requestId }: PredictionRequest, run: () => Promise<T>): Promise<T> {
+  private async runModel<T>(
+    { predictor, rows, batch, route, requestId }: Pick<PredictionRequest, 'predictor' | 'rows' | 'batch' | 'route' | 'requestId'>,
+    run: () => Promise<T>,
+  ): Promise<T> {
     const started = performance.now();
     let results: T | undefined;
     let failure: { error: unknown } | undefined;
