@@ -3,7 +3,6 @@
 // it is loaded), then the answer and, after it is sent, the prediction log. The server's fast path calls it
 // for POST /predict and /predict/batch before Express's router; Express mounts the very same handler, so
 // both ways answer byte for byte alike.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
@@ -20,6 +19,7 @@ import {
   type RequestSchemas,
 } from '../contract/index.js';
 import type { Predictor } from '../runtime/predictor.js';
+import { rowIds } from '../runtime/uniqueIds.js';
 import { exchangeOf, type Exchange, type JsonError, type RequestGuards } from './requestGuards.js';
 
 /** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
@@ -268,7 +268,7 @@ export function predictionRoutes({ spec, schemas, predictions, explanations }: P
     for (const name of featureNames) features[name] = ownValue(row, name);
     return features;
   };
-  const idOf = (row: FeatureValues) => ownValue(row, idField) ?? randomUUID();
+  const idOf = (row: FeatureValues) => ownValue(row, idField) ?? rowIds.next();
   /** ?explain=true: the served model's explainer, or the 400 saying why it has none. */
   const explainerFor = async (
     predictor: Predictor,
@@ -348,7 +348,7 @@ export function predictionRoutes({ spec, schemas, predictions, explanations }: P
       }
       if (prepare) ownFeatures(rows);
       const ids = new Array<unknown>(rows.length);
-      for (let r = 0; r < rows.length; r++) ids[r] = rows[r]![idField] ?? randomUUID();
+      for (let r = 0; r < rows.length; r++) ids[r] = rows[r]![idField] ?? rowIds.next();
       return answered(predictions.predictBatch({ predictor, rows, ids, route, requestId, startedAt }));
     },
   };

@@ -2,7 +2,7 @@
 // reference to the request's rows and answers) with a record id and the time per row, and each sink makes them
 // into what it sends (runtime/wireFormat.ts: record objects, JSON lines), off the request path and a whole
 // batch at a time.
-import { randomUUID } from 'node:crypto';
+import { recordIds } from '../runtime/uniqueIds.js';
 import type { AnsweredPredictions, LoggedPrediction, LogTime } from '../runtime/wireFormat.js';
 
 /** When a request was answered, made once per millisecond: under load many records share one toISOString call. */
@@ -16,18 +16,10 @@ function now(): LogTime {
   return clock.time;
 }
 
-/**
- * Record ids are unique without costing a random UUID each: a random UUID drawn once per process, its last
- * 48 bits replaced by a counter (so they still read as UUIDs, and 74 random bits keep processes apart).
- */
-const recordIdPrefix = randomUUID().slice(0, 24); // hex digits and dashes: nothing in a record id needs escaping in JSON
-let recordCount = 0;
-const nextRecordId = () => recordIdPrefix + (recordCount++).toString(16).padStart(12, '0');
-
 /** The rows of one request, each with its record id, all with one time: every sink logs the same. */
 export function loggedPredictions(predictions: AnsweredPredictions): LoggedPrediction[] {
   const time = now();
   const logged = new Array<LoggedPrediction>(predictions.ids.length);
-  for (let row = 0; row < logged.length; row++) logged[row] = { predictions, row, recordId: nextRecordId(), time };
+  for (let row = 0; row < logged.length; row++) logged[row] = { predictions, row, recordId: recordIds.next(), time };
   return logged;
 }

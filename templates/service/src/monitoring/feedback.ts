@@ -4,6 +4,7 @@
 // which the live accuracy (classification) or RMSE and MAE (regression) are kept as running sums.
 import { z } from 'zod';
 import { type Spec, requestIdSchema, type Task } from '../contract/index.js';
+import { rowIds, type IdSequence } from '../runtime/uniqueIds.js';
 
 export type PredictionValue = string | number;
 export type RequestId = string | number;
@@ -13,7 +14,9 @@ export const idKey = (id: unknown): string => (typeof id === 'string' ? id : Str
 
 /**
  * The last `capacity` predictions by id; the oldest goes first when a new one comes. A ring of slots (key and
- * prediction side by side) with a map from key to slot: adding a prediction makes no object.
+ * prediction side by side) with a map from key to slot: adding a prediction makes no object. Ids the service made
+ * up (`made`, for rows sent without one) are kept apart, in a ring of their own indexed by the id's number: no map
+ * entry and no string kept per row, for the last `capacity` of them.
  */
 export class PredictionStore {
   private readonly slots = new Map<string, number>();
@@ -21,13 +24,30 @@ export class PredictionStore {
   private readonly keys: (string | undefined)[];
   private readonly predictions: (PredictionValue | undefined)[];
   private next = 0;
+  /** Made-up ids: the number of the id in each slot (-1: empty) and its prediction. */
+  private readonly madeNumbers: Float64Array;
+  private readonly madePredictions: (PredictionValue | undefined)[];
+  private madeCount = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    private readonly made: IdSequence = rowIds,
+  ) {
     this.keys = new Array<string | undefined>(capacity);
     this.predictions = new Array<PredictionValue | undefined>(capacity);
+    this.madeNumbers = new Float64Array(capacity).fill(-1);
+    this.madePredictions = new Array<PredictionValue | undefined>(capacity);
   }
 
   add(id: unknown, prediction: PredictionValue): void {
+    const n = this.madeNumber(id);
+    if (n !== undefined) {
+      const slot = n % this.capacity;
+      if (this.madeNumbers[slot]! < 0) this.madeCount++;
+      this.madeNumbers[slot] = n;
+      this.madePredictions[slot] = prediction;
+      return;
+    }
     const key = idKey(id);
     const slot = this.next;
     const evicted = this.keys[slot];
@@ -40,12 +60,26 @@ export class PredictionStore {
   }
 
   get(id: unknown): PredictionValue | undefined {
+    const n = this.madeNumber(id);
+    if (n !== undefined) {
+      const slot = n % this.capacity;
+      if (this.madeNumbers[slot] === n) return this.madePredictions[slot];
+    }
     const slot = this.slots.get(idKey(id));
     return slot === undefined ? undefined : this.predictions[slot];
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.slots.size + this.madeCount;
+  }
+
+  /**
+   * The number of a made-up id among the last `capacity` made, else undefined: an older one (a caller sending back
+   * an id it was given) is kept by key, so that it never evicts a newer prediction from the ring.
+   */
+  private madeNumber(id: unknown): number | undefined {
+    const n = this.made.numberOf(id);
+    return n !== undefined && n >= this.made.made - this.capacity ? n : undefined;
   }
 }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import request from 'supertest';
 import { PredictionStore } from '../../src/monitoring/feedback.js';
+import { IdSequence } from '../../src/runtime/uniqueIds.js';
 import { createApp } from '../../src/http/app.js';
 import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import type { RunningServer } from '../../src/http/startServer.js';
@@ -225,6 +226,44 @@ describe('monitoring: ground truth and live accuracy', () => {
       [7, 8, 9, 'a'].map((id) => store.get(id)),
       [7, 8, 9, undefined],
     );
+  });
+
+  it('the prediction store keeps the newest predictions under ids it made up, without a map entry each', () => {
+    const made = new IdSequence();
+    const store = new PredictionStore(3, made);
+    // Each row's id made as it is answered, then stored.
+    const ids = Array.from({ length: 5 }, (_, i) => {
+      const id = made.next();
+      store.add(id, `p${i}`);
+      return id;
+    });
+    assert.ok(
+      ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)),
+      ids.join(),
+    );
+    assert.deepEqual(
+      ids.map((id) => store.get(id)),
+      [undefined, undefined, 'p2', 'p3', 'p4'],
+    );
+    assert.equal(store.size, 3);
+    // An id sent back later is kept by key once it is older than the ring: it evicts nothing newer.
+    store.add(ids[0], 'again');
+    assert.deepEqual(
+      ids.map((id) => store.get(id)),
+      ['again', undefined, 'p2', 'p3', 'p4'],
+    );
+    // Ids that only look made up (another sequence's, upper case, not made yet) are callers' ids like any other.
+    const lookalikes = [new IdSequence().next(), ids[4]!.toUpperCase(), ids[4]!.replace(/.{12}$/, '0000000000ff')];
+    lookalikes.forEach((id, i) => store.add(id, `l${i}`));
+    assert.deepEqual(
+      lookalikes.map((id) => store.get(id)),
+      ['l0', 'l1', 'l2'],
+    );
+    assert.deepEqual(
+      ids.map((id) => store.get(id)),
+      [undefined, undefined, 'p2', 'p3', 'p4'],
+    );
+    assert.equal(store.size, 6);
   });
 
   it('is documented in the OpenAPI document (and so in /docs) with the body schema built from config.yaml', async () => {

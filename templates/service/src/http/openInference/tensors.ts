@@ -7,7 +7,6 @@
 // The tensors are checked here (shapes, datatypes, element types); the values are then checked a column at a time
 // by the rules of the request schema /predict uses (contract/requestSchema.ts featureValueCheck), and a request
 // that fails them goes through that schema row by row, which words the 400: both routes take the same values.
-import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
   featureValueCheck,
@@ -26,6 +25,7 @@ import type { Explanation } from '../../model/explanation/explainer.js';
 import type { ModelIdentity } from '../../model/modelIdentity.js';
 import { classIndexAt } from '../../model/modelTypes.js';
 import type { ModelOutputs, Prediction } from '../../runtime/predictor.js';
+import { rowIds } from '../../runtime/uniqueIds.js';
 import { numberJson } from '../../runtime/wireFormat.js';
 import type { Datatype, InferenceRequest, openInferenceAnswers, RequestInput } from './protocol.js';
 
@@ -203,7 +203,7 @@ export class TensorCodec {
     const valid = this.validRows(rowCount, featureColumns, idColumn);
     if (valid) {
       const ids = new Array<unknown>(rowCount);
-      for (let r = 0; r < rowCount; r++) ids[r] = idColumn?.[r] ?? randomUUID();
+      for (let r = 0; r < rowCount; r++) ids[r] = idColumn?.[r] ?? rowIds.next();
       return { request: { rows: valid, ids, outputs } };
     }
 
@@ -236,7 +236,7 @@ export class TensorCodec {
     return {
       request: {
         rows: parsedRows.map((row) => this.featuresOf(row)),
-        ids: parsedRows.map((row) => ownValue(row, this.idField) ?? randomUUID()),
+        ids: parsedRows.map((row) => ownValue(row, this.idField) ?? rowIds.next()),
         outputs,
       },
     };
