@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { EnvironmentError } from '../contract/environment.js';
 import type { ServiceMetrics } from '../monitoring/metrics.js';
+import type { JsonText } from '../runtime/wireFormat.js';
 import type { Config } from '../contract/index.js';
 import { isOpenInferencePath, openInferenceError } from './openInference/protocol.js';
 
@@ -316,21 +317,30 @@ export class RequestGuards {
    * Answers with a JSON text, unless the request was answered already (the timeout) or its client is gone.
    * Returns whether it answered.
    */
-  send(res: ServerResponse, status: number, json: string): boolean {
+  send(res: ServerResponse, status: number, json: JsonText): boolean {
     const exchange = exchangeOf(res);
     if (exchange?.timer) {
       clearTimeout(exchange.timer);
       exchange.timer = undefined;
     }
     if (res.headersSent || res.destroyed) return false;
-    const length = String(Buffer.byteLength(json));
+    let bytes = 0;
+    if (typeof json === 'string') bytes = Buffer.byteLength(json);
+    else for (const piece of json) bytes += Buffer.byteLength(piece);
+    const length = String(bytes);
     res.writeHead(
       status,
       exchange
         ? [...this.securityHeaderList, 'x-request-id', exchange.requestId, 'content-type', JSON_TYPE, 'content-length', length]
         : [...this.securityHeaderList, 'content-type', JSON_TYPE, 'content-length', length],
     );
-    res.end(json);
+    if (typeof json === 'string') res.end(json);
+    else {
+      // One writev for the pieces: the socket is corked until end().
+      res.cork();
+      for (const piece of json) res.write(piece);
+      res.end();
+    }
     if (exchange?.route) this.count(exchange, exchange.route.method, exchange.route.path, status);
     return true;
   }

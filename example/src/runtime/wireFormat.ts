@@ -99,8 +99,21 @@ export function outputAnswersJson(
 }
 
 /**
- * POST /predict/batch's answer written from the model's outputs: batchAnswerJson(outputAnswersJson(…), …), in one
- * piece, without an array of rows' answers kept for the length of the request.
+ * An answer's JSON, whole or in pieces written one after the other. A long answer goes in pieces: a string of more
+ * than 128 KiB lives in V8's large-object space, and making one (flattening the pieces into it, then encoding it
+ * for the socket) costs more than writing the answer (about 1.5 ms of 1000 rows of /predict/batch: BENCHMARKS.md).
+ */
+export type JsonText = string | readonly string[];
+
+/** The text of a JsonText, in one string. */
+export const jsonText = (json: JsonText): string => (typeof json === 'string' ? json : json.join(''));
+
+/** Rows of a batch answer per piece: about 15 KB each (a row with three classes' probabilities is about 150 bytes). */
+const ROWS_PER_PIECE = 100;
+
+/**
+ * POST /predict/batch's answer written from the model's outputs: batchAnswerJson(outputAnswersJson(…), …) in
+ * pieces (JsonText), without an array of rows' answers kept for the length of the request.
  */
 export function outputBatchAnswerJson(
   idField: string,
@@ -109,11 +122,19 @@ export function outputBatchAnswerJson(
   classes: readonly string[] | undefined,
   model: ModelIdentity,
   apiVersion: string,
-): string {
+): string[] {
   const row = outputRowWriter(idField, ids, outputs, classes);
+  const pieces: string[] = [];
   let json = '{"predictions":[';
-  for (let r = 0; r < outputs.rows; r++) json += (r ? ',' : '') + row(r);
-  return json + '],' + modelJson(model, apiVersion) + '}';
+  for (let r = 0; r < outputs.rows; r++) {
+    json += (r ? ',' : '') + row(r);
+    if (r % ROWS_PER_PIECE === ROWS_PER_PIECE - 1) {
+      pieces.push(json);
+      json = '';
+    }
+  }
+  pieces.push(json + '],' + modelJson(model, apiVersion) + '}');
+  return pieces;
 }
 
 /** `"model":{…},"api_version":"…"`, made once per model: the end of every answer and part of every log line. */

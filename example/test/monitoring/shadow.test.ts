@@ -16,6 +16,7 @@ import { OnnxPredictor, type Prediction, type Predictor } from '../../src/runtim
 import { eventually, logSettings, until } from '../support/predictionLoad.js';
 import { withServer } from '../support/serving.js';
 import { modelVersions, sameAnswer, temporaryFolder, type ModelVersions } from '../support/modelVersions.js';
+import { jsonText } from '../../src/runtime/wireFormat.js';
 
 /** The comparison figures, computed from each model's own predictions of the rows. */
 function expectedFigures(live: readonly Prediction[], shadow: readonly Prediction[]) {
@@ -263,7 +264,7 @@ describe('shadow model', () => {
       const answers = await answered(predictions, 5);
       for (const answer of answers) {
         assert.doesNotThrow(() => answer.publish());
-        assert.equal((JSON.parse(answer.json) as { model: { version: string } }).model.version, versions.versions[0]);
+        assert.equal((JSON.parse(jsonText(answer.json)) as { model: { version: string } }).model.version, versions.versions[0]);
       }
       const report = await eventually(
         'every run failed',

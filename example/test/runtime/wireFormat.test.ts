@@ -113,13 +113,33 @@ describe('wire format', () => {
           // (rowAnswerJson is JSON.stringify's text, as the test above holds.)
           assert.deepEqual(outputAnswersJson(idField, ids, { rows, scores }, classes), expected);
           assert.equal(
-            outputBatchAnswerJson(idField, ids, { rows, scores }, classes, model, apiVersion),
+            outputBatchAnswerJson(idField, ids, { rows, scores }, classes, model, apiVersion).join(''),
             batchAnswerJson(expected, model, apiVersion),
           );
         },
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('writes a long batch answer in pieces of 100 rows, none of them a large string, that join to the whole', () => {
+    const classes = ['setosa', 'versicolor', 'virginica'];
+    const rows = 1000;
+    const scores = Float32Array.from({ length: rows * classes.length }, (_, i) => ((i * 7919) % 1000) / 1000);
+    const ids = Array.from({ length: rows }, (_, r) => `row-${r}`);
+    const model = {
+      uuid: '1680f54b-9085-4426-b348-f5f783a78db8',
+      version: '20261206T163820Z-1680f54b',
+      created_at: '2026-12-06T16:38:20.100Z',
+    };
+    const pieces = outputBatchAnswerJson('request_id', ids, { rows, scores }, classes, model, '1.0.0');
+    assert.equal(pieces.length, 11);
+    // V8 keeps a string over 128 KiB in its large-object space: the pieces stay far below it.
+    assert.ok(pieces.every((piece) => piece.length < 32_768));
+    const expected = predictionsOf({ task: 'classification', classes }, { rows, scores }).map((prediction, r) =>
+      rowAnswerJson('request_id', ids[r], prediction),
+    );
+    assert.equal(pieces.join(''), batchAnswerJson(expected, model, '1.0.0'));
   });
 
   it('answers POST /predict as JSON.stringify writes {id, ...result, model, api_version}', () => {

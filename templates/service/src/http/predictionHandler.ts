@@ -20,6 +20,7 @@ import {
 } from '../contract/index.js';
 import type { Predictor } from '../runtime/predictor.js';
 import { rowIds } from '../runtime/uniqueIds.js';
+import type { JsonText } from '../runtime/wireFormat.js';
 import { exchangeOf, type Exchange, type JsonError, type RequestGuards } from './requestGuards.js';
 
 /** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
@@ -44,7 +45,7 @@ export function validationFailed(error: z.ZodError, body: unknown, what = 'reque
 /** What a route answers: a status and the JSON text; `afterSend` runs once it is sent (never delaying it). */
 export interface JsonAnswer {
   status: number;
-  json: string;
+  json: JsonText;
   afterSend?: () => void;
 }
 

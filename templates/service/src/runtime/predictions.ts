@@ -17,6 +17,7 @@ import {
   predictAnswerJson,
   rowAnswerJson,
   type AnsweredPredictions,
+  type JsonText,
 } from './wireFormat.js';
 
 /** What a prediction request asks for: the caller's names for it (route, request id) are carried, not read. */
@@ -93,8 +94,8 @@ export interface PredictionObserver {
 }
 
 export interface PredictionAnswer {
-  /** The answer's JSON. */
-  json: string;
+  /** The answer's JSON (a batch's in pieces). */
+  json: JsonText;
   /** Publishes the request's prediction event: call it once the answer is sent. */
   publish(): void;
 }

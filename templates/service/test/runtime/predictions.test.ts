@@ -8,6 +8,7 @@ import { Predictions, type ModelCall, type PredictionEvent, type PredictionReque
 import { Preprocessor } from '../../src/model/preprocessor.js';
 import { ModelLoadError, OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
+import { jsonText } from '../../src/runtime/wireFormat.js';
 
 describe('runtime predictions', () => {
   let project: TrainedProject;
@@ -52,7 +53,7 @@ describe('runtime predictions', () => {
     const asked = request(predictor, 3, true);
     const answer = await predictions.predict(asked);
     const idField = project.spec.config.id_field;
-    const body = JSON.parse(answer.json) as { predictions: Record<string, unknown>[]; model: unknown; api_version: string };
+    const body = JSON.parse(jsonText(answer.json)) as { predictions: Record<string, unknown>[]; model: unknown; api_version: string };
     assert.deepEqual(
       body.predictions.map((row) => row[idField]),
       ['r-0', 'r-1', 'r-2'],
@@ -106,14 +107,14 @@ describe('runtime predictions', () => {
     const byColumns = observed();
     const expected = await byRows.predictions.predict({ ...asked, batch: true });
     const answer = await byColumns.predictions.predictBatch(asked);
-    assert.equal(answer.json, expected.json);
+    assert.equal(jsonText(answer.json), jsonText(expected.json));
     // A predictor that gives no outputs (a test double, a custom wrapper) is answered by predict(), alike.
     const rowsOnly: Predictor = {
       metadata: predictor.metadata,
       modelDir: predictor.modelDir,
       predict: (batch) => predictor.predict(batch),
     };
-    assert.equal((await observed().predictions.predictBatch({ ...asked, predictor: rowsOnly })).json, expected.json);
+    assert.equal(jsonText((await observed().predictions.predictBatch({ ...asked, predictor: rowsOnly })).json), jsonText(expected.json));
 
     expected.publish();
     answer.publish();
