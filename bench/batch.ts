@@ -1,7 +1,8 @@
 // The batch section of `npm run bench` (alone: BENCH_ONLY=batch npm run bench): POST /predict/batch with 100 and
 // 1000 rows on the iris example and on a 13-feature numeric spec (wine, generated from test/fixtures/wine.csv with
 // --data), against the FastAPI + scikit-learn peer's batch endpoint and against the floor: JSON.parse of the body
-// plus JSON.stringify of the answer, measured in this process. V2 infer (the Open Inference Protocol's
+// plus JSON.stringify of the answer, measured in this process (and beside it, not in it, the decoding of the body's
+// bytes into that text, which a server pays and the floor does not). V2 infer (the Open Inference Protocol's
 // POST /v2/models/{name}/infer, the same rows as tensors) is measured the same way when the service answers it,
 // and skipped with a note when it does not. Then single-row /predict with the stdout log on against the bare
 // node:http ceiling. Prints rows/s, ms per batch and the ratios the targets are stated in; asserts nothing.
@@ -96,14 +97,9 @@ function batchLoad(load: Load, rows: number): BatchLoad {
   };
 }
 
-/** ms per JSON.parse(body) + JSON.stringify(answer) in this process: the median of 15 timed runs after a warm-up. */
-function floorMs(bodyText: string, answerText: string): number {
-  const answer: unknown = JSON.parse(answerText);
-  const once = () => {
-    JSON.parse(bodyText);
-    JSON.stringify(answer);
-  };
-  const perRun = Math.max(1, Math.round(2_000_000 / bodyText.length)); // about 2 MB of JSON a run
+/** ms per run of `once` in this process, over about `bytes` of JSON: the median of 15 timed runs after a warm-up. */
+function medianMs(once: () => void, bytes: number): number {
+  const perRun = Math.max(1, Math.round(2_000_000 / bytes)); // about 2 MB of JSON a run
   for (let i = 0; i < perRun * 3; i++) once();
   const times: number[] = [];
   for (let run = 0; run < 15; run++) {
@@ -112,6 +108,24 @@ function floorMs(bodyText: string, answerText: string): number {
     times.push((performance.now() - started) / perRun);
   }
   return median(times);
+}
+
+/** ms per JSON.parse(body) + JSON.stringify(answer) in this process: the floor. */
+function floorMs(bodyText: string, answerText: string): number {
+  const answer: unknown = JSON.parse(answerText);
+  return medianMs(() => {
+    JSON.parse(bodyText);
+    JSON.stringify(answer);
+  }, bodyText.length);
+}
+
+/**
+ * ms to decode the body's bytes into the text JSON.parse takes, which the floor leaves out (it parses a string) and
+ * a server cannot: a string of more than 128 KiB goes to V8's large-object space, which costs far more per byte.
+ */
+function decodeMs(bodyText: string): number {
+  const bytes = Buffer.from(bodyText);
+  return medianMs(() => bytes.toString('utf8'), bodyText.length);
 }
 
 async function post(url: string, body: string): Promise<{ status: number; text: string }> {
@@ -123,6 +137,8 @@ interface Measured {
   /** By label ("generated /predict/batch", …), then rows per request: one load per round. */
   loads: Map<string, Map<number, BatchLoad[]>>;
   floors: Map<string, Map<number, number>>;
+  /** By label, then rows: decoding the body (decodeMs), beside its floor. */
+  decodes: Map<string, Map<number, number>>;
   notes: string[];
 }
 
@@ -154,7 +170,10 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
   };
   const floors = new Map<number, number>();
   measured.floors.set(`${spec.label} ${OURS}`, floors);
+  const decodes = new Map<number, number>();
+  measured.decodes.set(`${spec.label} ${OURS}`, decodes);
   const v2Floors = new Map<number, number>();
+  const v2Decodes = new Map<number, number>();
   for (let round = 1; round <= ROUNDS; round++) {
     const { child, baseUrl } = await start(ours);
     try {
@@ -172,6 +191,7 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
         const answer = await post(`${baseUrl}/predict/batch`, bodyText);
         if (answer.status !== 200) throw new Error(`${spec.label}: /predict/batch answered ${answer.status}: ${answer.text.slice(0, 300)}`);
         if (round === 1) floors.set(rows, floorMs(bodyText, answer.text));
+        if (round === 1) decodes.set(rows, decodeMs(bodyText));
         const script = wrkScript(scripts, `${spec.name}-batch-${rows}`, { rows: body });
         await runWrk(`${baseUrl}/predict/batch`, script, CONNECTIONS, 1, child.pid!); // warm-up
         record(
@@ -191,6 +211,7 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
           continue;
         }
         if (round === 1) v2Floors.set(rows, floorMs(JSON.stringify(tensors), v2Answer.text));
+        if (round === 1) v2Decodes.set(rows, decodeMs(JSON.stringify(tensors)));
         const v2Script = wrkScript(scripts, `${spec.name}-v2-${rows}`, tensors);
         await runWrk(v2Url, v2Script, CONNECTIONS, 1, child.pid!);
         record(
@@ -201,6 +222,7 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
         );
       }
       if (v2) measured.floors.set(`${spec.label} ${V2}`, v2Floors);
+      if (v2) measured.decodes.set(`${spec.label} ${V2}`, v2Decodes);
     } finally {
       await stop(child);
     }
@@ -264,7 +286,7 @@ export async function batchSection(scripts: string, iris?: string): Promise<void
     specOf('iris (4 features)', irisProject, join(irisProject, 'data/iris.csv'), []),
     specOf('wine (13 features)', wineProject, join(ROOT, 'test/fixtures/wine.csv'), ['cultivar']),
   ];
-  const measured: Measured = { loads: new Map(), floors: new Map(), notes: [] };
+  const measured: Measured = { loads: new Map(), floors: new Map(), decodes: new Map(), notes: [] };
   let single: { logged: number; ceiling: number };
   try {
     for (const spec of specs) await measureSpec(spec, scripts, measured);
@@ -304,6 +326,13 @@ export async function batchSection(scripts: string, iris?: string): Promise<void
         const ms = floors!.get(rows)!;
         console.log(
           `${`${label}: floor (JSON.parse + JSON.stringify)`.padEnd(60)}${String(rows).padStart(6)}${fmt((rows / ms) * 1000).padStart(12)}${fmt(ms, 2).padStart(10)}`,
+        );
+      }
+      const decodes = measured.decodes.get(label);
+      for (const rows of decodes ? ROW_COUNTS : []) {
+        const ms = decodes!.get(rows)!;
+        console.log(
+          `${`${label}: decoding the body (not in the floor)`.padEnd(60)}${String(rows).padStart(6)}${fmt((rows / ms) * 1000).padStart(12)}${fmt(ms, 2).padStart(10)}`,
         );
       }
     }
