@@ -163,7 +163,7 @@ export class Predictions {
 
   /**
    * The batch path, columns through: one model run into typed arrays (Predictor.predictOutputs), the answer written
-   * from them in one piece (outputBatchAnswerJson), and no object per row; the event's per-row answers and
+   * from them (outputBatchAnswerJson, or the caller's writeOutputs), and no object per row; the event's per-row answers and
    * Prediction objects are made only if a subscriber reads them (the prediction log, off the answer's path). The
    * answer is byte for byte predict()'s. A predictor without predictOutputs has its predictions made outputs.
    */
