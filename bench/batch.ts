@@ -332,7 +332,7 @@ export async function batchSection(scripts: string, iris?: string): Promise<void
       for (const rows of decodes ? ROW_COUNTS : []) {
         const ms = decodes!.get(rows)!;
         console.log(
-          `${`${label}: decoding the body (not in the floor)`.padEnd(60)}${String(rows).padStart(6)}${fmt((rows / ms) * 1000).padStart(12)}${fmt(ms, 2).padStart(10)}`,
+          `${`${label}: decoding the body (not in the floor)`.padEnd(60)}${String(rows).padStart(6)}${fmt((rows / ms) * 1000).padStart(12)}${fmt(ms, 3).padStart(10)}`,
         );
       }
     }

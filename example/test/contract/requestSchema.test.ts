@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildRequestSchemas, configFileSchema, featuresFileSchema } from '../../src/contract/index.js';
+import { clinicFeatures } from '../support/clinicFeatures.js';
 
 const features = featuresFileSchema.parse({
   features: [
@@ -47,21 +48,10 @@ describe('request schema', () => {
 });
 
 describe('batch check by columns', () => {
-  const columnFeatures = featuresFileSchema.parse({
-    features: [
-      { name: 'age', type: 'integer', min: 0, max: 120 },
-      { name: 'bmi', type: 'number', required: false, min: 10.5, max: 60 },
-      { name: 'smoker', type: 'boolean', required: false, default: false },
-      { name: 'region', type: 'category', values: ['north', 'south', '1'] },
-      { name: 'plan', type: 'category', values: ['basic', 'gold'], required: false, default: 'basic' },
-      { name: 'note', type: 'string', required: false },
-      { name: 'children', type: 'integer', required: false, default: 0 },
-    ],
-  });
-  const names = columnFeatures.features.map((feature) => feature.name);
+  const names = clinicFeatures.features.map((feature) => feature.name);
   const schemasFor = (unknownFields: 'reject' | 'strip') =>
     buildRequestSchemas(
-      columnFeatures,
+      clinicFeatures,
       configFileSchema.parse({ ...configFile, server: { max_batch_rows: 4, unknown_fields: unknownFields } }),
     );
 

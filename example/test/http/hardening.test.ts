@@ -61,8 +61,8 @@ function predictionRoutes(spec: Spec) {
   ] as const;
 }
 
-/** A POST with a raw body, written in chunks without Content-Length (chunked transfer encoding). */
-function postChunked(url: string, chunks: string[]): Promise<{ status: number; body: Record<string, unknown> }> {
+/** A POST with a raw body, written in chunks without Content-Length (chunked transfer encoding): one chunk each. */
+function postChunked(url: string, chunks: (string | Buffer)[]): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
@@ -266,6 +266,33 @@ describe('request hardening', () => {
             server.closeAllConnections();
             await new Promise((resolve) => server.close(resolve));
           }
+        }
+      });
+
+      it('decodes a body that comes in chunks as one, a UTF-8 character split between two of them included', async () => {
+        const server = (await import('node:http')).createServer(listen(withServer(project.spec, { fast_path })));
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        try {
+          const { port } = server.address() as { port: number };
+          const idField = project.spec.config.id_field;
+          for (const { route, body } of predictionRoutes(project.spec)) {
+            const id = 'réq-🙂-é';
+            const sent = route === '/predict' ? { ...row, [idField]: id } : { ...body(row), id };
+            const bytes = Buffer.from(JSON.stringify(sent));
+            // Cut inside the emoji (4 bytes in UTF-8) and inside the é (2 bytes): three chunks, two split characters.
+            const emoji = bytes.indexOf(Buffer.from('🙂'));
+            const accent = bytes.lastIndexOf(Buffer.from('é'));
+            const chunks = [bytes.subarray(0, emoji + 2), bytes.subarray(emoji + 2, accent + 1), bytes.subarray(accent + 1)];
+            const whole = await postChunked(`http://127.0.0.1:${port}${route}`, [bytes]);
+            const split = await postChunked(`http://127.0.0.1:${port}${route}`, chunks);
+            assert.equal(whole.status, 200, JSON.stringify(whole.body));
+            assert.equal(split.status, 200, JSON.stringify(split.body));
+            assert.equal(route === '/predict' ? split.body[idField] : split.body.id, id);
+            assert.deepEqual(split.body, whole.body);
+          }
+        } finally {
+          server.closeAllConnections();
+          await new Promise((resolve) => server.close(resolve));
         }
       });
 

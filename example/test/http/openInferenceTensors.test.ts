@@ -1,24 +1,16 @@
 // The V2 infer route's quick paths, held to the slow ones they stand in for: the envelope check without zod
 // (acceptInferenceRequest) against inferenceRequestSchema, the tensors checked a column at a time against
 // /predict's batch schema, and the answer written from the model's outputs against the one written from
-// Prediction objects. A spec with every feature type, optional ones and defaults, independent of the example's.
+// Prediction objects. On a spec with every feature type, optional ones and defaults (test/support/clinicFeatures.ts).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildRequestSchemas, configFileSchema, featuresFileSchema } from '../../src/contract/index.js';
+import { buildRequestSchemas, configFileSchema } from '../../src/contract/index.js';
+import { clinicFeatures } from '../support/clinicFeatures.js';
 import { acceptInferenceRequest, DATATYPES, inferenceRequestSchema, type InferenceRequest } from '../../src/http/openInference/protocol.js';
 import { TensorCodec } from '../../src/http/openInference/tensors.js';
 import { predictionsOf } from '../../src/runtime/predictor.js';
 
-const features = featuresFileSchema.parse({
-  features: [
-    { name: 'age', type: 'integer', min: 0, max: 120 },
-    { name: 'bmi', type: 'number', required: false, min: 10.5, max: 60 },
-    { name: 'smoker', type: 'boolean', required: false, default: false },
-    { name: 'region', type: 'category', values: ['north', 'south', '1'] },
-    { name: 'plan', type: 'category', values: ['basic', 'gold'], required: false, default: 'basic' },
-    { name: 'note', type: 'string', required: false },
-  ],
-});
+const features = clinicFeatures;
 const config = configFileSchema.parse({
   name: 'clinic',
   version: '1.0.0',
@@ -112,6 +104,7 @@ describe('Open Inference Protocol (V2) tensors', () => {
       region: fc.constant(column('BYTES', fc.constantFrom('north', 'south', '1'), strings)),
       plan: fc.constant(column('BYTES', fc.constantFrom('basic', 'gold', null), strings)),
       note: fc.constant(column('BYTES', fc.oneof(fc.string({ maxLength: 6 }), fc.constant(null)), strings)),
+      children: fc.constant(column('INT64', fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constant(null)), numbers)),
       request_id: fc.constant(column('BYTES', fc.string({ minLength: 1, maxLength: 6 }), fc.constantFrom('', 'x'.repeat(201), null))),
     };
     // The required inputs always, each optional one (and the ids) or not: a left-out input is a missing value.
