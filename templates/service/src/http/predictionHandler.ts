@@ -4,7 +4,6 @@
 // for POST /predict and /predict/batch before Express's router; Express mounts the very same handler, so
 // both ways answer byte for byte alike.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import type { Monitoring } from '../monitoring/index.js';
 import type { PredictionLog } from '../predictionLog/index.js';
@@ -133,18 +132,18 @@ export class JsonRouteHandler {
       this.answerTooLarge(res); // node:http discards the unread body once the answer is sent
       return;
     }
-    const body = new BodyText();
+    const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       if (size > this.limit) return;
       size += chunk.length;
       if (size > this.limit) this.answerTooLarge(res);
-      else body.add(chunk);
+      else chunks.push(chunk);
     });
     req.on('end', () => {
       if (size > this.limit) return;
       try {
-        this.answer(route, body.text(), res, query);
+        this.answer(route, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res, query);
       } catch (error) {
         this.guards.fail(res, error); // a bug in validation must cost this request, never the process
       }
@@ -156,14 +155,14 @@ export class JsonRouteHandler {
     this.guards.sendError(res, 413, { error: 'payload_too_large', message: `The body is larger than ${this.limit} bytes` });
   }
 
-  private answer<T>(route: JsonRoute<T>, text: string, res: ServerResponse, query: QueryValues): void {
+  private answer<T>(route: JsonRoute<T>, bytes: Buffer, res: ServerResponse, query: QueryValues): void {
     const { guards } = this;
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(bytes.toString('utf8'));
     } catch (error) {
       const message =
-        text.length === 0 ? 'The body is empty; send a JSON object' : `The body is not valid JSON: ${(error as Error).message}`;
+        bytes.length === 0 ? 'The body is empty; send a JSON object' : `The body is not valid JSON: ${(error as Error).message}`;
       guards.sendError(res, 400, { error: 'malformed_json', message });
       return;
     }
@@ -200,35 +199,6 @@ export class JsonRouteHandler {
         if (guards.send(res, answer.status, answer.json)) answer.afterSend?.();
       })
       .catch((error: unknown) => guards.fail(res, error));
-  }
-}
-
-/**
- * A request body's text, decoded as its chunks come (UTF-8; a character split between chunks is joined). A body of
- * several chunks is decoded chunk by chunk rather than concatenated and decoded whole: a string or buffer of more
- * than 128 KiB costs V8 far more per byte (its large-object space), and JSON.parse then flattens the pieces once.
- */
-class BodyText {
-  private first: Buffer | undefined;
-  private decoder: StringDecoder | undefined;
-  private decoded = '';
-
-  add(chunk: Buffer): void {
-    if (!this.decoder && !this.first) {
-      this.first = chunk; // the usual body is one chunk: decoded whole, without a decoder
-      return;
-    }
-    if (!this.decoder) {
-      this.decoder = new StringDecoder('utf8');
-      this.decoded = this.decoder.write(this.first!);
-      this.first = undefined;
-    }
-    this.decoded += this.decoder.write(chunk);
-  }
-
-  text(): string {
-    if (this.decoder) return this.decoded + this.decoder.end();
-    return this.first ? this.first.toString('utf8') : '';
   }
 }
 
