@@ -5,11 +5,10 @@
 // - for specs whose features are all numeric: a single [N, F] tensor of any name, columns in features.yaml order,
 //   data nested by row or flat row-major (KServe's scikit-learn examples).
 // The tensors are checked here (shapes, datatypes, element types); the values are then checked a column at a time
-// by the rules of the request schema /predict uses (contract/requestSchema.ts featureValueCheck), and a request
-// that fails them goes through that schema row by row, which words the 400: both routes take the same values.
+// by /predict/batch's own check (contract/requestSchema.ts batchColumnCheck), and a request that fails it goes
+// through /predict's schema row by row, which words the 400: both routes take the same values.
 import type { z } from 'zod';
 import {
-  featureValueCheck,
   fieldIssues,
   isRequestId,
   MAX_LISTED_ISSUES,
@@ -132,8 +131,6 @@ export class TensorCodec {
   private readonly allNumeric: boolean;
   private readonly rejectUnknown: boolean;
   private readonly maxRows: number;
-  /** Each feature's rule for a present value, in features.yaml order. */
-  private readonly valueChecks: readonly ((value: unknown) => boolean)[];
 
   constructor(
     private readonly spec: Spec,
@@ -147,7 +144,6 @@ export class TensorCodec {
     this.allNumeric = this.features.every((feature) => feature.type === 'number' || feature.type === 'integer');
     this.rejectUnknown = config.server.unknown_fields === 'reject';
     this.maxRows = config.server.max_batch_rows;
-    this.valueChecks = this.features.map(featureValueCheck);
   }
 
   /** The outputs an answer can hold, the default ones first: all of those are sent when the request names none. */
@@ -197,26 +193,25 @@ export class TensorCodec {
     const matrixData = matrix && elements(matrix);
     const width = this.features.length;
     const idColumn = columns.get(this.idField);
-    const featureColumns = this.features.map((feature, c) =>
-      matrixData ? Array.from({ length: rowCount }, (_, r) => matrixData[r * width + c]) : columns.get(feature.name),
-    );
-    const valid = this.validRows(rowCount, featureColumns, idColumn);
-    if (valid) {
-      const ids = new Array<unknown>(rowCount);
-      for (let r = 0; r < rowCount; r++) ids[r] = idColumn?.[r] ?? rowIds.next();
-      return { request: { rows: valid, ids, outputs } };
-    }
-
-    // A value fails its feature's rule: the rows go through /predict's schema, which words the 400.
+    // The rows as /predict/batch's body holds them: every feature an own key (undefined when left out), so a name
+    // such as constructor never reads Object.prototype's.
     const rows: FeatureValues[] = [];
     for (let r = 0; r < rowCount; r++) {
       const row: Record<string, unknown> = {};
-      // Every feature and the id field are own keys (undefined when left out), so a name such as constructor never
-      // reads Object.prototype's.
       this.features.forEach((feature, c) => (row[feature.name] = matrixData ? matrixData[r * width + c] : columns.get(feature.name)?.[r]));
-      row[this.idField] = columns.get(this.idField)?.[r];
       rows.push(row as FeatureValues);
     }
+    // /predict/batch's check by columns takes them (filling in defaults); the ids are checked beside it, as they
+    // stay out of the rows.
+    const accepted = (!idColumn || idColumn.every(isRequestId)) && this.schemas.acceptBatch({ rows });
+    if (accepted) {
+      const ids = new Array<unknown>(rowCount);
+      for (let r = 0; r < rowCount; r++) ids[r] = idColumn?.[r] ?? rowIds.next();
+      return { request: { rows: accepted.rows, ids, outputs } };
+    }
+
+    // A value fails its feature's rule: the rows, with their ids, go through /predict's schema, which words the 400.
+    if (idColumn) rows.forEach((row, r) => (row[this.idField] = idColumn[r] as FeatureValue));
     const parsed = this.schemas.batchRequest.safeParse({ rows });
     if (!parsed.success) {
       // rows[r].name → the element it came from: name[r] (an input per feature) or matrix[r].name (one tensor).
@@ -231,7 +226,7 @@ export class TensorCodec {
       issues.count += found.count - found.issues.length;
       return { invalid: issues.invalid('The request is invalid') };
     }
-    // Not reached while validRows() accepts what the schema accepts; kept so that a disagreement costs speed, not answers.
+    // Not reached while acceptBatch accepts what the schema accepts; kept so that a disagreement costs speed, not answers.
     const parsedRows = parsed.data.rows;
     return {
       request: {
@@ -240,46 +235,6 @@ export class TensorCodec {
         outputs,
       },
     };
-  }
-
-  /**
-   * The rows when every value passes its feature's rule, checked a column at a time with the rules of /predict's
-   * schema (featureValueCheck): one object per row, every feature an own key in features.yaml order, a left-out
-   * optional value its default (or undefined). Undefined when any value fails, or an id is not one: the schema then
-   * decides and words the 400.
-   */
-  private validRows(
-    rowCount: number,
-    columns: readonly (readonly unknown[] | undefined)[],
-    ids: readonly unknown[] | undefined,
-  ): FeatureValues[] | undefined {
-    const { features, valueChecks } = this;
-    for (let c = 0; c < features.length; c++) {
-      const column = columns[c];
-      const { required } = features[c]!;
-      if (!column) {
-        if (required) return undefined;
-        continue;
-      }
-      const valid = valueChecks[c]!;
-      for (let r = 0; r < rowCount; r++) {
-        const value = column[r];
-        if (value === null || value === undefined) {
-          if (required) return undefined;
-        } else if (!valid(value)) return undefined;
-      }
-    }
-    if (ids) for (let r = 0; r < rowCount; r++) if (!isRequestId(ids[r])) return undefined;
-    const rows = new Array<FeatureValues>(rowCount);
-    for (let r = 0; r < rowCount; r++) {
-      const row: FeatureValues = {};
-      for (let c = 0; c < features.length; c++) {
-        const value = columns[c]?.[r];
-        row[features[c]!.name] = value === null || value === undefined ? features[c]!.default : (value as FeatureValue);
-      }
-      rows[r] = row;
-    }
-    return rows;
   }
 
   /** Checks every tensor's shape, datatype and elements; returns the number of rows they agree on. */
