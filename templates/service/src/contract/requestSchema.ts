@@ -117,11 +117,8 @@ export interface RequestSchemas {
   acceptBatch: (body: unknown) => { rows: FeatureValues[] } | undefined;
 }
 
-/**
- * Whether a present (not null, not undefined) value passes the feature's checks in the request schema
- * (featureValueSchema): the rule the checks by columns apply (batchColumnCheck, the V2 tensors).
- */
-export function featureValueCheck(feature: Feature): (value: unknown) => boolean {
+/** Whether a present value passes the feature's checks in the request schema (featureValueSchema). */
+function featureValueCheck(feature: Feature): (value: unknown) => boolean {
   const { min = -Infinity, max = Infinity } = feature;
   switch (feature.type) {
     case 'number':
