@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Feature, FeaturesFile } from './features.js';
 import type { Config } from './serviceSettings.js';
+import type { ColumnValues } from './featureTable.js';
 
 /** A single feature value after validation: missing optional features stay undefined. */
 export type FeatureValue = number | string | boolean;
@@ -114,7 +115,9 @@ export interface RequestSchemas {
   /** POST /predict/batch body: { rows: [...] } with at most server.max_batch_rows rows. */
   batchRequest: z.ZodType<{ rows: FeatureValues[] }>;
   /** The batch body's check by columns (see batchColumnCheck): accepts what batchRequest accepts, without zod. */
-  acceptBatch: (body: unknown) => { rows: FeatureValues[] } | undefined;
+  acceptBatch: (body: unknown) => AcceptedBatch | undefined;
+  /** The same rules for a batch by column (V2 tensors): see columnsCheck. */
+  acceptColumns: (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number) => Map<string, ColumnValues> | undefined;
 }
 
 /** Whether a present value passes the feature's checks in the request schema (featureValueSchema). */
@@ -144,28 +147,90 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 export const isRequestId = (id: unknown): boolean =>
   (typeof id === 'string' && id.length >= 1 && id.length <= 200) || (typeof id === 'number' && Number.isSafeInteger(id));
 
+/** What a column of a feature must hold: its rule for a present value, and what a missing value becomes. */
+interface ColumnRule {
+  name: string;
+  required: boolean;
+  /** A missing optional value (null or left out) becomes this: the feature's default, or undefined. */
+  absent: FeatureValue | undefined;
+  valid: (value: unknown) => boolean;
+}
+
+/** One feature's values checked down the rows: true when each is valid, or missing from an optional feature. */
+function columnValid({ required, valid }: ColumnRule, values: ArrayLike<unknown> | undefined, rowCount: number): boolean {
+  if (!values) return !required;
+  for (let r = 0; r < rowCount; r++) {
+    const value = values[r];
+    if (value === undefined || value === null ? required : !valid(value)) return false;
+  }
+  return true;
+}
+
+/** Whether a checked column misses a value (its feature's default, or undefined, then has to be filled in). */
+function hasMissing(values: ArrayLike<unknown>, rowCount: number): boolean {
+  for (let r = 0; r < rowCount; r++) if (values[r] === undefined || values[r] === null) return true;
+  return false;
+}
+
+/** A batch accepted by its columns: the rows (a /predict/batch body's own) and each feature's values down them. */
+export interface AcceptedBatch {
+  rows: FeatureValues[];
+  columns?: ReadonlyMap<string, ColumnValues>;
+}
+
 /**
- * The batch body checked a column at a time: each feature's rule runs down the rows, with no per-row schema
- * object, no copy of a row and no zod issue made for a valid body. It returns the rows as JSON.parse made them,
- * an optional feature's null or missing value replaced by its default in place (what the schema's output holds),
- * or undefined when the body is not valid: the schema then decides and words the 422 (fieldIssues), so the
- * answer to a bad body stays the schema's. A row with a key not in features.yaml is left to the schema too: with
- * unknown_fields: strip, the schema's copy of the row drops it, so that it never reaches the model. It never
- * accepts what batchRequest refuses (a property test holds it to that); reading a row by feature name is safe as
- * a name inherited from Object.prototype is handled by withoutPrototypes before either check runs.
+ * Columns (a feature's values in row order, as V2 tensors carry them) checked with features.yaml's rules, which
+ * are the request schema's: the columns with every missing optional value made its default (or undefined; a column
+ * with one is copied, never changed), or undefined when a value fails its feature's rule. An absent column is a
+ * feature missing from every row. Row count and ids are the caller's to check.
  */
-export function batchColumnCheck(featuresFile: FeaturesFile, config: Config): (body: unknown) => { rows: FeatureValues[] } | undefined {
-  const { features } = featuresFile;
-  const idField = config.id_field;
-  const strict = config.server.unknown_fields === 'reject';
-  const known = new Set([idField, ...features.map((feature) => feature.name)]);
-  const maxRows = config.server.max_batch_rows;
-  const columns = features.map((feature) => ({
+export function columnsCheck(
+  featuresFile: FeaturesFile,
+): (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number) => Map<string, ColumnValues> | undefined {
+  const rules = featuresFile.features.map((feature): ColumnRule => ({
     name: feature.name,
     required: feature.required,
     absent: feature.default,
     valid: featureValueCheck(feature),
   }));
+  return (columns, rowCount) => {
+    const accepted = new Map<string, ColumnValues>();
+    for (const rule of rules) {
+      const column = columns.get(rule.name);
+      if (!columnValid(rule, column, rowCount)) return undefined;
+      if (column && !hasMissing(column, rowCount)) {
+        accepted.set(rule.name, column as ColumnValues);
+        continue;
+      }
+      const values = new Array<FeatureValue | undefined>(rowCount);
+      for (let r = 0; r < rowCount; r++) {
+        const value = column?.[r];
+        values[r] = value === undefined || value === null ? rule.absent : (value as FeatureValue);
+      }
+      accepted.set(rule.name, values);
+    }
+    return accepted;
+  };
+}
+
+/**
+ * The batch body checked a column at a time (columnsCheck): each feature's values are read down the rows once,
+ * with no per-row schema object, no copy of a row and no zod issue made for a valid body. It returns the rows as
+ * JSON.parse made them, an optional feature's null or missing value replaced by its default in place (what the
+ * schema's output holds), and the columns read from them; or undefined when the body is not valid: the schema
+ * then decides and words the 422 (fieldIssues), so the answer to a bad body stays the schema's. A row with a key
+ * not in features.yaml is left to the schema too: with unknown_fields: strip, the schema's copy of the row drops
+ * it, so that it never reaches the model. It never accepts what batchRequest refuses (a property test holds it to
+ * that); reading a row by feature name is safe as a name inherited from Object.prototype is handled by
+ * withoutPrototypes before either check runs.
+ */
+export function batchColumnCheck(featuresFile: FeaturesFile, config: Config): (body: unknown) => AcceptedBatch | undefined {
+  const idField = config.id_field;
+  const strict = config.server.unknown_fields === 'reject';
+  const names = featuresFile.features.map((feature) => feature.name);
+  const known = new Set([idField, ...names]);
+  const maxRows = config.server.max_batch_rows;
+  const checkColumns = columnsCheck(featuresFile);
   return (body) => {
     if (!isPlainObject(body)) return undefined;
     const rows = body.rows;
@@ -178,25 +243,24 @@ export function batchColumnCheck(featuresFile: FeaturesFile, config: Config): (b
       const id = row[idField];
       if (id !== undefined && !isRequestId(id)) return undefined;
     }
-    let optionalMissing = false;
-    for (const { name, required, valid } of columns) {
-      for (let r = 0; r < rows.length; r++) {
-        const value = (rows[r] as Record<string, unknown>)[name];
-        if (!required && (value === undefined || value === null)) optionalMissing = true;
-        else if (!valid(value)) return undefined;
-      }
+    const read = new Map<string, unknown[]>();
+    for (const name of names) {
+      const values = new Array<unknown>(rows.length);
+      for (let r = 0; r < rows.length; r++) values[r] = (rows[r] as Record<string, unknown>)[name];
+      read.set(name, values);
     }
+    const columns = checkColumns(read, rows.length);
+    if (!columns) return undefined;
     // Valid: the schema's output for a null or missing optional value is its default (or undefined).
-    if (optionalMissing) {
-      for (const { name, required, absent } of columns) {
-        if (required) continue;
-        for (const row of rows as Record<string, unknown>[]) {
-          const value = row[name];
-          if (value === null || (value === undefined && absent !== undefined)) row[name] = absent;
-        }
+    for (const [name, values] of columns) {
+      if (values === read.get(name)) continue;
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r] as Record<string, unknown>;
+        const value = row[name];
+        if (value === null || (value === undefined && values[r] !== undefined)) row[name] = values[r];
       }
     }
-    return body as { rows: FeatureValues[] };
+    return { rows: rows as FeatureValues[], columns };
   };
 }
 
@@ -223,5 +287,6 @@ export function buildRequestSchemas(featuresFile: FeaturesFile, config: Config):
     predictRequest: predictRequest as z.ZodType<FeatureValues>,
     batchRequest: batchRequest as z.ZodType<{ rows: FeatureValues[] }>,
     acceptBatch: batchColumnCheck(featuresFile, config),
+    acceptColumns: columnsCheck(featuresFile),
   };
 }

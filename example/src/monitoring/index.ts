@@ -141,10 +141,11 @@ export class Monitoring {
 
   /**
    * Observes each answered request (after its answer is sent): counts its predictions, adds the rows to the drift
-   * window, keeps them for feedback. A batch's work goes a column at a time, one counter update per class.
+   * window, keeps them for feedback. A batch's work goes a column at a time, one counter update per class (and
+   * per feature and side out of range).
    */
   recordPredictions(event: PredictionEvent): void {
-    const { predictor, rows, ids, predictions } = event;
+    const { predictor, table, ids, predictions } = event;
     const { drift } = this.servedModel(predictor);
     const { predictionsByClass, predictionValue } = this.metrics;
     const model_version = this.versionOf(predictor);
@@ -158,8 +159,8 @@ export class Monitoring {
       }
       for (const [name, n] of byClass) predictionsByClass.inc({ class: name, model_version }, n);
     } else if (predictionValue) for (let i = 0; i < count; i++) predictionValue.observe({ model_version }, Number(predictions[i]));
-    if (drift instanceof DriftMonitor) for (let i = 0; i < count; i++) drift.observe(rows[i]!);
-    for (let i = 0; i < count; i++) this.inputRanges.observe(rows[i]!);
+    if (drift instanceof DriftMonitor) drift.observe(table);
+    this.inputRanges.observe(table);
     for (let i = 0; i < count; i++) this.store.add(ids[i], predictions[i]!);
     this.shadow?.prediction(event);
   }

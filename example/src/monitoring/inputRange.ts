@@ -3,7 +3,7 @@
 // so a shift towards values the model never saw shows on /metrics, /monitoring (input_ranges) and the dashboard.
 // Bounds a user writes (min/max) are enforced by the request schema instead and never reach this.
 import { Counter, type Registry } from 'prom-client';
-import type { Feature } from '../contract/index.js';
+import type { Feature, FeatureColumns } from '../contract/index.js';
 
 export const OUT_OF_RANGE_METRIC = 'ml_input_out_of_range_total';
 
@@ -18,8 +18,8 @@ interface WatchedFeature {
   max: number;
   below: number;
   above: number;
-  belowCounter: { inc(): void };
-  aboveCounter: { inc(): void };
+  belowCounter: { inc(value?: number): void };
+  aboveCounter: { inc(value?: number): void };
 }
 
 export class InputRangeMonitor {
@@ -43,18 +43,25 @@ export class InputRangeMonitor {
     });
   }
 
-  /** Counts a validated row's values beyond their feature's observed range (missing values are not counted). */
-  observe(row: Readonly<Record<string, unknown>>): void {
+  /** Counts a batch's values beyond their feature's observed range (missing values are not counted): a column at a time. */
+  observe(batch: FeatureColumns): void {
+    const { rowCount } = batch;
     for (const feature of this.watched) {
-      const value = row[feature.name];
-      if (typeof value !== 'number') continue;
-      if (value < feature.min) {
-        feature.below++;
-        feature.belowCounter.inc();
-      } else if (value > feature.max) {
-        feature.above++;
-        feature.aboveCounter.inc();
+      const values = batch.column(feature.name);
+      const { min, max } = feature;
+      let below = 0;
+      let above = 0;
+      for (let r = 0; r < rowCount; r++) {
+        const value = values[r];
+        if (typeof value !== 'number') continue;
+        if (value < min) below++;
+        else if (value > max) above++;
       }
+      // prom-client's inc() once per feature and side, not once per value.
+      if (below) feature.belowCounter.inc(below);
+      if (above) feature.aboveCounter.inc(above);
+      feature.below += below;
+      feature.above += above;
     }
   }
 

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ModelLoadError, type ServedMetadata } from '../model/artifacts.js';
-import { type Spec, exampleRow, type FeatureValues } from '../contract/index.js';
+import { type Spec, exampleRow, type ColumnValues, type FeatureTable, type FeatureValues } from '../contract/index.js';
 import { InputRangeError, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
 
 export interface InferenceWorkerData {
@@ -13,7 +13,11 @@ export interface InferenceWorkerData {
   spec: Spec;
 }
 
-export type InferenceTask = { kind: 'describe' } | { kind: 'predict' | 'outputs'; rows: readonly FeatureValues[] };
+export type InferenceTask =
+  | { kind: 'describe' }
+  | { kind: 'predict'; rows: readonly FeatureValues[] }
+  /** A batch by column: a column per feature, in features.yaml order (a structured clone keeps arrays, not classes). */
+  | { kind: 'outputs'; rowCount: number; columns: ColumnValues[] };
 
 /** What a thread answers: errors travel as messages (an Error's class does not survive the thread boundary). */
 export type InferenceAnswer =
@@ -66,8 +70,9 @@ export class InferencePool implements Predictor {
   }
 
   /** The batch path: typed arrays cross the thread boundary far cheaper than a Prediction object per row. */
-  async predictOutputs(rows: readonly FeatureValues[]): Promise<ModelOutputs> {
-    const answer = await this.pool.run({ kind: 'outputs', rows });
+  async predictOutputs(batch: FeatureTable): Promise<ModelOutputs> {
+    const columns = batch.featureNames.map((name) => batch.column(name));
+    const answer = await this.pool.run({ kind: 'outputs', rowCount: batch.rowCount, columns });
     if ('outputs' in answer) return answer.outputs;
     throw this.failure(answer, 'outputs');
   }

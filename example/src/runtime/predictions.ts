@@ -7,7 +7,7 @@
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import type { Explanation } from '../model/explanation/explainer.js';
 import { classIndexAt } from '../model/modelTypes.js';
-import type { FeatureValues } from '../contract/index.js';
+import { FeatureTable, type FeatureValues } from '../contract/index.js';
 import { withExplanations, type RowExplainer } from './explanations.js';
 import { outputsOf, predictionsOf, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
 import {
@@ -53,10 +53,11 @@ export type AnswerWriter = (answered: {
 }) => string;
 
 /**
- * A batch of rows as the batch path takes them (Predictions.predictBatch): the request's own rows, validated and
- * read by feature name only (they may hold the id field), so no row is copied.
+ * A batch as the batch path takes it (Predictions.predictBatch): the validated rows by column (a V2 request's
+ * tensors, or a /predict/batch body's own rows read a feature at a time), so no row is copied or built.
  */
-export type BatchPredictionRequest = Omit<PredictionRequest, 'batch' | 'explainer' | 'writeAnswer'> & {
+export type BatchPredictionRequest = Omit<PredictionRequest, 'rows' | 'batch' | 'explainer' | 'writeAnswer'> & {
+  readonly table: FeatureTable;
   /** Writes the answer from the model's outputs in a protocol of the caller's (V2 tensors); absent: /predict/batch's JSON. */
   readonly writeOutputs?: OutputsWriter;
 };
@@ -84,6 +85,8 @@ export interface PredictionEvent extends AnsweredPredictions {
   readonly batch: boolean;
   readonly requestId: string;
   readonly answers: readonly string[];
+  /** The rows by column: what monitoring reads (the rows themselves are built from it when a reader asks). */
+  readonly table: FeatureTable;
   /** Each row's prediction (its class, or its value): what monitoring counts, without reading `results`. */
   readonly predictions: ArrayLike<string | number>;
 }
@@ -130,7 +133,7 @@ export class Predictions {
   /** Runs the model on the rows and writes the answer; the event waits for publish(). */
   async predict(request: PredictionRequest): Promise<PredictionAnswer> {
     const { predictor, rows, ids, batch, route, requestId, startedAt, explainer, writeAnswer } = request;
-    const results = await this.runModel(request, () => predictor.predict(rows));
+    const results = await this.runModel({ ...request, rowCount: rows.length }, () => predictor.predict(rows));
     const explanations = explainer?.explain(rows, results);
     const latencyMs = performance.now() - startedAt;
     const { idField, featureNames, apiVersion } = this.options;
@@ -151,6 +154,7 @@ export class Predictions {
       featureNames,
       ids,
       rows,
+      table: FeatureTable.fromRows(featureNames, rows),
       results,
       answers,
       predictions: results.map((result) => result.prediction),
@@ -168,10 +172,10 @@ export class Predictions {
    * answer is byte for byte predict()'s. A predictor without predictOutputs has its predictions made outputs.
    */
   async predictBatch(request: BatchPredictionRequest): Promise<PredictionAnswer> {
-    const { predictor, rows, ids, route, requestId, startedAt, writeOutputs } = request;
+    const { predictor, table, ids, route, requestId, startedAt, writeOutputs } = request;
     const { metadata } = predictor;
-    const outputs = await this.runModel({ ...request, batch: true }, async () =>
-      predictor.predictOutputs ? predictor.predictOutputs(rows) : outputsOf(metadata, await predictor.predict(rows)),
+    const outputs = await this.runModel({ ...request, batch: true, rowCount: table.rowCount }, async () =>
+      predictor.predictOutputs ? predictor.predictOutputs(table) : outputsOf(metadata, await predictor.predict(table.rows)),
     );
     const latencyMs = performance.now() - startedAt;
     const { idField, featureNames, apiVersion } = this.options;
@@ -180,8 +184,8 @@ export class Predictions {
     const json = writeOutputs
       ? writeOutputs({ outputs, ids, model })
       : outputBatchAnswerJson(idField, ids, outputs, classes, model, apiVersion);
-    const event = outputsEvent(
-      { predictor, route, batch: true, requestId, idField, featureNames, ids, rows, model, apiVersion, latencyMs },
+    const event = new OutputsEvent(
+      { predictor, route, batch: true, requestId, idField, featureNames, ids, table, model, apiVersion, latencyMs },
       outputs,
       classes,
     );
@@ -190,7 +194,13 @@ export class Predictions {
 
   /** Runs the model (`run`), timing it and telling the observers of the call. */
   private async runModel<T>(
-    { predictor, rows, batch, route, requestId }: Pick<PredictionRequest, 'predictor' | 'rows' | 'batch' | 'route' | 'requestId'>,
+    {
+      predictor,
+      rowCount,
+      batch,
+      route,
+      requestId,
+    }: Pick<PredictionRequest, 'predictor' | 'batch' | 'route' | 'requestId'> & { rowCount: number },
     run: () => Promise<T>,
   ): Promise<T> {
     const started = performance.now();
@@ -202,7 +212,7 @@ export class Predictions {
       failure = { error };
     }
     const seconds = (performance.now() - started) / 1000;
-    const call: ModelCall = { predictor, route, batch, rows: rows.length, seconds, failed: failure !== undefined, error: failure?.error };
+    const call: ModelCall = { predictor, route, batch, rows: rowCount, seconds, failed: failure !== undefined, error: failure?.error };
     this.notify(requestId, (observer) => observer.modelCall?.(call));
     if (failure) throw failure.error;
     return results!;
@@ -220,34 +230,68 @@ export class Predictions {
   }
 }
 
-/** The event of a batch answered from the model's outputs: its per-row views of them are made when first read. */
-function outputsEvent(
-  fields: Omit<PredictionEvent, 'results' | 'answers' | 'predictions'>,
-  outputs: ModelOutputs,
-  classes: readonly string[] | undefined,
-): PredictionEvent {
-  let results: Prediction[] | undefined;
-  let answers: string[] | undefined;
-  let predictions: ArrayLike<string | number> | undefined;
-  return {
-    ...fields,
-    get results() {
-      return (results ??= predictionsOf(fields.predictor.metadata, outputs));
-    },
-    get answers() {
-      return (answers ??= outputAnswersJson(fields.idField, fields.ids, outputs, classes));
-    },
-    get predictions() {
-      if (!predictions) {
-        const { rows, scores } = outputs;
-        if (!classes) predictions = scores.subarray(0, rows);
-        else {
-          const predicted = new Array<string>(rows);
-          for (let r = 0; r < rows; r++) predicted[r] = classes[classIndexAt(scores, r * classes.length, classes.length)]!;
-          predictions = predicted;
-        }
+/**
+ * The event of a batch answered from the model's outputs: its rows and per-row views of the outputs are made when
+ * first read. A class, not an object literal with getters: a literal's getters are new closures each time, and
+ * V8 gives each such object a map of its own that keeps the batch alive until a full GC.
+ */
+class OutputsEvent implements PredictionEvent {
+  readonly predictor: Predictor;
+  readonly route: string;
+  readonly batch: boolean;
+  readonly requestId: string;
+  readonly idField: string;
+  readonly featureNames: readonly string[];
+  readonly ids: readonly unknown[];
+  readonly table: FeatureTable;
+  readonly model: ModelIdentity;
+  readonly apiVersion: string;
+  readonly latencyMs: number;
+  private resultList: Prediction[] | undefined;
+  private answerList: string[] | undefined;
+  private predictionList: ArrayLike<string | number> | undefined;
+
+  constructor(
+    fields: Omit<PredictionEvent, 'rows' | 'results' | 'answers' | 'predictions'>,
+    private readonly outputs: ModelOutputs,
+    private readonly classes: readonly string[] | undefined,
+  ) {
+    this.predictor = fields.predictor;
+    this.route = fields.route;
+    this.batch = fields.batch;
+    this.requestId = fields.requestId;
+    this.idField = fields.idField;
+    this.featureNames = fields.featureNames;
+    this.ids = fields.ids;
+    this.table = fields.table;
+    this.model = fields.model;
+    this.apiVersion = fields.apiVersion;
+    this.latencyMs = fields.latencyMs;
+  }
+
+  get rows(): readonly FeatureValues[] {
+    return this.table.rows;
+  }
+
+  get results(): Prediction[] {
+    return (this.resultList ??= predictionsOf(this.predictor.metadata, this.outputs));
+  }
+
+  get answers(): string[] {
+    return (this.answerList ??= outputAnswersJson(this.idField, this.ids, this.outputs, this.classes));
+  }
+
+  get predictions(): ArrayLike<string | number> {
+    if (!this.predictionList) {
+      const { outputs, classes } = this;
+      const { rows, scores } = outputs;
+      if (!classes) this.predictionList = scores.subarray(0, rows);
+      else {
+        const predicted = new Array<string>(rows);
+        for (let r = 0; r < rows; r++) predicted[r] = classes[classIndexAt(scores, r * classes.length, classes.length)]!;
+        this.predictionList = predicted;
       }
-      return predictions;
-    },
-  };
+    }
+    return this.predictionList;
+  }
 }

@@ -120,6 +120,12 @@ describe('batch check by columns', () => {
             for (const name of [...names, 'request_id'])
               assert.deepEqual(checkedRow[name], parsed.data.rows[r]![name], `rows[${r}].${name}`);
           });
+          // The columns it read, defaults filled in, hold the same values: what the model and monitoring take.
+          for (const name of names) {
+            const column: ArrayLike<unknown> = checked.columns!.get(name)!;
+            assert.equal(column.length, parsed.data.rows.length);
+            parsed.data.rows.forEach((row, r) => assert.deepEqual(column[r], row[name], `column ${name}[${r}]`));
+          }
         }),
         { numRuns: 3000 },
       );

@@ -21,7 +21,7 @@ import {
   type ValueInfoProto,
 } from '../../src/onnx/graphBuilder.js';
 import { InputRangeError, ModelLoadError, OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
-import { parseSpec, type Spec, type FeatureValues } from '../../src/contract/index.js';
+import { FeatureTable, parseSpec, type Spec, type FeatureValues } from '../../src/contract/index.js';
 
 const FEATURES_YAML = `
 features:
@@ -203,7 +203,8 @@ describe('bring your own ONNX model', () => {
       assert.match(error.message, /^row 1 holds numbers too large for the model \(its output overflows\)/);
       return true;
     });
-    await assert.rejects(predictor.predictOutputs([{ ...ROWS[1]!, length: 1e10 }]), InputRangeError);
+    const names = spec('regression').features.features.map((feature) => feature.name);
+    await assert.rejects(predictor.predictOutputs(FeatureTable.fromRows(names, [{ ...ROWS[1]!, length: 1e10 }])), InputRangeError);
     const [fine] = await predictor.predict([ROWS[0]!]);
     assert.ok(Number.isFinite(fine!.prediction), 'a row the model can compute with is answered');
   });

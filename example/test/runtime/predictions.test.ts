@@ -2,7 +2,7 @@
 // publishes one prediction event per answered request; an observer that throws fails neither the request nor the
 // other observers.
 import assert from 'node:assert/strict';
-import { exampleRow, type FeatureValues } from '../../src/contract/index.js';
+import { exampleRow, FeatureTable, type FeatureValues } from '../../src/contract/index.js';
 import { modelIdentity } from '../../src/model/modelIdentity.js';
 import { Predictions, type ModelCall, type PredictionEvent, type PredictionRequest } from '../../src/runtime/predictions.js';
 import { Preprocessor } from '../../src/model/preprocessor.js';
@@ -102,11 +102,15 @@ describe('runtime predictions', () => {
       return row as FeatureValues;
     });
     const ids = rows.map((row) => row[idField]);
-    const asked = { predictor, rows, ids, route: '/predict/batch', requestId: 'request-1', startedAt: performance.now() };
+    const asked = { predictor, ids, route: '/predict/batch', requestId: 'request-1', startedAt: performance.now() };
+    const table = FeatureTable.fromRows(
+      features.features.map((feature) => feature.name),
+      rows,
+    );
     const byRows = observed();
     const byColumns = observed();
-    const expected = await byRows.predictions.predict({ ...asked, batch: true });
-    const answer = await byColumns.predictions.predictBatch(asked);
+    const expected = await byRows.predictions.predict({ ...asked, rows, batch: true });
+    const answer = await byColumns.predictions.predictBatch({ ...asked, table });
     assert.equal(jsonText(answer.json), jsonText(expected.json));
     // A predictor that gives no outputs (a test double, a custom wrapper) is answered by predict(), alike.
     const rowsOnly: Predictor = {
@@ -114,7 +118,10 @@ describe('runtime predictions', () => {
       modelDir: predictor.modelDir,
       predict: (batch) => predictor.predict(batch),
     };
-    assert.equal(jsonText((await observed().predictions.predictBatch({ ...asked, predictor: rowsOnly })).json), jsonText(expected.json));
+    assert.equal(
+      jsonText((await observed().predictions.predictBatch({ ...asked, table, predictor: rowsOnly })).json),
+      jsonText(expected.json),
+    );
 
     expected.publish();
     answer.publish();
@@ -136,8 +143,8 @@ describe('runtime predictions', () => {
   it("refuses a model whose preprocessor's transformInto() does not write what its transform() gives", async () => {
     const original = Preprocessor.prototype.transformInto;
     // A project that changed transform() and forgot transformInto(): here, transformInto() is off by one.
-    Preprocessor.prototype.transformInto = function (rows, out) {
-      original.call(this, rows, out);
+    Preprocessor.prototype.transformInto = function (batch, out) {
+      original.call(this, batch, out);
       out[0] = out[0]! + 1;
     };
     try {

@@ -5,4 +5,5 @@ export * from './features.js';
 export * from './serviceSettings.js';
 export * from './load.js';
 export * from './requestSchema.js';
+export * from './featureTable.js';
 export * from './fieldIssues.js';

@@ -10,11 +10,13 @@ import type { PredictionLog } from '../predictionLog/index.js';
 import type { Explanations, RowExplainer } from '../runtime/explanations.js';
 import { Predictions, type PredictionAnswer } from '../runtime/predictions.js';
 import {
+  FeatureTable,
   fieldIssues,
   type Spec,
   inheritedNames,
   ownValue,
   withoutPrototypes,
+  type AcceptedBatch,
   type FeatureValues,
   type RequestSchemas,
 } from '../contract/index.js';
@@ -320,14 +322,14 @@ export function predictionRoutes({ spec, schemas, predictions, explanations }: P
     }
   };
 
-  // The batch's rows go to the runtime as JSON.parse made them (validated by columns, defaults filled in place):
-  // the model's input and every reader take a feature by name, so no row is copied.
-  const predictBatch: JsonRoute<{ rows: FeatureValues[] }> = {
+  // The batch's rows go to the runtime as JSON.parse made them (validated by columns, defaults filled in place),
+  // read a feature at a time by the model's input and monitoring: no row is copied.
+  const predictBatch: JsonRoute<AcceptedBatch> = {
     schema: schemas.batchRequest,
     prepare,
     accept: schemas.acceptBatch,
     query: explainQuery,
-    answer: async ({ rows }, predictor, { requestId, startedAt }, query) => {
+    answer: async ({ rows, columns }, predictor, { requestId, startedAt }, query) => {
       const explained = await explainerFor(predictor, query);
       if ('refused' in explained) return explained.refused;
       const route = '/predict/batch';
@@ -350,7 +352,8 @@ export function predictionRoutes({ spec, schemas, predictions, explanations }: P
       if (prepare) ownFeatures(rows);
       const ids = new Array<unknown>(rows.length);
       for (let r = 0; r < rows.length; r++) ids[r] = rows[r]![idField] ?? rowIds.next();
-      return answered(predictions.predictBatch({ predictor, rows, ids, route, requestId, startedAt }));
+      const table = FeatureTable.fromRows(featureNames, rows, columns);
+      return answered(predictions.predictBatch({ predictor, table, ids, route, requestId, startedAt }));
     },
   };
 

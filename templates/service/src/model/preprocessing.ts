@@ -5,7 +5,7 @@
 // Missing values: a feature with a `default` in features.yaml is always filled with it (the API fills
 // the same default into requests, so training and serving agree); any other missing optional value is
 // filled as the encoder's `impute` option says, with a statistic learned from the training rows.
-import type { FeatureValue, Feature } from '../contract/index.js';
+import type { FeatureColumns, FeatureValue, Feature } from '../contract/index.js';
 
 /** Fill for a missing number: the training mean or median, or a constant. */
 export type NumericImputation = 'mean' | 'median' | { constant: number };
@@ -183,47 +183,48 @@ export function encodeRows(encoders: readonly ColumnEncoder[], rows: readonly Re
 }
 
 /**
- * Encodes rows straight into the model's input tensor: row r's columns at out[r * width …], the same numbers as
- * encodeRows and encode (a Float32Array rounds them as assigning encodeRows' numbers to it would), with no array
- * per row.
- * Rows are read by feature name only, so they may hold other keys (the id field).
+ * Encodes a batch, read by column, straight into the model's input tensor: row r's columns at out[r * width …],
+ * the same numbers as encodeRows and encode (a Float32Array rounds them as assigning encodeRows' numbers to it
+ * would), with no array per row.
  */
-export function encodeRowsInto(
-  encoders: readonly ColumnEncoder[],
-  rows: readonly Readonly<Record<string, FeatureValue | undefined>>[],
-  out: Float32Array | Float64Array,
-): void {
+export function encodeColumnsInto(encoders: readonly ColumnEncoder[], batch: FeatureColumns, out: Float32Array | Float64Array): void {
   const widths = encoders.map(encoderWidth);
   const width = widths.reduce((sum, w) => sum + w, 0);
-  if (encoders.some((encoder) => encoder.kind === 'one-hot' && encoder.unknown === 'error')) {
-    // Row by row, as encodeRows, so that the first unknown category reported is the same.
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      let offset = r * width;
-      for (let e = 0; e < encoders.length; e++) {
-        const encoder = encoders[e]!;
-        encode(encoder, row[encoder.feature], out, offset);
-        offset += widths[e]!;
-      }
-    }
-    return;
-  }
-  // Column by column: one feature read from every row (rows from one JSON body share their shape, so the read is
-  // fast), and a number's arithmetic without a call per value.
+  const { rowCount } = batch;
+  throwFirstUnknownCategory(encoders, batch);
   let offset = 0;
   for (let e = 0; e < encoders.length; e++) {
     const encoder = encoders[e]!;
-    const name = encoder.feature;
+    const values = batch.column(encoder.feature);
     if (encoder.kind === 'numeric') {
+      // A number's arithmetic inline, without a call per value.
       const { fill, scale } = encoder;
       const shift = encoder.offset;
-      for (let r = 0, at = offset; r < rows.length; r++, at += width) {
-        const value = rows[r]![name];
+      for (let r = 0, at = offset; r < rowCount; r++, at += width) {
+        const value = values[r];
         out[at] = ((value === undefined || value === null ? fill : Number(value)) - shift) / scale;
       }
-    } else for (let r = 0, at = offset; r < rows.length; r++, at += width) encode(encoder, rows[r]![name], out, at);
+    } else for (let r = 0, at = offset; r < rowCount; r++, at += width) encode(encoder, values[r], out, at);
     offset += widths[e]!;
   }
+}
+
+/** A value a one-hot encoder with unknown: 'error' did not learn: the first in row order is the one encodeRows reports. */
+function throwFirstUnknownCategory(encoders: readonly ColumnEncoder[], batch: FeatureColumns): void {
+  let first: { row: number; encoder: ColumnEncoder; value: FeatureValue } | undefined;
+  for (const encoder of encoders) {
+    if (encoder.kind !== 'one-hot' || encoder.unknown !== 'error') continue;
+    const values = batch.column(encoder.feature);
+    const rows = first ? first.row : batch.rowCount;
+    for (let r = 0; r < rows; r++) {
+      const value = values[r];
+      if (isPresent(value) && !encoder.categories.includes(String(value))) {
+        first = { row: r, encoder, value };
+        break;
+      }
+    }
+  }
+  if (first) encode(first.encoder, first.value, new Float64Array(encoderWidth(first.encoder)), 0);
 }
 
 /**

@@ -6,9 +6,10 @@
 //   new Preprocessor(features)   the features of features.yaml, in order
 //   fit(rows)                    learn the state from the training rows only (never from holdout rows)
 //   transform(rows)              one number[] per row, each of length outputSize, every value finite
-//   transformInto(rows, out)     optional, for serving: the same numbers as transform(), written straight into
+//   transformInto(batch, out)    optional, for serving: the same numbers as transform(), written straight into
 //                                the model's input (row r at out[r * outputSize …]) without an array per row;
-//                                its rows are the request's own and may hold the id field: read features by name.
+//                                the batch is read by column: batch.column(name) holds a feature's values in
+//                                row order, batch.rowCount how many rows there are.
 //                                If you change transform(), change it alike or delete it (the service then
 //                                uses transform()); the service refuses a model whose two disagree.
 //   outputSize, outputColumns    the width of a transformed row and its column names (saved in model.json)
@@ -17,10 +18,10 @@
 //   toJSON()                     the learned state as plain JSON (model_bin/<version>/preprocessor.json);
 //                                Preprocessor.fromJSON(features, state) restores it in the service
 // Rows contain every feature of features.yaml (a missing optional one is undefined) and never the target.
-import type { FeatureValues, Feature } from '../contract/index.js';
+import type { FeatureColumns, FeatureValues, Feature } from '../contract/index.js';
 import {
   encodeRows,
-  encodeRowsInto,
+  encodeColumnsInto,
   encoderColumns,
   encoderWidth,
   fitDefaultEncoder,
@@ -76,8 +77,8 @@ export class Preprocessor {
     return encodeRows(this.encoders, rows);
   }
 
-  transformInto(rows: readonly FeatureValues[], out: Float32Array | Float64Array): void {
-    encodeRowsInto(this.encoders, rows, out);
+  transformInto(batch: FeatureColumns, out: Float32Array | Float64Array): void {
+    encodeColumnsInto(this.encoders, batch, out);
   }
 
   toJSON(): PreprocessorState {

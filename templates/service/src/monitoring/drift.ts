@@ -5,7 +5,7 @@
 // with no allocation; the drift scores (population stability index per feature) are computed when asked for.
 import { z } from 'zod';
 import { binIndex } from '../model/referenceStatistics.js';
-import type { Feature } from '../contract/index.js';
+import type { Feature, FeatureColumns } from '../contract/index.js';
 
 /** Shares below this count as this, so an empty bucket on either side gives a large but finite PSI term. */
 const PSI_FLOOR = 1e-4;
@@ -69,8 +69,15 @@ interface FeatureBuckets {
   labels: string[];
   /** Reference share per bucket; the missing bucket is last, the unknown bucket (categorical) just before it. */
   expected: Float64Array;
-  /** The bucket of a validated value (a number, string or boolean; undefined when missing). */
-  bucketOf(value: unknown): number;
+  /** Writes the bucket of each of the first `count` validated values (a number, string or boolean; undefined when missing) into `out`. */
+  bucketsOf(values: ArrayLike<unknown>, count: number, out: Uint16Array): void;
+}
+
+/** The bucket of one value. */
+function bucketOf(buckets: FeatureBuckets, value: unknown): number {
+  const out = new Uint16Array(1);
+  buckets.bucketsOf([value], 1, out);
+  return out[0]!;
 }
 
 function numericBuckets(name: string, missingShare: number, edges: number[], shares: number[]): FeatureBuckets {
@@ -87,7 +94,12 @@ function numericBuckets(name: string, missingShare: number, edges: number[], sha
     kind: 'numeric',
     labels: [...ranges.slice(0, present), 'missing'],
     expected,
-    bucketOf: (value) => (typeof value === 'number' ? Math.min(binIndex(edges, value), present - 1) : present),
+    bucketsOf: (values, count, out) => {
+      for (let r = 0; r < count; r++) {
+        const value = values[r];
+        out[r] = typeof value === 'number' ? Math.min(binIndex(edges, value), present - 1) : present;
+      }
+    },
   };
 }
 
@@ -105,8 +117,13 @@ function categoricalBuckets(name: string, missingShare: number, frequencies: Rec
     labels: [...values, 'unknown', 'missing'],
     expected,
     // Booleans are listed as "true"/"false" (String() of a boolean allocates nothing).
-    bucketOf: (value) =>
-      value === undefined || value === null ? unknown + 1 : (index.get(typeof value === 'string' ? value : String(value)) ?? unknown),
+    bucketsOf: (values, count, out) => {
+      for (let r = 0; r < count; r++) {
+        const value = values[r];
+        out[r] =
+          value === undefined || value === null ? unknown + 1 : (index.get(typeof value === 'string' ? value : String(value)) ?? unknown);
+      }
+    },
   };
 }
 
@@ -122,13 +139,15 @@ export function populationStabilityIndex(actual: ArrayLike<number>, expected: Ar
 }
 
 export class DriftMonitor {
-  /** Bucket per window row per feature: row r's feature f at codes[r * features + f]. */
+  /** Bucket per window row per feature, a feature's rows side by side: row r's feature f at codes[f * windowSize + r]. */
   private readonly codes: Uint16Array;
   /** Running count per bucket of every feature, features side by side (offsets[f] is feature f's first). */
   private readonly counts: Uint32Array;
   private readonly offsets: number[];
   private head = 0;
   private rows = 0;
+  /** A batch's buckets for one feature (reused: grown to the largest batch seen). */
+  private scratch = new Uint16Array(0);
 
   private constructor(
     private readonly buckets: FeatureBuckets[],
@@ -165,7 +184,7 @@ export class DriftMonitor {
       // as they would have been with the default filled in: their missing share goes to the default's bucket.
       if (feature.default !== undefined) {
         const missing = buckets.expected.length - 1;
-        buckets.expected[buckets.bucketOf(feature.default)]! += buckets.expected[missing]!;
+        buckets.expected[bucketOf(buckets, feature.default)]! += buckets.expected[missing]!;
         buckets.expected[missing] = 0;
       }
       return buckets;
@@ -175,21 +194,30 @@ export class DriftMonitor {
     return new DriftMonitor(buckets, settings);
   }
 
-  /** Adds a row to the window, evicting the oldest when it is full. */
-  observe(row: Readonly<Record<string, unknown>>): void {
-    const width = this.buckets.length;
-    const base = this.head * width;
-    const full = this.rows === this.settings.windowSize;
-    for (let f = 0; f < width; f++) {
+  /** Adds a batch's rows to the window in order, evicting the oldest when it is full; a feature at a time. */
+  observe(batch: FeatureColumns): void {
+    const { windowSize } = this.settings;
+    const { rowCount } = batch;
+    const { codes, counts } = this;
+    if (this.scratch.length < rowCount) this.scratch = new Uint16Array(rowCount);
+    const buckets = this.scratch;
+    for (let f = 0; f < this.buckets.length; f++) {
       const feature = this.buckets[f]!;
       const offset = this.offsets[f]!;
-      if (full) this.counts[offset + this.codes[base + f]!]!--;
-      const bucket = feature.bucketOf(row[feature.name]);
-      this.codes[base + f] = bucket;
-      this.counts[offset + bucket]!++;
+      const base = f * windowSize;
+      feature.bucketsOf(batch.column(feature.name), rowCount, buckets);
+      // Each feature's values walk the ring from the same head, as they would row by row.
+      for (let r = 0, slot = this.head, rows = this.rows; r < rowCount; r++) {
+        const at = base + slot;
+        if (rows === windowSize) counts[offset + codes[at]!]!--;
+        else rows++;
+        codes[at] = buckets[r]!;
+        counts[offset + buckets[r]!]!++;
+        slot = slot + 1 === windowSize ? 0 : slot + 1;
+      }
     }
-    this.head = (this.head + 1) % this.settings.windowSize;
-    if (!full) this.rows++;
+    this.head = (this.head + rowCount) % windowSize;
+    this.rows = Math.min(this.rows + rowCount, windowSize);
   }
 
   /** The window's share per bucket of feature f. */

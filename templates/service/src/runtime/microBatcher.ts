@@ -7,7 +7,7 @@
 // - max_wait_ms > 0 (opt-in): the first row of a batch waits up to that long for others; for models whose run
 //   costs far more than a request, at the price of that much added latency.
 // Batch requests (more than one row) are already batched and go straight through.
-import type { FeatureValues } from '../contract/index.js';
+import type { FeatureTable, FeatureValues } from '../contract/index.js';
 import type { ModelOutputs, Prediction, Predictor } from './predictor.js';
 
 export interface MicroBatchSettings {
@@ -30,14 +30,14 @@ export class MicroBatcher implements Predictor {
   private inFlight = 0;
 
   /** The batch path (Predictor.predictOutputs): a batch request is batched already and goes straight to the model. */
-  readonly predictOutputs?: (rows: readonly FeatureValues[]) => Promise<ModelOutputs>;
+  readonly predictOutputs?: (batch: FeatureTable) => Promise<ModelOutputs>;
 
   constructor(
     private readonly inner: Predictor,
     private readonly settings: MicroBatchSettings,
   ) {
     if (!(settings.maxRows >= 1) || !(settings.maxWaitMs >= 0)) throw new Error('micro-batching needs max_rows >= 1 and max_wait_ms >= 0');
-    if (inner.predictOutputs) this.predictOutputs = (rows) => inner.predictOutputs!(rows);
+    if (inner.predictOutputs) this.predictOutputs = (batch) => inner.predictOutputs!(batch);
   }
 
   get metadata(): Predictor['metadata'] {

@@ -12,7 +12,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { formatProblem, loadSpec, SpecError, type FeatureValues, type Spec } from '../contract/index.js';
+import { formatProblem, loadSpec, SpecError, type FeatureTable, type FeatureValues, type Spec } from '../contract/index.js';
 import { LATEST_FILE, listModelVersions, METADATA_FILE, ModelLoadError, readLatest, resolveModelDir } from '../model/artifacts.js';
 import { modelIdentity, type ModelIdentity } from '../model/modelIdentity.js';
 import { loadPredictor } from './loadPredictor.js';
@@ -113,10 +113,10 @@ class ServedModel implements Predictor {
   private closing: Promise<void> | undefined;
 
   /** The batch path (Predictor.predictOutputs), counted like predict(); absent when the inner model has none. */
-  readonly predictOutputs?: (rows: readonly FeatureValues[]) => Promise<ModelOutputs>;
+  readonly predictOutputs?: (batch: FeatureTable) => Promise<ModelOutputs>;
 
   constructor(private readonly inner: Predictor) {
-    if (inner.predictOutputs) this.predictOutputs = (rows) => this.counted(() => inner.predictOutputs!(rows));
+    if (inner.predictOutputs) this.predictOutputs = (batch) => this.counted(() => inner.predictOutputs!(batch));
   }
 
   get metadata(): Predictor['metadata'] {

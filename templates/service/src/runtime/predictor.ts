@@ -7,9 +7,9 @@ import * as ort from 'onnxruntime-node';
 import { featureDifferences, ModelLoadError, readArtifacts, resolveModelDir, type ServedMetadata } from '../model/artifacts.js';
 import { classIndex } from '../model/modelTypes.js';
 import { probabilityProblem, resolveSignature, softmax, type ModelSignature } from '../model/onnxSignature.js';
-import { encodeRows, encodeRowsInto, encoderWidth, rawFeatureEncoders } from '../model/preprocessing.js';
+import { encodeColumnsInto, encodeRows, encoderWidth, rawFeatureEncoders } from '../model/preprocessing.js';
 import { Preprocessor } from '../model/preprocessor.js';
-import { type Spec, exampleRow, type FeatureValues } from '../contract/index.js';
+import { type Spec, exampleRow, FeatureTable, type FeatureColumns, type FeatureValues } from '../contract/index.js';
 
 export interface Prediction {
   /** The class name (classification) or the predicted value (regression). */
@@ -70,12 +70,12 @@ export function outputsOf(metadata: Pick<ServedMetadata, 'task' | 'classes'>, pr
 interface RowEncoder {
   readonly outputSize: number;
   transform(rows: readonly FeatureValues[]): number[][];
-  /** transform()'s numbers written straight into the input tensor; rows may hold other keys than the features. */
-  transformInto?(rows: readonly FeatureValues[], out: Float32Array | Float64Array): void;
+  /** transform()'s numbers written straight into the input tensor, from the batch read by column. */
+  transformInto?(batch: FeatureColumns, out: Float32Array | Float64Array): void;
 }
 
 /** Where transformInto() and transform() disagree on these rows, if anywhere (a row transform() refuses is skipped). */
-function encodingDisagreement(encoder: RowEncoder, rows: readonly FeatureValues[]): string | undefined {
+function encodingDisagreement(encoder: RowEncoder, featureNames: readonly string[], rows: readonly FeatureValues[]): string | undefined {
   const width = encoder.outputSize;
   for (const row of rows) {
     let values: number[];
@@ -86,7 +86,7 @@ function encodingDisagreement(encoder: RowEncoder, rows: readonly FeatureValues[
     }
     const written = new Float64Array(width);
     try {
-      encoder.transformInto!([row], written);
+      encoder.transformInto!(FeatureTable.fromRows(featureNames, [row]), written);
     } catch (error) {
       return `${JSON.stringify(row)}: transform() encodes it, transformInto() throws ${(error as Error).message}`;
     }
@@ -120,10 +120,10 @@ export interface Predictor {
   readonly modelDir: string;
   predict(rows: readonly FeatureValues[]): Promise<Prediction[]>;
   /**
-   * The batch path: the model's outputs as typed arrays, without a Prediction per row (see ModelOutputs). Rows
-   * are read by feature name only. Absent in a predictor that cannot give them: callers then use predict().
+   * The batch path: the model's outputs as typed arrays, without a Prediction per row (see ModelOutputs), for a
+   * batch read by column. Absent in a predictor that cannot give them: callers then use predict().
    */
-  predictOutputs?(rows: readonly FeatureValues[]): Promise<ModelOutputs>;
+  predictOutputs?(batch: FeatureTable): Promise<ModelOutputs>;
   /** Releases the model: its onnxruntime session, the pool's threads, the micro-batcher's timer. Not used after. */
   close?(): Promise<void>;
 }
@@ -171,6 +171,7 @@ export class OnnxPredictor implements Predictor {
     const mismatches = specMismatches(metadata, spec);
     if (mismatches.length) throw refuse('does not match features.yaml / config.yaml (retrain with `npm run train`)', mismatches);
 
+    const featureNames = spec.features.features.map((feature) => feature.name);
     let encoder: RowEncoder;
     if (state) encoder = Preprocessor.fromJSON(spec.features.features, state);
     else {
@@ -180,7 +181,7 @@ export class OnnxPredictor implements Predictor {
       encoder = {
         outputSize: encoders.reduce((n, e) => n + encoderWidth(e), 0),
         transform: (rows) => encodeRows(encoders, rows),
-        transformInto: (rows, out) => encodeRowsInto(encoders, rows, out),
+        transformInto: (batch, out) => encodeColumnsInto(encoders, batch, out),
       };
     }
     if (encoder.transformInto) {
@@ -189,7 +190,7 @@ export class OnnxPredictor implements Predictor {
       const example = exampleRow(spec.features.features);
       const sparse: FeatureValues = { ...example };
       for (const feature of spec.features.features) if (!feature.required) sparse[feature.name] = feature.default;
-      const disagreement = encodingDisagreement(encoder, [example, sparse]);
+      const disagreement = encodingDisagreement(encoder, featureNames, [example, sparse]);
       if (disagreement)
         throw refuse('cannot be served: src/model/preprocessor.ts transformInto() does not write what transform() gives', [disagreement]);
     }
@@ -214,7 +215,6 @@ export class OnnxPredictor implements Predictor {
       await session.release();
       throw refuse('does not fit the project', problems);
     }
-    const featureNames = spec.features.features.map((feature) => feature.name);
     const predictor = new OnnxPredictor(metadata, dir, session, encoder, signature, featureNames);
     await predictor.checkOutputs(exampleRow(spec.features.features)).catch(async (error: unknown) => {
       await session.release();
@@ -225,7 +225,7 @@ export class OnnxPredictor implements Predictor {
 
   /** Runs the example row once: the output must have one score per class (probabilities summing to 1) or one value. */
   private async checkOutputs(row: FeatureValues): Promise<void> {
-    const { scores, rowCount } = await this.run([row]);
+    const { scores, rowCount } = await this.run(FeatureTable.fromRows(this.featureNames, [row]));
     const width = scores.length / rowCount;
     const expected = this.metadata.task === 'classification' ? this.metadata.classes.length : 1;
     const problems: string[] = [];
@@ -241,13 +241,14 @@ export class OnnxPredictor implements Predictor {
       throw new ModelLoadError(`The ONNX model in ${this.modelDir} does not fit the project:\n  ${problems.join('\n  ')}`);
   }
 
-  /** The rows encoded into the model's input tensor: by transformInto() when the encoder has it, else transform(). */
-  private encode(rows: readonly FeatureValues[], data: Float32Array | Float64Array, width: number): void {
+  /** The batch encoded into the model's input tensor: by transformInto() when the encoder has it, else transform(). */
+  private encode(batch: FeatureTable, data: Float32Array | Float64Array, width: number): void {
     if (this.encoder.transformInto) {
-      this.encoder.transformInto(rows, data);
+      this.encoder.transformInto(batch, data);
       return;
     }
     // transform() is promised rows of the features only (src/model/preprocessor.ts); a batch's rows may hold the id field.
+    const { rows } = batch;
     const features = rows.map((row) => {
       const values: FeatureValues = {};
       for (const name of this.featureNames) values[name] = row[name];
@@ -262,12 +263,13 @@ export class OnnxPredictor implements Predictor {
     }
   }
 
-  private async run(rows: readonly FeatureValues[]): Promise<{ scores: Float32Array | Float64Array; rowCount: number }> {
+  private async run(batch: FeatureTable): Promise<{ scores: Float32Array | Float64Array; rowCount: number }> {
     const width = this.encoder.outputSize;
     const { input, output } = this.signature;
+    const { rowCount } = batch;
     // The rows go straight into the tensor's buffer, then are checked there.
-    const data = input.type === 'float64' ? new Float64Array(rows.length * width) : new Float32Array(rows.length * width);
-    this.encode(rows, data, width);
+    const data = input.type === 'float64' ? new Float64Array(rowCount * width) : new Float32Array(rowCount * width);
+    this.encode(batch, data, width);
     for (let i = 0; i < data.length; i++) {
       const value = data[i]!;
       if (Number.isFinite(value)) continue;
@@ -283,20 +285,20 @@ export class OnnxPredictor implements Predictor {
         [output.name],
       );
     if (!input.fixedBatch) {
-      const results = await feed(0, rows.length);
-      return finiteScores(results[output.name]!.data as Float32Array | Float64Array, rows.length);
+      const results = await feed(0, rowCount);
+      return finiteScores(results[output.name]!.data as Float32Array | Float64Array, rowCount);
     }
     // A model exported with batch size 1 takes one row per run.
     const parts: (Float32Array | Float64Array)[] = [];
-    for (let r = 0; r < rows.length; r++) parts.push((await feed(r, 1))[output.name]!.data as Float32Array | Float64Array);
-    if (parts.length === 1) return finiteScores(parts[0]!, rows.length);
+    for (let r = 0; r < rowCount; r++) parts.push((await feed(r, 1))[output.name]!.data as Float32Array | Float64Array);
+    if (parts.length === 1) return finiteScores(parts[0]!, rowCount);
     const scores = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
     let offset = 0;
     for (const part of parts) {
       scores.set(part, offset);
       offset += part.length;
     }
-    return finiteScores(scores, rows.length);
+    return finiteScores(scores, rowCount);
   }
 
   /** Frees the native session (its memory is outside V8's heap: dropping the object would not free it in time). */
@@ -304,17 +306,17 @@ export class OnnxPredictor implements Predictor {
     await this.session.release();
   }
 
-  async predictOutputs(rows: readonly FeatureValues[]): Promise<ModelOutputs> {
-    const { scores } = await this.run(rows);
-    if (this.metadata.task === 'regression' || this.signature.output.scores !== 'logits') return { rows: rows.length, scores };
+  async predictOutputs(batch: FeatureTable): Promise<ModelOutputs> {
+    const { scores, rowCount } = await this.run(batch);
+    if (this.metadata.task === 'regression' || this.signature.output.scores !== 'logits') return { rows: rowCount, scores };
     const classes = this.metadata.classes.length;
-    const probabilities = new Float64Array(rows.length * classes);
-    for (let r = 0; r < rows.length; r++) probabilities.set(softmax(scores.subarray(r * classes, (r + 1) * classes)), r * classes);
-    return { rows: rows.length, scores: probabilities };
+    const probabilities = new Float64Array(rowCount * classes);
+    for (let r = 0; r < rowCount; r++) probabilities.set(softmax(scores.subarray(r * classes, (r + 1) * classes)), r * classes);
+    return { rows: rowCount, scores: probabilities };
   }
 
   async predict(rows: readonly FeatureValues[]): Promise<Prediction[]> {
-    return predictionsOf(this.metadata, await this.predictOutputs(rows));
+    return predictionsOf(this.metadata, await this.predictOutputs(FeatureTable.fromRows(this.featureNames, rows)));
   }
 }
 

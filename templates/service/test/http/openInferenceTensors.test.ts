@@ -134,7 +134,8 @@ describe('Open Inference Protocol (V2) tensors', () => {
         if (!('request' in decoded) || !parsed.success) return;
         accepted++;
         parsed.data.rows.forEach((row, r) => {
-          for (const { name } of features.features) assert.deepEqual(decoded.request.rows[r]![name], row[name], `rows[${r}].${name}`);
+          for (const { name } of features.features)
+            assert.deepEqual(decoded.request.table.column(name)[r], row[name], `rows[${r}].${name}`);
           if (row.request_id !== undefined) assert.equal(decoded.request.ids[r], row.request_id);
         });
       }),

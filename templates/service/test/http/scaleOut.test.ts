@@ -14,7 +14,7 @@ import { predictionLine } from '../../src/runtime/wireFormat.js';
 import { ATOMIC_WRITE_BYTES, jsonLineChunks, StdoutSink } from '../../src/predictionLog/sinks/stdout.js';
 import { MicroBatcher } from '../../src/runtime/microBatcher.js';
 import { InputRangeError, OnnxPredictor, type Predictor, type Prediction } from '../../src/runtime/predictor.js';
-import type { FeatureValues } from '../../src/contract/index.js';
+import { FeatureTable, type FeatureValues } from '../../src/contract/index.js';
 import { until } from '../support/predictionLoad.js';
 import { spawnService, writeConfig, type ServiceProcess } from '../support/serviceProcess.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
@@ -158,8 +158,12 @@ describe('scaling out', () => {
       const expected = await Promise.all(rows.slice(0, 8).map((row) => predictor.predict([row])));
       single.forEach((answer, i) => assertSamePredictions(answer, expected[i]!));
       // The batch path's typed outputs cross the thread boundary as they are.
-      const outputs = await pool.predictOutputs(rows);
-      const local = await predictor.predictOutputs!(rows);
+      const batch = FeatureTable.fromRows(
+        project.spec.features.features.map((feature) => feature.name),
+        rows,
+      );
+      const outputs = await pool.predictOutputs(batch);
+      const local = await predictor.predictOutputs!(batch);
       assert.equal(outputs.rows, local.rows);
       assert.deepEqual(Array.from(outputs.scores), Array.from(local.scores));
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {
+  encodeColumnsInto,
   encodeRows,
-  encodeRowsInto,
   fitBoolean,
   fitNumeric,
   fitOneHot,
@@ -9,7 +9,7 @@ import {
   UnknownCategoryError,
 } from '../../src/model/preprocessing.js';
 import { Preprocessor } from '../../src/model/preprocessor.js';
-import type { FeatureValues, Feature } from '../../src/contract/index.js';
+import { FeatureTable, type FeatureValues, type Feature } from '../../src/contract/index.js';
 import { trainedProject } from '../support/trainedModel.js';
 
 describe('Preprocessor', () => {
@@ -62,27 +62,43 @@ describe('Preprocessor', () => {
       { size: 123456.789, color: 'blue' },
     ];
     const expected = preprocessor.transform(rows).flat();
-    for (const out of [new Float64Array(expected.length), new Float32Array(expected.length)]) {
-      preprocessor.transformInto(rows, out);
-      assert.deepEqual(Array.from(out), Array.from(out instanceof Float32Array ? Float32Array.from(expected) : expected));
+    const names = ['size', 'color', 'flag'];
+    // The batch read by column, from the rows or from columns as a V2 request brings them.
+    const columns = new Map(names.map((name) => [name, rows.map((row) => row[name])]));
+    for (const batch of [FeatureTable.fromRows(names, rows), FeatureTable.fromColumns(names, rows.length, columns)]) {
+      for (const out of [new Float64Array(expected.length), new Float32Array(expected.length)]) {
+        preprocessor.transformInto(batch, out);
+        assert.deepEqual(Array.from(out), Array.from(out instanceof Float32Array ? Float32Array.from(expected) : expected));
+      }
     }
-    // Encoders that refuse an unknown category go row by row, so that the same first bad value is reported.
+    // Encoders that refuse an unknown category report the first bad value in row order, as encodeRows does.
     const { encoders } = rawFeatureEncoders([
       { name: 'size', type: 'number', required: true },
       { name: 'color', type: 'category', values: ['red', 'blue'], required: true },
+      { name: 'shape', type: 'category', values: ['round', 'square'], required: true },
     ]);
+    const categoryNames = ['size', 'color', 'shape'];
     const known = [
-      { size: 2, color: 'blue' },
-      { size: 5, color: 'red' },
+      { size: 2, color: 'blue', shape: 'round' },
+      { size: 5, color: 'red', shape: 'square' },
     ];
-    const written = new Float64Array(6);
-    encodeRowsInto(encoders, known, written);
+    const written = new Float64Array(10);
+    encodeColumnsInto(encoders, FeatureTable.fromRows(categoryNames, known), written);
     assert.deepEqual(Array.from(written), encodeRows(encoders, known).flat());
     const unknown = [
-      { size: 1, color: 'green' },
-      { size: 2, color: 'purple' },
+      { size: 1, color: 'red', shape: 'oval' },
+      { size: 2, color: 'green', shape: 'star' },
     ];
-    assert.throws(() => encodeRowsInto(encoders, unknown, new Float64Array(6)), /unknown value "green"/);
+    assert.throws(() => encodeRows(encoders, unknown), /unknown value "oval"/);
+    assert.throws(
+      () => encodeColumnsInto(encoders, FeatureTable.fromRows(categoryNames, unknown), new Float64Array(10)),
+      /unknown value "oval"/,
+    );
+    const sameRow = [{ size: 1, color: 'green', shape: 'oval' }];
+    assert.throws(
+      () => encodeColumnsInto(encoders, FeatureTable.fromRows(categoryNames, sameRow), new Float64Array(5)),
+      /unknown value "green"/,
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import { DriftMonitor, populationStabilityIndex } from '../../src/monitoring/dri
 import type { FeatureStatistics } from '../../src/model/referenceStatistics.js';
 import { createApp } from '../../src/http/app.js';
 import { OnnxPredictor, type Predictor } from '../../src/runtime/predictor.js';
-import type { Spec } from '../../src/contract/index.js';
+import { FeatureTable, type Spec } from '../../src/contract/index.js';
 import { featureRows, predictRows, resample, samples, seededRandom, shiftedValue, withMonitoring } from '../support/monitoring.js';
 import { trainedProject, type TrainedProject } from '../support/trainedModel.js';
 
@@ -110,7 +110,8 @@ describe('monitoring: data drift', () => {
     };
     const monitor = DriftMonitor.create(features, statistics, { windowSize: 10, minRows: 10, psiThreshold: 0.2 });
     assert.ok(monitor instanceof DriftMonitor);
-    for (let i = 0; i < 10; i++) monitor.observe(i < 4 ? { colour: 'blue' } : { size: i, colour: i % 2 ? 'red' : 'green' });
+    const rows = Array.from({ length: 10 }, (_, i) => (i < 4 ? { colour: 'blue' } : { size: i, colour: i % 2 ? 'red' : 'green' }));
+    monitor.observe(FeatureTable.fromRows(['size', 'colour'], rows));
     const { features: drift } = monitor.report();
     assert.equal(drift.size!.missing_share, 0.4);
     assert.equal(drift.colour!.missing_share, 0);
@@ -131,7 +132,8 @@ describe('monitoring: data drift', () => {
     const monitor = DriftMonitor.create(features, statistics, { windowSize: 8, minRows: 8, psiThreshold: 0.2 });
     assert.ok(monitor instanceof DriftMonitor);
     const sizes = [0, 1, 1.5, 3, 4, 5, undefined, undefined];
-    sizes.forEach((size, i) => monitor.observe({ size, colour: ['red', 'green', 'blue', 'red'][i % 4] }));
+    const rows = sizes.map((size, i) => ({ size, colour: ['red', 'green', 'blue', 'red'][i % 4] }));
+    for (const row of rows) monitor.observe(FeatureTable.fromRows(['size', 'colour'], [row]));
     const { features: drift } = monitor.report();
     assert.deepEqual(drift.size!.histogram, {
       buckets: ['< 1', '1 – 2.5', '≥ 2.5', 'missing'],
@@ -147,6 +149,13 @@ describe('monitoring: data drift', () => {
     for (const feature of Object.values(drift)) {
       assert.equal(feature.psi, populationStabilityIndex(feature.histogram.live, feature.histogram.reference));
     }
+    // Batches, the second longer than the window, leave the window as the rows one by one would.
+    const batched = DriftMonitor.create(features, statistics, { windowSize: 8, minRows: 8, psiThreshold: 0.2 });
+    assert.ok(batched instanceof DriftMonitor);
+    const earlier = Array.from({ length: 5 }, () => ({ size: 100, colour: 'green' }));
+    batched.observe(FeatureTable.fromRows(['size', 'colour'], earlier.slice(0, 3)));
+    batched.observe(FeatureTable.fromRows(['size', 'colour'], [...earlier.slice(3), ...rows]));
+    assert.deepEqual(batched.report(), monitor.report());
   });
 
   it('says why drift is unavailable for a model without reference statistics', () => {

@@ -90,7 +90,7 @@ export function openInferenceRoutes({ spec, model, schemas, predictions, explana
             json: JSON.stringify(openInferenceError({ error: 'validation_failed', message, issues, issue_count: count })),
           };
         }
-        const { rows, ids, outputs } = decoded.request;
+        const { table, ids, outputs } = decoded.request;
         const id = request.id ?? requestId;
         const explain = request.parameters?.explain;
         if (explain !== undefined && typeof explain !== 'boolean') {
@@ -109,16 +109,21 @@ export function openInferenceRoutes({ spec, model, schemas, predictions, explana
           explainer = found;
         }
         const { classes } = predictor.metadata;
-        const asked = { predictor, rows, ids, route: expressPath(`${path}/infer`), requestId, startedAt };
+        const asked = { predictor, ids, route: expressPath(`${path}/infer`), requestId, startedAt };
         // Explained: row by row, as /predict?explain=true; else the batch path, the answer written from the outputs.
         const { json, publish } = explainer
           ? await predictions.predict({
               ...asked,
+              rows: table.rows,
               batch: true,
               explainer,
               writeAnswer: (answered) => codec.answerJson(answered, { id, outputs, classes }),
             })
-          : await predictions.predictBatch({ ...asked, writeOutputs: (answered) => codec.outputsJson(answered, { id, outputs, classes }) });
+          : await predictions.predictBatch({
+              ...asked,
+              table,
+              writeOutputs: (answered) => codec.outputsJson(answered, { id, outputs, classes }),
+            });
         return { status: 200, json, afterSend: publish };
       },
     };

@@ -5,16 +5,17 @@
 // - for specs whose features are all numeric: a single [N, F] tensor of any name, columns in features.yaml order,
 //   data nested by row or flat row-major (KServe's scikit-learn examples).
 // The tensors are checked here (shapes, datatypes, element types); the values are then checked a column at a time
-// by /predict/batch's own check (contract/requestSchema.ts batchColumnCheck), and a request that fails it goes
-// through /predict's schema row by row, which words the 400: both routes take the same values.
+// with /predict/batch's own rules (contract/requestSchema.ts columnsCheck) and go on as columns (FeatureTable); a
+// request that fails them goes through /predict's schema row by row, which words the 400: both routes take the
+// same values.
 import type { z } from 'zod';
 import {
+  FeatureTable,
   fieldIssues,
   isRequestId,
   MAX_LISTED_ISSUES,
   ownValue,
   type Feature,
-  type FeatureValue,
   type FeatureValues,
   type FieldIssue,
   type RequestSchemas,
@@ -85,9 +86,9 @@ function elementProblem(datatype: Datatype, value: unknown): string {
 const PREDICTION = 'prediction';
 const PROBABILITIES = 'probabilities';
 
-/** What a valid request asks for: the rows (each feature an own key, the id field left out), their ids, and the outputs. */
+/** What a valid request asks for: the rows by column (defaults filled in), their ids, and the outputs. */
 export interface DecodedRequest {
-  rows: FeatureValues[];
+  table: FeatureTable;
   ids: unknown[];
   outputs: readonly string[];
 }
@@ -124,6 +125,7 @@ function elements(input: RequestInput): unknown[] {
 
 export class TensorCodec {
   private readonly features: readonly Feature[];
+  private readonly featureNames: readonly string[];
   private readonly byName: ReadonlyMap<string, Feature>;
   private readonly idField: string;
   private readonly classification: boolean;
@@ -138,6 +140,7 @@ export class TensorCodec {
   ) {
     const { config } = spec;
     this.features = spec.features.features;
+    this.featureNames = this.features.map((feature) => feature.name);
     this.byName = new Map(this.features.map((feature) => [feature.name, feature]));
     this.idField = config.id_field;
     this.classification = config.task === 'classification';
@@ -189,29 +192,37 @@ export class TensorCodec {
     const rowCount = this.checkTensors(checked, matrix, issues);
     if (issues.count) return { invalid: issues.invalid('The tensors do not fit the model') };
 
-    const columns = new Map<string, unknown[]>([...inputs].map(([name, input]) => [name, elements(input)]));
-    const matrixData = matrix && elements(matrix);
+    // A column per feature: an input's elements as they are, or the [N, F] tensor's split by feature.
+    const columns = new Map<string, unknown[]>();
     const width = this.features.length;
-    const idColumn = columns.get(this.idField);
-    // The rows as /predict/batch's body holds them: every feature an own key (undefined when left out), so a name
-    // such as constructor never reads Object.prototype's.
-    const rows: FeatureValues[] = [];
-    for (let r = 0; r < rowCount; r++) {
-      const row: Record<string, unknown> = {};
-      this.features.forEach((feature, c) => (row[feature.name] = matrixData ? matrixData[r * width + c] : columns.get(feature.name)?.[r]));
-      rows.push(row as FeatureValues);
-    }
-    // /predict/batch's check by columns takes them (filling in defaults); the ids are checked beside it, as they
-    // stay out of the rows.
-    const accepted = (!idColumn || idColumn.every(isRequestId)) && this.schemas.acceptBatch({ rows });
+    if (matrix) {
+      const data = elements(matrix);
+      this.features.forEach((feature, c) => {
+        const column = new Array<unknown>(rowCount);
+        for (let r = 0; r < rowCount; r++) column[r] = data[r * width + c];
+        columns.set(feature.name, column);
+      });
+    } else for (const [name, input] of inputs) if (name !== this.idField) columns.set(name, elements(input));
+    const idInput = inputs.get(this.idField);
+    const idColumn = idInput && elements(idInput);
+    // /predict/batch's rules, a column at a time (filling in defaults); the ids are checked beside them.
+    const accepted = (!idColumn || idColumn.every(isRequestId)) && this.schemas.acceptColumns(columns, rowCount);
     if (accepted) {
       const ids = new Array<unknown>(rowCount);
       for (let r = 0; r < rowCount; r++) ids[r] = idColumn?.[r] ?? rowIds.next();
-      return { request: { rows: accepted.rows, ids, outputs } };
+      return { request: { table: FeatureTable.fromColumns(this.featureNames, rowCount, accepted), ids, outputs } };
     }
 
     // A value fails its feature's rule: the rows, with their ids, go through /predict's schema, which words the 400.
-    if (idColumn) rows.forEach((row, r) => (row[this.idField] = idColumn[r] as FeatureValue));
+    // Every feature an own key of its row (undefined when left out), so a name such as constructor never reads
+    // Object.prototype's.
+    const rows: FeatureValues[] = [];
+    for (let r = 0; r < rowCount; r++) {
+      const row: Record<string, unknown> = {};
+      for (const { name } of this.features) row[name] = columns.get(name)?.[r];
+      if (idColumn) row[this.idField] = idColumn[r];
+      rows.push(row as FeatureValues);
+    }
     const parsed = this.schemas.batchRequest.safeParse({ rows });
     if (!parsed.success) {
       // rows[r].name → the element it came from: name[r] (an input per feature) or matrix[r].name (one tensor).
@@ -220,7 +231,9 @@ export class TensorCodec {
         if (top !== 'rows' || typeof r !== 'number' || typeof name !== 'string') return issue;
         return { ...issue, path: matrix && name !== this.idField ? [matrix.name, r, name, ...rest] : [name, r, ...rest] };
       });
-      const body = matrix ? { [matrix.name]: rows, [this.idField]: columns.get(this.idField) } : Object.fromEntries(columns);
+      const body = matrix
+        ? { [matrix.name]: rows, [this.idField]: idColumn }
+        : Object.fromEntries([...inputs].map(([name, input]) => [name, elements(input)]));
       const found = fieldIssues({ issues: located }, body);
       for (const issue of found.issues) issues.add(issue.field, issue.message);
       issues.count += found.count - found.issues.length;
@@ -230,7 +243,10 @@ export class TensorCodec {
     const parsedRows = parsed.data.rows;
     return {
       request: {
-        rows: parsedRows.map((row) => this.featuresOf(row)),
+        table: FeatureTable.fromRows(
+          this.featureNames,
+          parsedRows.map((row) => this.featuresOf(row)),
+        ),
         ids: parsedRows.map((row) => ownValue(row, this.idField) ?? rowIds.next()),
         outputs,
       },
