@@ -4,7 +4,7 @@
 // which the live accuracy (classification) or RMSE and MAE (regression) are kept as running sums.
 import { z } from 'zod';
 import { type Spec, requestIdSchema, type Task } from '../contract/index.js';
-import { rowIds, type IdSequence } from '../runtime/uniqueIds.js';
+import { rowIds, type IdSequence, type MadeIds } from '../runtime/uniqueIds.js';
 
 export type PredictionValue = string | number;
 export type RequestId = string | number;
@@ -42,10 +42,7 @@ export class PredictionStore {
   add(id: unknown, prediction: PredictionValue): void {
     const n = this.madeNumber(id);
     if (n !== undefined) {
-      const slot = n % this.capacity;
-      if (this.madeNumbers[slot]! < 0) this.madeCount++;
-      this.madeNumbers[slot] = n;
-      this.madePredictions[slot] = prediction;
+      this.addMadeNumber(n, prediction);
       return;
     }
     const key = idKey(id);
@@ -59,6 +56,17 @@ export class PredictionStore {
     this.next = (slot + 1) % this.capacity;
   }
 
+  /** A batch's predictions under the ids made up for its rows: add() for each, without reading an id's text. */
+  addMade(ids: MadeIds, predictions: ArrayLike<PredictionValue>): void {
+    const { first, count } = ids;
+    const newest = this.made.made - this.capacity; // as madeNumber(): older ones are kept by key
+    for (let r = 0; r < count; r++) {
+      const n = first + r;
+      if (ids.sequence !== this.made || n < newest) this.add(ids.ids[r], predictions[r]!);
+      else this.addMadeNumber(n, predictions[r]!);
+    }
+  }
+
   get(id: unknown): PredictionValue | undefined {
     const n = this.madeNumber(id);
     if (n !== undefined) {
@@ -67,6 +75,13 @@ export class PredictionStore {
     }
     const slot = this.slots.get(idKey(id));
     return slot === undefined ? undefined : this.predictions[slot];
+  }
+
+  private addMadeNumber(n: number, prediction: PredictionValue): void {
+    const slot = n % this.capacity;
+    if (this.madeNumbers[slot]! < 0) this.madeCount++;
+    this.madeNumbers[slot] = n;
+    this.madePredictions[slot] = prediction;
   }
 
   get size(): number {

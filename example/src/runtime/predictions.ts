@@ -9,6 +9,7 @@ import type { Explanation } from '../model/explanation/explainer.js';
 import { classIndexAt } from '../model/modelTypes.js';
 import { FeatureTable, type FeatureValues } from '../contract/index.js';
 import { withExplanations, type RowExplainer } from './explanations.js';
+import { idList, MadeIds, type RowIds } from './uniqueIds.js';
 import { outputsOf, predictionsOf, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
 import {
   batchAnswerJson,
@@ -56,14 +57,16 @@ export type AnswerWriter = (answered: {
  * A batch as the batch path takes it (Predictions.predictBatch): the validated rows by column (a V2 request's
  * tensors, or a /predict/batch body's own rows read a feature at a time), so no row is copied or built.
  */
-export type BatchPredictionRequest = Omit<PredictionRequest, 'rows' | 'batch' | 'explainer' | 'writeAnswer'> & {
+export type BatchPredictionRequest = Omit<PredictionRequest, 'rows' | 'ids' | 'batch' | 'explainer' | 'writeAnswer'> & {
   readonly table: FeatureTable;
+  /** Each row's id, or a block made up for every row (written out only if the answer or a reader wants them). */
+  readonly ids: RowIds;
   /** Writes the answer from the model's outputs in a protocol of the caller's (V2 tensors); absent: /predict/batch's JSON. */
   readonly writeOutputs?: OutputsWriter;
 };
 
 /** An answer written from the model's outputs (typed arrays), the rows' ids and the model's identity. */
-export type OutputsWriter = (answered: { outputs: ModelOutputs; ids: readonly unknown[]; model: ModelIdentity }) => string;
+export type OutputsWriter = (answered: { outputs: ModelOutputs; ids: RowIds; model: ModelIdentity }) => string;
 
 /** One run of the model, reported right after it returns (on the request path: observers keep it constant-time). */
 export interface ModelCall {
@@ -89,6 +92,8 @@ export interface PredictionEvent extends AnsweredPredictions {
   readonly table: FeatureTable;
   /** Each row's prediction (its class, or its value): what monitoring counts, without reading `results`. */
   readonly predictions: ArrayLike<string | number>;
+  /** When every row's id was made up here: their block, which the feedback store keeps without reading `ids`. */
+  readonly madeIds?: MadeIds;
 }
 
 export interface PredictionObserver {
@@ -183,9 +188,10 @@ export class Predictions {
     const classes = metadata.task === 'classification' ? metadata.classes : undefined;
     const json = writeOutputs
       ? writeOutputs({ outputs, ids, model })
-      : outputBatchAnswerJson(idField, ids, outputs, classes, model, apiVersion);
+      : outputBatchAnswerJson(idField, idList(ids), outputs, classes, model, apiVersion);
     const event = new OutputsEvent(
-      { predictor, route, batch: true, requestId, idField, featureNames, ids, table, model, apiVersion, latencyMs },
+      { predictor, route, batch: true, requestId, idField, featureNames, table, model, apiVersion, latencyMs },
+      ids,
       outputs,
       classes,
     );
@@ -242,7 +248,6 @@ class OutputsEvent implements PredictionEvent {
   readonly requestId: string;
   readonly idField: string;
   readonly featureNames: readonly string[];
-  readonly ids: readonly unknown[];
   readonly table: FeatureTable;
   readonly model: ModelIdentity;
   readonly apiVersion: string;
@@ -252,7 +257,8 @@ class OutputsEvent implements PredictionEvent {
   private predictionList: ArrayLike<string | number> | undefined;
 
   constructor(
-    fields: Omit<PredictionEvent, 'rows' | 'results' | 'answers' | 'predictions'>,
+    fields: Omit<PredictionEvent, 'rows' | 'ids' | 'results' | 'answers' | 'predictions' | 'madeIds'>,
+    private readonly rowIds: RowIds,
     private readonly outputs: ModelOutputs,
     private readonly classes: readonly string[] | undefined,
   ) {
@@ -262,7 +268,6 @@ class OutputsEvent implements PredictionEvent {
     this.requestId = fields.requestId;
     this.idField = fields.idField;
     this.featureNames = fields.featureNames;
-    this.ids = fields.ids;
     this.table = fields.table;
     this.model = fields.model;
     this.apiVersion = fields.apiVersion;
@@ -271,6 +276,14 @@ class OutputsEvent implements PredictionEvent {
 
   get rows(): readonly FeatureValues[] {
     return this.table.rows;
+  }
+
+  get ids(): readonly unknown[] {
+    return idList(this.rowIds);
+  }
+
+  get madeIds(): MadeIds | undefined {
+    return this.rowIds instanceof MadeIds ? this.rowIds : undefined;
   }
 
   get results(): Prediction[] {

@@ -11,7 +11,19 @@ export class IdSequence {
 
   /** A new id, UUID-shaped, never made before. */
   next(): string {
-    return this.prefix + (this.made++).toString(16).padStart(12, '0');
+    return this.idOf(this.made++);
+  }
+
+  /** Ids for `count` rows at once, numbered in row order: their text is made only if something reads it. */
+  block(count: number): MadeIds {
+    const first = this.made;
+    this.made += count;
+    return new MadeIds(this, first, count);
+  }
+
+  /** The text of the id numbered n. */
+  idOf(n: number): string {
+    return this.prefix + n.toString(16).padStart(12, '0');
   }
 
   /** The number of an id this sequence made (0 for its first), else undefined. Read digit by digit: no string made. */
@@ -28,6 +40,36 @@ export class IdSequence {
     return n < this.made ? n : undefined;
   }
 }
+
+/**
+ * The ids made up for every row of a batch sent without ids (a V2 request without an id input): numbers
+ * first … first + count − 1 of their sequence. The feedback store keeps them by number; the text is made when an
+ * answer or the prediction log reads `ids`.
+ */
+export class MadeIds {
+  private text: readonly string[] | undefined;
+
+  constructor(
+    readonly sequence: IdSequence,
+    readonly first: number,
+    readonly count: number,
+  ) {}
+
+  get ids(): readonly string[] {
+    if (!this.text) {
+      const ids = new Array<string>(this.count);
+      for (let r = 0; r < this.count; r++) ids[r] = this.sequence.idOf(this.first + r);
+      this.text = ids;
+    }
+    return this.text;
+  }
+}
+
+/** A batch's ids: one per row, or a block made up for all of them. */
+export type RowIds = readonly unknown[] | MadeIds;
+
+/** The ids, one per row. */
+export const idList = (ids: RowIds): readonly unknown[] => (ids instanceof MadeIds ? ids.ids : ids);
 
 /** The ids of rows sent without one. */
 export const rowIds = new IdSequence();

@@ -6,6 +6,7 @@
 import { exampleRow, type RequestSchemas, type Spec } from '../../contract/index.js';
 import type { Explanations, RowExplainer } from '../../runtime/explanations.js';
 import type { Predictions } from '../../runtime/predictions.js';
+import { idList } from '../../runtime/uniqueIds.js';
 import type { JsonRoute, ModelState } from '../predictionHandler.js';
 import type { JsonError } from '../requestGuards.js';
 import { expressPath, type GetAnswer, type Route } from '../routes.js';
@@ -109,12 +110,13 @@ export function openInferenceRoutes({ spec, model, schemas, predictions, explana
           explainer = found;
         }
         const { classes } = predictor.metadata;
-        const asked = { predictor, ids, route: expressPath(`${path}/infer`), requestId, startedAt };
+        const asked = { predictor, route: expressPath(`${path}/infer`), requestId, startedAt };
         // Explained: row by row, as /predict?explain=true; else the batch path, the answer written from the outputs.
         const { json, publish } = explainer
           ? await predictions.predict({
               ...asked,
               rows: table.rows,
+              ids: idList(ids),
               batch: true,
               explainer,
               writeAnswer: (answered) => codec.answerJson(answered, { id, outputs, classes }),
@@ -122,6 +124,7 @@ export function openInferenceRoutes({ spec, model, schemas, predictions, explana
           : await predictions.predictBatch({
               ...asked,
               table,
+              ids,
               writeOutputs: (answered) => codec.outputsJson(answered, { id, outputs, classes }),
             });
         return { status: 200, json, afterSend: publish };

@@ -145,11 +145,11 @@ export class Monitoring {
    * per feature and side out of range).
    */
   recordPredictions(event: PredictionEvent): void {
-    const { predictor, table, ids, predictions } = event;
+    const { predictor, table, predictions, madeIds } = event;
     const { drift } = this.servedModel(predictor);
     const { predictionsByClass, predictionValue } = this.metrics;
     const model_version = this.versionOf(predictor);
-    const count = ids.length;
+    const count = table.rowCount;
     if (predictionsByClass) {
       // prom-client hashes the labels on every inc(): once per class seen, not once per row.
       const byClass = new Map<string, number>();
@@ -161,7 +161,11 @@ export class Monitoring {
     } else if (predictionValue) for (let i = 0; i < count; i++) predictionValue.observe({ model_version }, Number(predictions[i]));
     if (drift instanceof DriftMonitor) drift.observe(table);
     this.inputRanges.observe(table);
-    for (let i = 0; i < count; i++) this.store.add(ids[i], predictions[i]!);
+    if (madeIds) this.store.addMade(madeIds, predictions);
+    else {
+      const { ids } = event;
+      for (let i = 0; i < count; i++) this.store.add(ids[i], predictions[i]!);
+    }
     this.shadow?.prediction(event);
   }
 

@@ -8,6 +8,7 @@ import { buildRequestSchemas, configFileSchema } from '../../src/contract/index.
 import { clinicFeatures } from '../support/clinicFeatures.js';
 import { acceptInferenceRequest, DATATYPES, inferenceRequestSchema, type InferenceRequest } from '../../src/http/openInference/protocol.js';
 import { TensorCodec } from '../../src/http/openInference/tensors.js';
+import { idList } from '../../src/runtime/uniqueIds.js';
 import { predictionsOf } from '../../src/runtime/predictor.js';
 
 const features = clinicFeatures;
@@ -136,7 +137,7 @@ describe('Open Inference Protocol (V2) tensors', () => {
         parsed.data.rows.forEach((row, r) => {
           for (const { name } of features.features)
             assert.deepEqual(decoded.request.table.column(name)[r], row[name], `rows[${r}].${name}`);
-          if (row.request_id !== undefined) assert.equal(decoded.request.ids[r], row.request_id);
+          if (row.request_id !== undefined) assert.equal(idList(decoded.request.ids)[r], row.request_id);
         });
       }),
       { numRuns: 3000 },

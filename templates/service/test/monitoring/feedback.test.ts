@@ -266,6 +266,37 @@ describe('monitoring: ground truth and live accuracy', () => {
     assert.equal(store.size, 6);
   });
 
+  it('keeps a batch whose ids were all made up (a block) as it keeps the same ids added one by one', () => {
+    const sequence = new IdSequence();
+    const byBlock = new PredictionStore(4, sequence);
+    const oneByOne = new PredictionStore(4, sequence);
+    sequence.next(); // the block does not start at 0
+    const block = sequence.block(6);
+    const predictions = ['a', 'b', 'c', 'd', 'e', 'f'];
+    byBlock.addMade(block, predictions);
+    block.ids.forEach((id, r) => oneByOne.add(id, predictions[r]!));
+    assert.equal(block.ids.length, 6);
+    assert.equal(new Set(block.ids).size, 6);
+    assert.equal(sequence.numberOf(block.ids[0]), 1);
+    // The block is larger than the ring: its first two ids are kept by key, the last four by number.
+    assert.deepEqual(
+      block.ids.map((id) => byBlock.get(id)),
+      predictions,
+    );
+    assert.deepEqual(
+      block.ids.map((id) => byBlock.get(id)),
+      block.ids.map((id) => oneByOne.get(id)),
+    );
+    assert.equal(byBlock.size, oneByOne.size);
+    // Another sequence's block (ids only this store's sequence did not make) is kept by key.
+    const other = new IdSequence().block(2);
+    byBlock.addMade(other, ['x', 'y']);
+    assert.deepEqual(
+      other.ids.map((id) => byBlock.get(id)),
+      ['x', 'y'],
+    );
+  });
+
   it('is documented in the OpenAPI document (and so in /docs) with the body schema built from config.yaml', async () => {
     const { body: openApi } = await request(app).get('/openapi.json').expect(200);
     for (const path of ['/feedback', '/feedback/batch', '/monitoring', '/metrics']) assert.ok(openApi.paths[path], path);

@@ -25,7 +25,7 @@ import type { Explanation } from '../../model/explanation/explainer.js';
 import type { ModelIdentity } from '../../model/modelIdentity.js';
 import { classIndexAt } from '../../model/modelTypes.js';
 import type { ModelOutputs, Prediction } from '../../runtime/predictor.js';
-import { rowIds } from '../../runtime/uniqueIds.js';
+import { idList, rowIds, type RowIds } from '../../runtime/uniqueIds.js';
 import { numberJson } from '../../runtime/wireFormat.js';
 import type { Datatype, InferenceRequest, openInferenceAnswers, RequestInput } from './protocol.js';
 
@@ -89,7 +89,7 @@ const PROBABILITIES = 'probabilities';
 /** What a valid request asks for: the rows by column (defaults filled in), their ids, and the outputs. */
 export interface DecodedRequest {
   table: FeatureTable;
-  ids: unknown[];
+  ids: RowIds;
   outputs: readonly string[];
 }
 
@@ -208,9 +208,12 @@ export class TensorCodec {
     // /predict/batch's rules, a column at a time (filling in defaults); the ids are checked beside them.
     const accepted = (!idColumn || idColumn.every(isRequestId)) && this.schemas.acceptColumns(columns, rowCount);
     if (accepted) {
+      const table = FeatureTable.fromColumns(this.featureNames, rowCount, accepted);
+      // Without ids, a block of made-up ones, written out only if read.
+      if (!idColumn) return { request: { table, ids: rowIds.block(rowCount), outputs } };
       const ids = new Array<unknown>(rowCount);
-      for (let r = 0; r < rowCount; r++) ids[r] = idColumn?.[r] ?? rowIds.next();
-      return { request: { table: FeatureTable.fromColumns(this.featureNames, rowCount, accepted), ids, outputs } };
+      for (let r = 0; r < rowCount; r++) ids[r] = idColumn[r] ?? rowIds.next();
+      return { request: { table, ids, outputs } };
     }
 
     // A value fails its feature's rule: the rows, with their ids, go through /predict's schema, which words the 400.
@@ -341,7 +344,7 @@ export class TensorCodec {
    * Prediction per row: the tensors' data straight from the typed arrays (a test holds the two to the same bytes).
    */
   outputsJson(
-    { outputs: { rows, scores }, ids, model }: { outputs: ModelOutputs; ids: readonly unknown[]; model: ModelIdentity },
+    { outputs: { rows, scores }, ids, model }: { outputs: ModelOutputs; ids: RowIds; model: ModelIdentity },
     { id, outputs, classes }: { id: string; outputs: readonly string[]; classes: readonly string[] },
   ): string {
     const tensor = (name: string, shape: readonly number[], datatype: Datatype, data: string) =>
@@ -353,7 +356,7 @@ export class TensorCodec {
     };
     const tensors = outputs.map((name) => {
       if (name === PROBABILITIES) return tensor(name, [rows, classes.length], 'FP32', numbers(rows * classes.length));
-      if (name !== PREDICTION) return tensor(name, [rows], 'BYTES', JSON.stringify(ids.map(String)).slice(1, -1));
+      if (name !== PREDICTION) return tensor(name, [rows], 'BYTES', JSON.stringify(idList(ids).map(String)).slice(1, -1));
       if (!this.classification) return tensor(name, [rows], 'FP64', numbers(rows));
       const names = classes.map((label) => JSON.stringify(label));
       let data = '';
