@@ -2,20 +2,17 @@
 // tensor per feature) and a /predict/batch body as rows; either way the preprocessor, drift and the input ranges
 // read one feature's values down the rows, and only the readers that want rows (the prediction log, a shadow
 // model, a preprocessor without transformInto) have them built, once.
-import type { FeatureValue, FeatureValues } from './requestSchema.js';
-
-/** One feature's values in row order; undefined where a row has none. */
-export type ColumnValues = ArrayLike<FeatureValue | undefined>;
+import type { FeatureColumn, FeatureValue, FeatureValues } from './requestSchema.js';
 
 /** Validated rows read by column: what a preprocessor's transformInto() and monitoring take. */
 export interface FeatureColumns {
   readonly rowCount: number;
   /** The values of a feature of features.yaml, in row order. */
-  column(name: string): ColumnValues;
+  column(name: string): FeatureColumn;
 }
 
 export class FeatureTable implements FeatureColumns {
-  private readonly columns = new Map<string, ColumnValues>();
+  private readonly columns = new Map<string, FeatureColumn>();
 
   private constructor(
     /** The features' names in features.yaml order: what a row built from the columns holds. */
@@ -31,7 +28,7 @@ export class FeatureTable implements FeatureColumns {
   static fromRows(
     featureNames: readonly string[],
     rows: readonly FeatureValues[],
-    columns?: ReadonlyMap<string, ColumnValues>,
+    columns?: ReadonlyMap<string, FeatureColumn>,
   ): FeatureTable {
     const table = new FeatureTable(featureNames, rows.length, rows);
     for (const [name, column] of columns ?? []) table.columns.set(name, column);
@@ -39,7 +36,7 @@ export class FeatureTable implements FeatureColumns {
   }
 
   /** A column per feature, each `rowCount` long (a feature without one is missing from every row). */
-  static fromColumns(featureNames: readonly string[], rowCount: number, columns: ReadonlyMap<string, ColumnValues>): FeatureTable {
+  static fromColumns(featureNames: readonly string[], rowCount: number, columns: ReadonlyMap<string, FeatureColumn>): FeatureTable {
     const table = new FeatureTable(featureNames, rowCount, undefined);
     for (const name of featureNames) {
       const column = columns.get(name);
@@ -49,7 +46,7 @@ export class FeatureTable implements FeatureColumns {
     return table;
   }
 
-  column(name: string): ColumnValues {
+  column(name: string): FeatureColumn {
     let column = this.columns.get(name);
     if (!column) {
       const rows = this.rowList;

@@ -3,12 +3,14 @@
 import { z } from 'zod';
 import type { Feature, FeaturesFile } from './features.js';
 import type { Config } from './serviceSettings.js';
-import type { ColumnValues } from './featureTable.js';
 
 /** A single feature value after validation: missing optional features stay undefined. */
 export type FeatureValue = number | string | boolean;
 /** One row of inputs keyed by feature name. */
 export type FeatureValues = Record<string, FeatureValue | undefined>;
+
+/** One feature's values in row order (undefined where a row has none): a column of a batch. */
+export type FeatureColumn = ArrayLike<FeatureValue | undefined>;
 
 function featureValueSchema(feature: Feature): z.ZodType {
   let schema: z.ZodType;
@@ -117,7 +119,7 @@ export interface RequestSchemas {
   /** The batch body's check by columns (see batchColumnCheck): accepts what batchRequest accepts, without zod. */
   acceptBatch: (body: unknown) => AcceptedBatch | undefined;
   /** The same rules for a batch by column (V2 tensors): see columnsCheck. */
-  acceptColumns: (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number) => Map<string, ColumnValues> | undefined;
+  acceptColumns: (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number) => Map<string, FeatureColumn> | undefined;
 }
 
 /** Whether a present value passes the feature's checks in the request schema (featureValueSchema). */
@@ -175,7 +177,7 @@ function hasMissing(values: ArrayLike<unknown>, rowCount: number): boolean {
 /** A batch accepted by its columns: the rows (a /predict/batch body's own) and each feature's values down them. */
 export interface AcceptedBatch {
   rows: FeatureValues[];
-  columns?: ReadonlyMap<string, ColumnValues>;
+  columns?: ReadonlyMap<string, FeatureColumn>;
 }
 
 /**
@@ -186,7 +188,7 @@ export interface AcceptedBatch {
  */
 export function columnsCheck(
   featuresFile: FeaturesFile,
-): (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number) => Map<string, ColumnValues> | undefined {
+): (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number) => Map<string, FeatureColumn> | undefined {
   const rules = featuresFile.features.map((feature): ColumnRule => ({
     name: feature.name,
     required: feature.required,
@@ -194,12 +196,12 @@ export function columnsCheck(
     valid: featureValueCheck(feature),
   }));
   return (columns, rowCount) => {
-    const accepted = new Map<string, ColumnValues>();
+    const accepted = new Map<string, FeatureColumn>();
     for (const rule of rules) {
       const column = columns.get(rule.name);
       if (!columnValid(rule, column, rowCount)) return undefined;
       if (column && !hasMissing(column, rowCount)) {
-        accepted.set(rule.name, column as ColumnValues);
+        accepted.set(rule.name, column as FeatureColumn);
         continue;
       }
       const values = new Array<FeatureValue | undefined>(rowCount);

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ModelLoadError, type ServedMetadata } from '../model/artifacts.js';
-import { type Spec, exampleRow, type ColumnValues, type FeatureTable, type FeatureValues } from '../contract/index.js';
+import { type Spec, exampleRow, type FeatureColumn, type FeatureTable, type FeatureValues } from '../contract/index.js';
 import { InputRangeError, type ModelOutputs, type Prediction, type Predictor } from './predictor.js';
 
 export interface InferenceWorkerData {
@@ -17,7 +17,7 @@ export type InferenceTask =
   | { kind: 'describe' }
   | { kind: 'predict'; rows: readonly FeatureValues[] }
   /** A batch by column: a column per feature, in features.yaml order (a structured clone keeps arrays, not classes). */
-  | { kind: 'outputs'; rowCount: number; columns: ColumnValues[] };
+  | { kind: 'outputs'; rowCount: number; columns: FeatureColumn[] };
 
 /** What a thread answers: errors travel as messages (an Error's class does not survive the thread boundary). */
 export type InferenceAnswer =
