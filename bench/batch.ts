@@ -4,8 +4,9 @@
 // plus JSON.stringify of the answer, measured in this process (and beside it, not in it, the decoding of the body's
 // bytes into that text, which a server pays and the floor does not). V2 infer (the Open Inference Protocol's
 // POST /v2/models/{name}/infer, the same rows as tensors) is measured the same way when the service answers it,
-// and skipped with a note when it does not. Then single-row /predict with the stdout log on against the bare
-// node:http ceiling. Prints rows/s, ms per batch and the ratios the targets are stated in; asserts nothing.
+// and skipped with a note when it does not. Beside them, the bare node:http server (bench/peers/bareNode.mjs)
+// reading the same bodies and answering a fixed JSON: what carrying a body costs on this machine before any work,
+// which the floor leaves out. Then single-row /predict with the stdout log on against the bare node:http ceiling. Prints rows/s, ms per batch and the ratios the targets are stated in; asserts nothing.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -152,6 +153,9 @@ function record(map: Map<string, Map<number, BatchLoad[]>>, label: string, rows:
 const OURS = 'generated /predict/batch';
 const V2 = 'generated V2 infer';
 const PEER = 'FastAPI + sklearn /predict/batch (def)';
+/** The same bodies to node:http reading them and answering a fixed JSON: what carrying a body costs here, before any work. */
+const BARE = 'bare node:http, /predict/batch body, fixed answer';
+const BARE_V2 = 'bare node:http, V2 body, fixed answer';
 
 async function measureSpec(spec: Spec, scripts: string, measured: Measured): Promise<void> {
   const bodies = new Map(ROW_COUNTS.map((rows) => [rows, bodyRows(spec, rows)]));
@@ -174,6 +178,15 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
   measured.decodes.set(`${spec.label} ${OURS}`, decodes);
   const v2Floors = new Map<number, number>();
   const v2Decodes = new Map<number, number>();
+  // The floor and the decoding are timed in every round, as the loads are, and their medians shown: one timing
+  // taken in a noisy moment moved a floor by half between runs.
+  const timings = new Map<Map<number, number>, Map<number, number[]>>();
+  const time = (into: Map<number, number>, rows: number, ms: number) => {
+    const byRows = timings.get(into) ?? new Map<number, number[]>();
+    timings.set(into, byRows);
+    byRows.set(rows, [...(byRows.get(rows) ?? []), ms]);
+    into.set(rows, median(byRows.get(rows)!));
+  };
   for (let round = 1; round <= ROUNDS; round++) {
     const { child, baseUrl } = await start(ours);
     try {
@@ -190,8 +203,8 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
         const bodyText = JSON.stringify({ rows: body });
         const answer = await post(`${baseUrl}/predict/batch`, bodyText);
         if (answer.status !== 200) throw new Error(`${spec.label}: /predict/batch answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-        if (round === 1) floors.set(rows, floorMs(bodyText, answer.text));
-        if (round === 1) decodes.set(rows, decodeMs(bodyText));
+        time(floors, rows, floorMs(bodyText, answer.text));
+        time(decodes, rows, decodeMs(bodyText));
         const script = wrkScript(scripts, `${spec.name}-batch-${rows}`, { rows: body });
         await runWrk(`${baseUrl}/predict/batch`, script, CONNECTIONS, 1, child.pid!); // warm-up
         record(
@@ -210,8 +223,8 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
           v2 = false;
           continue;
         }
-        if (round === 1) v2Floors.set(rows, floorMs(JSON.stringify(tensors), v2Answer.text));
-        if (round === 1) v2Decodes.set(rows, decodeMs(JSON.stringify(tensors)));
+        time(v2Floors, rows, floorMs(JSON.stringify(tensors), v2Answer.text));
+        time(v2Decodes, rows, decodeMs(JSON.stringify(tensors)));
         const v2Script = wrkScript(scripts, `${spec.name}-v2-${rows}`, tensors);
         await runWrk(v2Url, v2Script, CONNECTIONS, 1, child.pid!);
         record(
@@ -225,6 +238,25 @@ async function measureSpec(spec: Spec, scripts: string, measured: Measured): Pro
       if (v2) measured.decodes.set(`${spec.label} ${V2}`, v2Decodes);
     } finally {
       await stop(child);
+    }
+    const bare = await start({ label: 'bare', command: 'node', args: [join(ROOT, 'bench/peers/bareNode.mjs'), 'PORT'], cwd: ROOT });
+    try {
+      for (const [rows, body] of bodies) {
+        const loads: [string, string][] = [[BARE, wrkScript(scripts, `${spec.name}-bare-${rows}`, { rows: body })]];
+        if (measured.loads.get(`${spec.label} ${V2}`)?.has(rows))
+          loads.push([BARE_V2, wrkScript(scripts, `${spec.name}-bare-v2-${rows}`, v2Body(spec, body))]);
+        for (const [label, script] of loads) {
+          await runWrk(`${bare.baseUrl}/`, script, CONNECTIONS, 1, bare.child.pid!);
+          record(
+            measured.loads,
+            `${spec.label} ${label}`,
+            rows,
+            batchLoad(await runWrk(`${bare.baseUrl}/`, script, CONNECTIONS, SECONDS, bare.child.pid!), rows),
+          );
+        }
+      }
+    } finally {
+      await stop(bare.child);
     }
     const python = await start(peer);
     try {
@@ -310,7 +342,7 @@ export async function batchSection(scripts: string, iris?: string): Promise<void
     `\n${'spec / server'.padEnd(60)}${'rows'.padStart(6)}${'rows/s'.padStart(12)}${'ms/batch'.padStart(10)}${'p50 ms'.padStart(9)}`,
   );
   for (const spec of specs) {
-    for (const server of [OURS, V2, PEER]) {
+    for (const server of [OURS, V2, BARE, BARE_V2, PEER]) {
       const label = `${spec.label} ${server}`;
       for (const rows of ROW_COUNTS) {
         const load = of(label, rows);
@@ -352,10 +384,19 @@ export async function batchSection(scripts: string, iris?: string): Promise<void
       );
       const v2 = of(`${spec.label} ${V2}`, rows);
       const v2Floor = measured.floors.get(`${spec.label} ${V2}`)?.get(rows);
+      const bare = of(`${spec.label} ${BARE}`, rows);
+      const bareV2 = of(`${spec.label} ${BARE_V2}`, rows);
+      if (bare)
+        console.log(
+          `  ${spec.label}, ${rows} rows: bare node:http with the /predict/batch body ${fmt(bare.msPerBatch, 2)} ms, ${fmt(bare.msPerBatch / floor, 2)}× the floor`,
+        );
       if (v2 && v2Floor !== undefined)
         console.log(
           `  ${spec.label}, ${rows} rows: V2 infer ${fmt(v2.msPerBatch / v2Floor, 2)}× its floor${target ? ' [≤ 2]' : ''}` +
-            `, ×${fmt(v2.rowsPerSecond / peer.rowsPerSecond, 1)} the peer's /predict/batch rows/s`,
+            `, ×${fmt(v2.rowsPerSecond / peer.rowsPerSecond, 1)} the peer's /predict/batch rows/s` +
+            (bareV2
+              ? `; bare node:http with the V2 body ${fmt(bareV2.msPerBatch, 2)} ms, ${fmt(bareV2.msPerBatch / v2Floor, 2)}× the floor`
+              : ''),
         );
     }
   }
