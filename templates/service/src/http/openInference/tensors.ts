@@ -242,7 +242,7 @@ export class TensorCodec {
       issues.count += found.count - found.issues.length;
       return { invalid: issues.invalid('The request is invalid') };
     }
-    // Not reached while acceptBatch accepts what the schema accepts; kept so that a disagreement costs speed, not answers.
+    // Not reached while acceptColumns accepts what the schema accepts; kept so that a disagreement costs speed, not answers.
     const parsedRows = parsed.data.rows;
     return {
       request: {
