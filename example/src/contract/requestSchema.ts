@@ -156,22 +156,40 @@ interface ColumnRule {
   /** A missing optional value (null or left out) becomes this: the feature's default, or undefined. */
   absent: FeatureValue | undefined;
   valid: (value: unknown) => boolean;
+  /** A number feature's bounds, checked inline (a call per value would cost more than the check itself). */
+  numberRange?: { min: number; max: number };
 }
 
-/** One feature's values checked down the rows: true when each is valid, or missing from an optional feature. */
-function columnValid({ required, valid }: ColumnRule, values: ArrayLike<unknown> | undefined, rowCount: number): boolean {
-  if (!values) return !required;
+/**
+ * One feature's values checked down the rows: 'invalid' when a value fails the feature's rule (or a required one
+ * is missing), else 'missing' when an optional value is missing, else 'complete'.
+ */
+function checkColumn(rule: ColumnRule, values: ArrayLike<unknown> | undefined, rowCount: number): 'invalid' | 'missing' | 'complete' {
+  const { required, valid, numberRange } = rule;
+  if (!values) return required ? 'invalid' : 'missing';
+  let missing = false;
+  if (numberRange) {
+    const { min, max } = numberRange;
+    for (let r = 0; r < rowCount; r++) {
+      const value = values[r];
+      if (typeof value === 'number') {
+        // featureValueCheck's number rule; value - value is 0 for a finite number, NaN for ±Infinity and NaN.
+        if (!(value - value === 0 && value >= min && value <= max)) return 'invalid';
+      } else if (value === undefined || value === null) {
+        if (required) return 'invalid';
+        missing = true;
+      } else return 'invalid';
+    }
+    return missing ? 'missing' : 'complete';
+  }
   for (let r = 0; r < rowCount; r++) {
     const value = values[r];
-    if (value === undefined || value === null ? required : !valid(value)) return false;
+    if (value === undefined || value === null) {
+      if (required) return 'invalid';
+      missing = true;
+    } else if (!valid(value)) return 'invalid';
   }
-  return true;
-}
-
-/** Whether a checked column misses a value (its feature's default, or undefined, then has to be filled in). */
-function hasMissing(values: ArrayLike<unknown>, rowCount: number): boolean {
-  for (let r = 0; r < rowCount; r++) if (values[r] === undefined || values[r] === null) return true;
-  return false;
+  return missing ? 'missing' : 'complete';
 }
 
 /** A batch accepted by its columns: the rows (a /predict/batch body's own) and each feature's values down them. */
@@ -194,13 +212,15 @@ export function columnsCheck(
     required: feature.required,
     absent: feature.default,
     valid: featureValueCheck(feature),
+    numberRange: feature.type === 'number' ? { min: feature.min ?? -Infinity, max: feature.max ?? Infinity } : undefined,
   }));
   return (columns, rowCount) => {
     const accepted = new Map<string, FeatureColumn>();
     for (const rule of rules) {
       const column = columns.get(rule.name);
-      if (!columnValid(rule, column, rowCount)) return undefined;
-      if (column && !hasMissing(column, rowCount)) {
+      const checked = checkColumn(rule, column, rowCount);
+      if (checked === 'invalid') return undefined;
+      if (checked === 'complete') {
         accepted.set(rule.name, column as FeatureColumn);
         continue;
       }

@@ -270,7 +270,11 @@ export class OnnxPredictor implements Predictor {
     // The rows go straight into the tensor's buffer, then are checked there.
     const data = input.type === 'float64' ? new Float64Array(rowCount * width) : new Float32Array(rowCount * width);
     this.encode(batch, data, width);
-    for (let i = 0; i < data.length; i++) {
+    // value * 0 is 0 for a finite number and NaN otherwise: one sum finds whether any value is not finite without
+    // a branch per value, and the loop below finds which only then.
+    let zero = 0;
+    for (let i = 0; i < data.length; i++) zero += data[i]! * 0;
+    for (let i = 0; zero !== 0 && i < data.length; i++) {
       const value = data[i]!;
       if (Number.isFinite(value)) continue;
       // NaN would come out as NaN probabilities and class 0: a preprocessor bug, never a valid answer.

@@ -4,7 +4,6 @@
 // the last N rows' buckets sit in a ring buffer with a running count per bucket. Observing a row is O(features)
 // with no allocation; the drift scores (population stability index per feature) are computed when asked for.
 import { z } from 'zod';
-import { binIndex } from '../model/referenceStatistics.js';
 import type { Feature, FeatureColumns } from '../contract/index.js';
 
 /** Shares below this count as this, so an empty bucket on either side gives a large but finite PSI term. */
@@ -69,14 +68,14 @@ interface FeatureBuckets {
   labels: string[];
   /** Reference share per bucket; the missing bucket is last, the unknown bucket (categorical) just before it. */
   expected: Float64Array;
-  /** Writes the bucket of each of the first `count` validated values (a number, string or boolean; undefined when missing) into `out`. */
-  bucketsOf(values: ArrayLike<unknown>, count: number, out: Uint16Array): void;
+  /** Writes the bucket of values[start + i] into out[i] for i < count: validated values (a number, string or boolean; undefined when missing). */
+  bucketsOf(values: ArrayLike<unknown>, start: number, count: number, out: Uint16Array): void;
 }
 
 /** The bucket of one value. */
 function bucketOf(buckets: FeatureBuckets, value: unknown): number {
   const out = new Uint16Array(1);
-  buckets.bucketsOf([value], 1, out);
+  buckets.bucketsOf([value], 0, 1, out);
   return out[0]!;
 }
 
@@ -94,10 +93,20 @@ function numericBuckets(name: string, missingShare: number, edges: number[], sha
     kind: 'numeric',
     labels: [...ranges.slice(0, present), 'missing'],
     expected,
-    bucketsOf: (values, count, out) => {
-      for (let r = 0; r < count; r++) {
-        const value = values[r];
-        out[r] = typeof value === 'number' ? Math.min(binIndex(edges, value), present - 1) : present;
+    bucketsOf: (values, start, count, out) => {
+      const last = present - 1;
+      const edgeCount = edges.length;
+      for (let i = 0; i < count; i++) {
+        const value = values[start + i];
+        if (typeof value !== 'number') {
+          out[i] = present;
+          continue;
+        }
+        // referenceStatistics.ts's binIndex(edges, value), inline: the edges are few, and a call per value costs
+        // as much as the search.
+        let bin = 0;
+        while (bin < edgeCount && value >= edges[bin]!) bin++;
+        out[i] = bin < last ? bin : last;
       }
     },
   };
@@ -117,10 +126,10 @@ function categoricalBuckets(name: string, missingShare: number, frequencies: Rec
     labels: [...values, 'unknown', 'missing'],
     expected,
     // Booleans are listed as "true"/"false" (String() of a boolean allocates nothing).
-    bucketsOf: (values, count, out) => {
-      for (let r = 0; r < count; r++) {
-        const value = values[r];
-        out[r] =
+    bucketsOf: (values, start, count, out) => {
+      for (let i = 0; i < count; i++) {
+        const value = values[start + i];
+        out[i] =
           value === undefined || value === null ? unknown + 1 : (index.get(typeof value === 'string' ? value : String(value)) ?? unknown);
       }
     },
@@ -197,22 +206,31 @@ export class DriftMonitor {
   /** Adds a batch's rows to the window in order, evicting the oldest when it is full; a feature at a time. */
   observe(batch: FeatureColumns): void {
     const { windowSize } = this.settings;
-    const { rowCount } = batch;
     const { codes, counts } = this;
+    // Of a batch longer than the window only the last windowSize rows stay: the others would be evicted by them.
+    const skipped = Math.max(0, batch.rowCount - windowSize);
+    const rowCount = batch.rowCount - skipped;
+    if (rowCount === windowSize) {
+      // The batch fills the window on its own: it replaces every row, so the counts start from nothing.
+      counts.fill(0);
+      this.head = 0;
+      this.rows = 0;
+    }
     if (this.scratch.length < rowCount) this.scratch = new Uint16Array(rowCount);
     const buckets = this.scratch;
     for (let f = 0; f < this.buckets.length; f++) {
       const feature = this.buckets[f]!;
       const offset = this.offsets[f]!;
       const base = f * windowSize;
-      feature.bucketsOf(batch.column(feature.name), rowCount, buckets);
+      feature.bucketsOf(batch.column(feature.name), skipped, rowCount, buckets);
       // Each feature's values walk the ring from the same head, as they would row by row.
       for (let r = 0, slot = this.head, rows = this.rows; r < rowCount; r++) {
         const at = base + slot;
         if (rows === windowSize) counts[offset + codes[at]!]!--;
         else rows++;
-        codes[at] = buckets[r]!;
-        counts[offset + buckets[r]!]!++;
+        const bucket = buckets[r]!;
+        codes[at] = bucket;
+        counts[offset + bucket]!++;
         slot = slot + 1 === windowSize ? 0 : slot + 1;
       }
     }
