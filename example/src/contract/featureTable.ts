@@ -52,8 +52,14 @@ export class FeatureTable implements FeatureColumns {
       const rows = this.rowList;
       if (!rows || !this.featureNames.includes(name)) throw new Error(`${name} is not a feature of this table`);
       const values = new Array<FeatureValue | undefined>(rows.length);
-      for (let r = 0; r < rows.length; r++) values[r] = rows[r]![name];
-      this.columns.set(name, (column = values));
+      let numbers = true;
+      for (let r = 0; r < rows.length; r++) {
+        const value = rows[r]![name];
+        values[r] = value;
+        if (typeof value !== 'number') numbers = false;
+      }
+      // Numbers are held as a Float64Array, as the batch check holds them (see FeatureColumn).
+      this.columns.set(name, (column = numbers ? new Float64Array(values as number[]) : values));
     }
     return column;
   }

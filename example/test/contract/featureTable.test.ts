@@ -19,6 +19,21 @@ describe('feature table', () => {
     assert.throws(() => table.column('request_id'), /request_id is not a feature/);
   });
 
+  it('holds a column of numbers as a Float64Array, and one with a missing or other value as an array', () => {
+    const table = FeatureTable.fromRows(
+      ['size', 'color', 'count'],
+      [
+        { size: 1.5, color: 'red', count: 1 },
+        { size: 2, color: 'blue' },
+      ],
+    );
+    assert.ok(table.column('size') instanceof Float64Array);
+    assert.deepEqual(Array.from(table.column('size')), [1.5, 2]);
+    assert.ok(Array.isArray(table.column('color')));
+    assert.ok(Array.isArray(table.column('count')), 'a missing value stays undefined');
+    assert.deepEqual(Array.from(table.column('count')), [1, undefined]);
+  });
+
   it('takes the columns a check already read from the rows', () => {
     const size = [10, 20];
     const table = FeatureTable.fromRows(names, rows, new Map([['size', size]]));

@@ -125,6 +125,9 @@ describe('batch check by columns', () => {
             const column: ArrayLike<unknown> = checked.columns!.get(name)!;
             assert.equal(column.length, parsed.data.rows.length);
             parsed.data.rows.forEach((row, r) => assert.deepEqual(column[r], row[name], `column ${name}[${r}]`));
+            // Numbers without a missing one are held as a Float64Array (see FeatureColumn).
+            const allNumbers: boolean = parsed.data.rows.every((row) => typeof row[name] === 'number');
+            assert.equal(column instanceof Float64Array, allNumbers, `column ${name} is a Float64Array`);
           }
         }),
         { numRuns: 3000 },

@@ -9,7 +9,11 @@ export type FeatureValue = number | string | boolean;
 /** One row of inputs keyed by feature name. */
 export type FeatureValues = Record<string, FeatureValue | undefined>;
 
-/** One feature's values in row order (undefined where a row has none): a column of a batch. */
+/**
+ * One feature's values in row order (undefined where a row has none): a column of a batch. A column of numbers
+ * without a missing one is a Float64Array, so that the loops reading every value (the preprocessor, drift) always
+ * meet numbers held the same way, which V8 reads several times faster than a mix of array kinds.
+ */
 export type FeatureColumn = ArrayLike<FeatureValue | undefined>;
 
 function featureValueSchema(feature: Feature): z.ZodType {
@@ -156,40 +160,56 @@ interface ColumnRule {
   /** A missing optional value (null or left out) becomes this: the feature's default, or undefined. */
   absent: FeatureValue | undefined;
   valid: (value: unknown) => boolean;
-  /** A number feature's bounds, checked inline (a call per value would cost more than the check itself). */
-  numberRange?: { min: number; max: number };
+  /** A number or integer feature's bounds, checked inline (a call per value would cost more than the check itself). */
+  numeric?: { min: number; max: number; integer: boolean };
 }
 
 /**
- * One feature's values checked down the rows: 'invalid' when a value fails the feature's rule (or a required one
- * is missing), else 'missing' when an optional value is missing, else 'complete'.
+ * One feature's values checked down the rows, or undefined when a value fails the feature's rule (or a required
+ * one is missing). The accepted column: a number or integer feature's values copied into `numbers` (see
+ * FeatureColumn), unless a missing value has no number default to become; else the values, or with a missing value
+ * a copy with it made `absent`. `filled`: a missing value was filled in.
  */
-function checkColumn(rule: ColumnRule, values: ArrayLike<unknown> | undefined, rowCount: number): 'invalid' | 'missing' | 'complete' {
-  const { required, valid, numberRange } = rule;
-  if (!values) return required ? 'invalid' : 'missing';
-  let missing = false;
-  if (numberRange) {
-    const { min, max } = numberRange;
+function checkColumn(
+  rule: ColumnRule,
+  values: ArrayLike<unknown> | undefined,
+  rowCount: number,
+  /** Where a number column's values go (rowCount long): a part of one buffer for all of a batch's number columns. */
+  numbers: Float64Array,
+): { column: FeatureColumn; filled: boolean } | undefined {
+  const { required, valid, numeric, absent } = rule;
+  let missing = !values;
+  if (numeric) {
+    const { min, max, integer } = numeric;
+    const fill = typeof absent === 'number' ? absent : NaN; // NaN: not a number column after all (copied below)
+    if (!values) numbers.fill(fill);
+    else
+      for (let r = 0; r < rowCount; r++) {
+        const value = values[r];
+        if (typeof value === 'number') {
+          // featureValueCheck's rule; value - value is 0 for a finite number, NaN for ±Infinity and NaN.
+          if (!((integer ? Number.isSafeInteger(value) : value - value === 0) && value >= min && value <= max)) return undefined;
+          numbers[r] = value;
+        } else if (value === undefined || value === null) {
+          missing = true;
+          numbers[r] = fill;
+        } else return undefined;
+      }
+  } else if (values)
     for (let r = 0; r < rowCount; r++) {
       const value = values[r];
-      if (typeof value === 'number') {
-        // featureValueCheck's number rule; value - value is 0 for a finite number, NaN for ±Infinity and NaN.
-        if (!(value - value === 0 && value >= min && value <= max)) return 'invalid';
-      } else if (value === undefined || value === null) {
-        if (required) return 'invalid';
-        missing = true;
-      } else return 'invalid';
+      if (value === undefined || value === null) missing = true;
+      else if (!valid(value)) return undefined;
     }
-    return missing ? 'missing' : 'complete';
-  }
+  if (missing && required) return undefined;
+  if (numeric && (!missing || typeof absent === 'number')) return { column: numbers, filled: missing };
+  if (!missing) return { column: values as FeatureColumn, filled: false };
+  const filled = new Array<FeatureValue | undefined>(rowCount);
   for (let r = 0; r < rowCount; r++) {
-    const value = values[r];
-    if (value === undefined || value === null) {
-      if (required) return 'invalid';
-      missing = true;
-    } else if (!valid(value)) return 'invalid';
+    const value = values?.[r];
+    filled[r] = value === undefined || value === null ? absent : (value as FeatureValue);
   }
-  return missing ? 'missing' : 'complete';
+  return { column: filled, filled: true };
 }
 
 /** A batch accepted by its columns: the rows (a /predict/batch body's own) and each feature's values down them. */
@@ -202,34 +222,28 @@ export interface AcceptedBatch {
  * Columns (a feature's values in row order, as V2 tensors carry them) checked with features.yaml's rules, which
  * are the request schema's: the columns with every missing optional value made its default (or undefined; a column
  * with one is copied, never changed), or undefined when a value fails its feature's rule. An absent column is a
- * feature missing from every row. Row count and ids are the caller's to check.
+ * feature missing from every row. The features whose missing values were filled in are added to `filled`, when
+ * given. Row count and ids are the caller's to check.
  */
 export function columnsCheck(
   featuresFile: FeaturesFile,
-): (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number) => Map<string, FeatureColumn> | undefined {
-  const rules = featuresFile.features.map((feature): ColumnRule => ({
-    name: feature.name,
-    required: feature.required,
-    absent: feature.default,
-    valid: featureValueCheck(feature),
-    numberRange: feature.type === 'number' ? { min: feature.min ?? -Infinity, max: feature.max ?? Infinity } : undefined,
-  }));
-  return (columns, rowCount) => {
+): (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number, filled?: Set<string>) => Map<string, FeatureColumn> | undefined {
+  const rules = featuresFile.features.map((feature): ColumnRule => {
+    const { type, min = -Infinity, max = Infinity } = feature;
+    const numeric = type === 'number' || type === 'integer' ? { min, max, integer: type === 'integer' } : undefined;
+    return { name: feature.name, required: feature.required, absent: feature.default, valid: featureValueCheck(feature), numeric };
+  });
+  const numericCount = rules.filter((rule) => rule.numeric).length;
+  return (columns, rowCount, filled) => {
     const accepted = new Map<string, FeatureColumn>();
+    const numbers = new Float64Array(numericCount * rowCount);
+    let at = 0;
     for (const rule of rules) {
-      const column = columns.get(rule.name);
-      const checked = checkColumn(rule, column, rowCount);
-      if (checked === 'invalid') return undefined;
-      if (checked === 'complete') {
-        accepted.set(rule.name, column as FeatureColumn);
-        continue;
-      }
-      const values = new Array<FeatureValue | undefined>(rowCount);
-      for (let r = 0; r < rowCount; r++) {
-        const value = column?.[r];
-        values[r] = value === undefined || value === null ? rule.absent : (value as FeatureValue);
-      }
-      accepted.set(rule.name, values);
+      const part = rule.numeric ? numbers.subarray(at, (at += rowCount)) : numbers;
+      const checked = checkColumn(rule, columns.get(rule.name), rowCount, part);
+      if (!checked) return undefined;
+      accepted.set(rule.name, checked.column);
+      if (checked.filled) filled?.add(rule.name);
     }
     return accepted;
   };
@@ -271,11 +285,12 @@ export function batchColumnCheck(featuresFile: FeaturesFile, config: Config): (b
       for (let r = 0; r < rows.length; r++) values[r] = (rows[r] as Record<string, unknown>)[name];
       read.set(name, values);
     }
-    const columns = checkColumns(read, rows.length);
+    const filled = new Set<string>();
+    const columns = checkColumns(read, rows.length, filled);
     if (!columns) return undefined;
     // Valid: the schema's output for a null or missing optional value is its default (or undefined).
-    for (const [name, values] of columns) {
-      if (values === read.get(name)) continue;
+    for (const name of filled) {
+      const values = columns.get(name)!;
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r] as Record<string, unknown>;
         const value = row[name];
