@@ -9,7 +9,8 @@
 //   transformInto(batch, out)    optional, for serving: the same numbers as transform(), written straight into
 //                                the model's input (row r at out[r * outputSize …]) without an array per row;
 //                                the batch is read by column: batch.column(name) holds a feature's values in
-//                                row order, batch.rowCount how many rows there are.
+//                                row order (read it by index: a Float64Array when they are all numbers),
+//                                batch.rowCount how many rows there are.
 //                                If you change transform(), change it alike or delete it (the service then
 //                                uses transform()); the service refuses a model whose two disagree.
 //   outputSize, outputColumns    the width of a transformed row and its column names (saved in model.json)
