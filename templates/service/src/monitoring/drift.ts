@@ -4,6 +4,7 @@
 // the last N rows' buckets sit in a ring buffer with a running count per bucket. Observing a row is O(features)
 // with no allocation; the drift scores (population stability index per feature) are computed when asked for.
 import { z } from 'zod';
+import { binIndex } from '../model/referenceStatistics.js';
 import type { Feature, FeatureColumns } from '../contract/index.js';
 
 /** Shares below this count as this, so an empty bucket on either side gives a large but finite PSI term. */
@@ -94,19 +95,9 @@ function numericBuckets(name: string, missingShare: number, edges: number[], sha
     labels: [...ranges.slice(0, present), 'missing'],
     expected,
     bucketsOf: (values, start, count, out) => {
-      const last = present - 1;
-      const edgeCount = edges.length;
       for (let i = 0; i < count; i++) {
         const value = values[start + i];
-        if (typeof value !== 'number') {
-          out[i] = present;
-          continue;
-        }
-        // referenceStatistics.ts's binIndex(edges, value), inline: the edges are few, and a call per value costs
-        // as much as the search.
-        let bin = 0;
-        while (bin < edgeCount && value >= edges[bin]!) bin++;
-        out[i] = bin < last ? bin : last;
+        out[i] = typeof value === 'number' ? Math.min(binIndex(edges, value), present - 1) : present;
       }
     },
   };
