@@ -128,13 +128,12 @@ export interface RequestSchemas {
 
 /** Whether a present value passes the feature's checks in the request schema (featureValueSchema). */
 function featureValueCheck(feature: Feature): (value: unknown) => boolean {
-  const { min = -Infinity, max = Infinity } = feature;
   switch (feature.type) {
     case 'number':
-      return (value) => typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
-    case 'integer':
-      // zod's int(): a safe integer.
-      return (value) => typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
+    case 'integer': {
+      const rule = numberRule(feature)!;
+      return (value) => typeof value === 'number' && numberValid(value, rule);
+    }
     case 'boolean':
       return (value) => typeof value === 'boolean';
     case 'category': {
@@ -153,6 +152,23 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 export const isRequestId = (id: unknown): boolean =>
   (typeof id === 'string' && id.length >= 1 && id.length <= 200) || (typeof id === 'number' && Number.isSafeInteger(id));
 
+/** A number or integer feature's bounds; undefined for a feature of another type. */
+interface NumberRule {
+  min: number;
+  max: number;
+  integer: boolean;
+}
+
+function numberRule({ type, min = -Infinity, max = Infinity }: Feature): NumberRule | undefined {
+  return type === 'number' || type === 'integer' ? { min, max, integer: type === 'integer' } : undefined;
+}
+
+/** The request schema's rule for a number: finite (an integer feature's: a safe integer, as zod's int()), within the bounds. */
+function numberValid(value: number, { min, max, integer }: NumberRule): boolean {
+  // value - value is 0 for a finite number, NaN for ±Infinity and NaN (cheaper than Number.isFinite in the batch check's loop).
+  return (integer ? Number.isSafeInteger(value) : value - value === 0) && value >= min && value <= max;
+}
+
 /** What a column of a feature must hold: its rule for a present value, and what a missing value becomes. */
 interface ColumnRule {
   name: string;
@@ -160,8 +176,8 @@ interface ColumnRule {
   /** A missing optional value (null or left out) becomes this: the feature's default, or undefined. */
   absent: FeatureValue | undefined;
   valid: (value: unknown) => boolean;
-  /** A number or integer feature's bounds, checked inline (a call per value would cost more than the check itself). */
-  numeric?: { min: number; max: number; integer: boolean };
+  /** A number or integer feature's bounds: its column is checked and copied into a Float64Array in one pass. */
+  numeric?: NumberRule;
 }
 
 /**
@@ -180,15 +196,13 @@ function checkColumn(
   const { required, valid, numeric, absent } = rule;
   let missing = !values;
   if (numeric) {
-    const { min, max, integer } = numeric;
     const fill = typeof absent === 'number' ? absent : NaN; // NaN: not a number column after all (copied below)
     if (!values) numbers.fill(fill);
     else
       for (let r = 0; r < rowCount; r++) {
         const value = values[r];
         if (typeof value === 'number') {
-          // featureValueCheck's rule; value - value is 0 for a finite number, NaN for ±Infinity and NaN.
-          if (!((integer ? Number.isSafeInteger(value) : value - value === 0) && value >= min && value <= max)) return undefined;
+          if (!numberValid(value, numeric)) return undefined;
           numbers[r] = value;
         } else if (value === undefined || value === null) {
           missing = true;
@@ -228,11 +242,13 @@ export interface AcceptedBatch {
 export function columnsCheck(
   featuresFile: FeaturesFile,
 ): (columns: ReadonlyMap<string, ArrayLike<unknown>>, rowCount: number, filled?: Set<string>) => Map<string, FeatureColumn> | undefined {
-  const rules = featuresFile.features.map((feature): ColumnRule => {
-    const { type, min = -Infinity, max = Infinity } = feature;
-    const numeric = type === 'number' || type === 'integer' ? { min, max, integer: type === 'integer' } : undefined;
-    return { name: feature.name, required: feature.required, absent: feature.default, valid: featureValueCheck(feature), numeric };
-  });
+  const rules = featuresFile.features.map((feature): ColumnRule => ({
+    name: feature.name,
+    required: feature.required,
+    absent: feature.default,
+    valid: featureValueCheck(feature),
+    numeric: numberRule(feature),
+  }));
   const numericCount = rules.filter((rule) => rule.numeric).length;
   return (columns, rowCount, filled) => {
     const accepted = new Map<string, FeatureColumn>();
