@@ -1,8 +1,10 @@
 // Data drift: the distribution of recent inputs against the training rows' (model.json `reference`, written by
 // src/model/referenceStatistics.ts). Each input value is put in a bucket of its feature — a reference bin for
 // numbers, a reference value for categories, plus "unknown" (a value training never saw) and "missing" — and
-// the last N rows' buckets sit in a ring buffer with a running count per bucket. Observing a row is O(features)
-// with no allocation; the drift scores (population stability index per feature) are computed when asked for.
+// the last N rows' buckets sit in a ring buffer with a running count per bucket. Observing a batch keeps its columns
+// until the drift is read (a metrics scrape, GET /monitoring): rows that later rows push out of the window before
+// then are never counted, so traffic in batches as long as the window costs the event loop next to nothing. The
+// drift scores (population stability index per feature) are computed when asked for.
 import { z } from 'zod';
 import { binIndex } from '../model/referenceStatistics.js';
 import type { Feature, FeatureColumns } from '../contract/index.js';
@@ -138,6 +140,16 @@ export function populationStabilityIndex(actual: ArrayLike<number>, expected: Ar
   return psi;
 }
 
+/** A batch's rows waiting to be counted: its columns in the monitor's feature order, `count` rows from `start`. */
+interface PendingRows {
+  columns: ArrayLike<unknown>[];
+  start: number;
+  count: number;
+}
+
+/** Batches kept uncounted at most: then they are counted, so a window far longer than its batches holds few bodies. */
+const MAX_PENDING_BATCHES = 32;
+
 export class DriftMonitor {
   /** Bucket per window row per feature, a feature's rows side by side: row r's feature f at codes[f * windowSize + r]. */
   private readonly codes: Uint16Array;
@@ -146,6 +158,9 @@ export class DriftMonitor {
   private readonly offsets: number[];
   private head = 0;
   private rows = 0;
+  /** Observed rows not counted yet, oldest first; none of them is pushed out of the window by the later ones alone. */
+  private pending: PendingRows[] = [];
+  private pendingRows = 0;
   /** A batch's buckets for one feature (reused: grown to the largest batch seen). */
   private scratch = new Uint16Array(0);
 
@@ -194,28 +209,54 @@ export class DriftMonitor {
     return new DriftMonitor(buckets, settings);
   }
 
-  /** Adds a batch's rows to the window in order, evicting the oldest when it is full; a feature at a time. */
+  /**
+   * Adds a batch's rows to the window in order, evicting the oldest when it is full. The rows are counted when the
+   * drift is read (or once MAX_PENDING_BATCHES batches wait); the batch's columns must not change after this call.
+   */
   observe(batch: FeatureColumns): void {
     const { windowSize } = this.settings;
-    const { codes, counts } = this;
     // Of a batch longer than the window only the last windowSize rows stay: the others would be evicted by them.
-    const skipped = Math.max(0, batch.rowCount - windowSize);
-    const rowCount = batch.rowCount - skipped;
-    if (rowCount === windowSize) {
-      // The batch fills the window on its own: it replaces every row, so the counts start from nothing.
-      counts.fill(0);
+    const start = Math.max(0, batch.rowCount - windowSize);
+    const count = batch.rowCount - start;
+    if (count === 0) return;
+    const { pending } = this;
+    pending.push({ columns: this.buckets.map((feature) => batch.column(feature.name)), start, count });
+    this.pendingRows += count;
+    // A batch whose rows the later ones push out of the window on their own will never be in it: it is dropped.
+    while (this.pendingRows - pending[0]!.count >= windowSize) this.pendingRows -= pending.shift()!.count;
+    if (pending.length >= MAX_PENDING_BATCHES) this.countPending();
+  }
+
+  /** Counts the pending rows into the window, oldest first. */
+  private countPending(): void {
+    const { windowSize } = this.settings;
+    if (this.pendingRows >= windowSize) {
+      // The pending rows fill the window on their own: every row counted so far is evicted, so start from nothing,
+      // and skip the oldest pending rows that the others evict.
+      this.counts.fill(0);
       this.head = 0;
       this.rows = 0;
+      const evicted = this.pendingRows - windowSize;
+      const oldest = this.pending[0]!;
+      this.pending[0] = { ...oldest, start: oldest.start + evicted, count: oldest.count - evicted };
     }
-    if (this.scratch.length < rowCount) this.scratch = new Uint16Array(rowCount);
+    for (const rows of this.pending) this.count(rows);
+    this.pending = [];
+    this.pendingRows = 0;
+  }
+
+  /** Adds rows to the window a feature at a time, evicting the oldest when it is full. */
+  private count({ columns, start, count }: PendingRows): void {
+    const { windowSize } = this.settings;
+    const { codes, counts } = this;
+    if (this.scratch.length < count) this.scratch = new Uint16Array(count);
     const buckets = this.scratch;
     for (let f = 0; f < this.buckets.length; f++) {
-      const feature = this.buckets[f]!;
       const offset = this.offsets[f]!;
       const base = f * windowSize;
-      feature.bucketsOf(batch.column(feature.name), skipped, rowCount, buckets);
+      this.buckets[f]!.bucketsOf(columns[f]!, start, count, buckets);
       // Each feature's values walk the ring from the same head, as they would row by row.
-      for (let r = 0, slot = this.head, rows = this.rows; r < rowCount; r++) {
+      for (let r = 0, slot = this.head, rows = this.rows; r < count; r++) {
         const at = base + slot;
         if (rows === windowSize) counts[offset + codes[at]!]!--;
         else rows++;
@@ -225,8 +266,8 @@ export class DriftMonitor {
         slot = slot + 1 === windowSize ? 0 : slot + 1;
       }
     }
-    this.head = (this.head + rowCount) % windowSize;
-    this.rows = Math.min(this.rows + rowCount, windowSize);
+    this.head = (this.head + count) % windowSize;
+    this.rows = Math.min(this.rows + count, windowSize);
   }
 
   /** The window's share per bucket of feature f. */
@@ -238,6 +279,7 @@ export class DriftMonitor {
   }
 
   report(): DriftReport {
+    this.countPending();
     const { windowSize, minRows, psiThreshold } = this.settings;
     const enough = this.rows >= minRows;
     const features: Record<string, FeatureDrift> = {};

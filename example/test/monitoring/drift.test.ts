@@ -158,6 +158,48 @@ describe('monitoring: data drift', () => {
     assert.deepEqual(batched.report(), monitor.report());
   });
 
+  it('counts batches when the drift is read: any batches, read at any point, give the report rows one by one give', () => {
+    const features = [
+      { name: 'size', type: 'number', required: false },
+      { name: 'colour', type: 'category', values: ['red', 'green', 'blue'], required: false },
+    ] as Spec['features']['features'];
+    const statistics = {
+      size: { kind: 'numeric', count: 10, missing_share: 0.2, bins: { edges: [1, 2.5], shares: [0.25, 0.25, 0.5] } },
+      colour: { kind: 'categorical', count: 10, missing_share: 0, frequencies: { red: 0.75, green: 0.25 }, other_share: 0 },
+    };
+    const settings = { windowSize: 8, minRows: 4, psiThreshold: 0.2 };
+    const random = seededRandom(16);
+    const row = () => ({
+      size: random() < 0.2 ? undefined : Math.floor(random() * 8) / 2,
+      colour: random() < 0.1 ? undefined : ['red', 'green', 'blue'][Math.floor(random() * 3)],
+    });
+    for (let run = 0; run < 40; run++) {
+      // Counted as it comes: each row observed alone and the report read after it.
+      const byRow = DriftMonitor.create(features, statistics, settings);
+      const batched = DriftMonitor.create(features, statistics, settings);
+      assert.ok(byRow instanceof DriftMonitor && batched instanceof DriftMonitor);
+      let reads = 0;
+      for (let b = 0; b < 80; b++) {
+        // Batches of no row up to twice the window, often exactly the window, in runs of small ones (past
+        // MAX_PENDING_BATCHES unread) and of large ones (each pushing the earlier ones out before they are counted).
+        const pick = random();
+        const size = pick < 0.15 ? settings.windowSize : pick < 0.6 ? Math.floor(random() * 3) : Math.floor(random() * 17);
+        const rows = Array.from({ length: size }, row);
+        batched.observe(FeatureTable.fromRows(['size', 'colour'], rows));
+        for (const one of rows) {
+          byRow.observe(FeatureTable.fromRows(['size', 'colour'], [one]));
+          byRow.report();
+        }
+        if (random() < 0.2) {
+          reads++;
+          assert.deepEqual(batched.report(), byRow.report(), `run ${run}, batch ${b}`);
+        }
+      }
+      assert.ok(reads > 0);
+      assert.deepEqual(batched.report(), byRow.report(), `run ${run}, at the end`);
+    }
+  });
+
   it('says why drift is unavailable for a model without reference statistics', () => {
     const settings = { windowSize: 10, minRows: 5, psiThreshold: 0.2 };
     const none = DriftMonitor.create(spec.features.features, undefined, settings);
