@@ -23,6 +23,7 @@ import {
 import type { Predictor } from '../runtime/predictor.js';
 import { rowIds } from '../runtime/uniqueIds.js';
 import type { JsonText } from '../runtime/wireFormat.js';
+import { parseJsonBody } from './jsonBody.js';
 import { exchangeOf, type Exchange, type JsonError, type RequestGuards } from './requestGuards.js';
 
 /** Filled in once the model is loaded and warmed up; until then /ready and /predict answer 503. */
@@ -161,7 +162,7 @@ export class JsonRouteHandler {
     const { guards } = this;
     let body: unknown;
     try {
-      body = JSON.parse(bytes.toString('utf8'));
+      body = parseJsonBody(bytes);
     } catch (error) {
       const message =
         bytes.length === 0 ? 'The body is empty; send a JSON object' : `The body is not valid JSON: ${(error as Error).message}`;
