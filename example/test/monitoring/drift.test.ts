@@ -120,15 +120,17 @@ describe('monitoring: data drift', () => {
     assert.equal(drift.colour!.reference_unknown_share, 0);
   });
 
+  /** A number with three bins and a category with two values (and unknown), as in the two tests below. */
+  const features = [
+    { name: 'size', type: 'number', required: false },
+    { name: 'colour', type: 'category', values: ['red', 'green', 'blue'], required: false },
+  ] as Spec['features']['features'];
+  const statistics = {
+    size: { kind: 'numeric', count: 10, missing_share: 0.2, bins: { edges: [1, 2.5], shares: [0.25, 0.25, 0.5] } },
+    colour: { kind: 'categorical', count: 10, missing_share: 0, frequencies: { red: 0.75, green: 0.25 }, other_share: 0 },
+  };
+
   it('reports the histograms PSI compares: a label per bucket, the training shares and the window shares', () => {
-    const features = [
-      { name: 'size', type: 'number', required: false },
-      { name: 'colour', type: 'category', values: ['red', 'green', 'blue'], required: false },
-    ] as Spec['features']['features'];
-    const statistics = {
-      size: { kind: 'numeric', count: 10, missing_share: 0.2, bins: { edges: [1, 2.5], shares: [0.25, 0.25, 0.5] } },
-      colour: { kind: 'categorical', count: 10, missing_share: 0, frequencies: { red: 0.75, green: 0.25 }, other_share: 0 },
-    };
     const monitor = DriftMonitor.create(features, statistics, { windowSize: 8, minRows: 8, psiThreshold: 0.2 });
     assert.ok(monitor instanceof DriftMonitor);
     const sizes = [0, 1, 1.5, 3, 4, 5, undefined, undefined];
@@ -159,14 +161,6 @@ describe('monitoring: data drift', () => {
   });
 
   it('counts batches when the drift is read: any batches, read at any point, give the report rows one by one give', () => {
-    const features = [
-      { name: 'size', type: 'number', required: false },
-      { name: 'colour', type: 'category', values: ['red', 'green', 'blue'], required: false },
-    ] as Spec['features']['features'];
-    const statistics = {
-      size: { kind: 'numeric', count: 10, missing_share: 0.2, bins: { edges: [1, 2.5], shares: [0.25, 0.25, 0.5] } },
-      colour: { kind: 'categorical', count: 10, missing_share: 0, frequencies: { red: 0.75, green: 0.25 }, other_share: 0 },
-    };
     const settings = { windowSize: 8, minRows: 4, psiThreshold: 0.2 };
     const random = seededRandom(16);
     const row = () => ({
